@@ -1,0 +1,112 @@
+// The stored-value format ("envelope") of every encrypted value.
+//
+// Version 1 layout, in order:
+//   byte 0    format version << 4 | algorithm      (0x11: v1, AES-256-GCM)
+//   byte 1    blind-index term size in bytes, 0..32 (top two bits reserved, 0)
+//   varint    keyring id   (unsigned LEB128, minimal encoding, <= 2^32-1)
+//   varint    key version  (same encoding)
+//   12 bytes  random nonce
+//   T bytes   blind-index term (T from byte 1)
+//   N bytes   ciphertext (N = plaintext size)
+//   16 bytes  GCM tag
+//
+// Associated data = value-type byte || every byte before the ciphertext, so
+// the header, nonce and term are authenticated, and a value cannot be moved
+// to another keyring, key version or type (text vs bytea ...) unnoticed.
+//
+// Overhead for keyring id and version below 128 and an 8-byte term:
+// 2 + 1 + 1 + 12 + 8 + 16 = 40 bytes.
+//
+// Keyring id 0 is the transit keyring: values parsed before the target
+// column's keyring is known (type modifier -1) are sealed under the transit
+// key derived from the master key, and re-sealed under the column's keyring
+// by the type-modifier coercion.
+//
+// Text form, used where an envelope travels as text (ciphertext output mode,
+// dumps): the prefix "colcrypt:" followed by standard base64 of the bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "colcrypt/core/crypto.hpp"
+
+namespace colcrypt::core {
+
+enum class ValueType : std::uint8_t {
+    text = 1,
+    bytea = 2,
+    jsonb = 3,
+    int4 = 4,
+    int8 = 5,
+    numeric = 6,
+    date = 7,
+    timestamptz = 8,
+};
+
+constexpr std::uint8_t kFormatVersion = 1;
+constexpr std::uint8_t kAlgorithmAes256Gcm = 1;
+constexpr std::uint32_t kTransitKeyringId = 0;
+constexpr std::size_t kMaxTermSize = 32;
+constexpr std::size_t kMaxVarintSize = 5;
+// Smallest possible envelope: 2 header bytes, two 1-byte varints, nonce, tag.
+constexpr std::size_t kMinEnvelopeSize = 2 + 1 + 1 + kNonceSize + kTagSize;
+// Largest header+nonce+term prefix; associated data is this plus the type byte.
+constexpr std::size_t kMaxPrefixSize = 2 + 2 * kMaxVarintSize + kNonceSize + kMaxTermSize;
+
+constexpr char kTextPrefix[] = "colcrypt:";
+constexpr std::size_t kTextPrefixSize = sizeof(kTextPrefix) - 1;
+
+// A parsed envelope: pointers into the caller's buffer, which must outlive it.
+struct Envelope {
+    std::uint8_t format_version;
+    std::uint8_t algorithm;
+    std::uint32_t keyring_id;
+    std::uint32_t key_version;
+    const std::uint8_t *start;       // first byte of the envelope
+    std::size_t prefix_size;         // bytes before the ciphertext (authenticated)
+    const std::uint8_t *nonce;       // kNonceSize bytes
+    const std::uint8_t *term;        // term_size bytes (nullptr when 0)
+    std::size_t term_size;
+    const std::uint8_t *ciphertext;  // ciphertext_size bytes
+    std::size_t ciphertext_size;     // equals the plaintext size
+    const std::uint8_t *tag;         // kTagSize bytes
+    std::size_t total_size;
+};
+
+// Parse without decrypting.  Throws Error(malformed_value) for any size that
+// does not add up (truncation, trailing bytes, over-long or non-minimal
+// varints, reserved bits set, term longer than kMaxTermSize) and
+// Error(unsupported_format) for an unknown format version or algorithm.
+Envelope parse_envelope(const std::uint8_t *data, std::size_t size);
+
+// Exact size of the envelope seal() writes.
+std::size_t sealed_size(std::uint32_t keyring_id, std::uint32_t key_version,
+                        std::size_t term_size, std::size_t plaintext_size);
+
+// Encrypt plaintext into out (sealed_size(...) bytes) with a fresh nonce.
+// term may be nullptr when term_size is 0; term_size <= kMaxTermSize.
+void seal(AesGcm &aead, NonceSource &nonces, ValueType type, std::uint32_t keyring_id,
+          std::uint32_t key_version, const std::uint8_t *term, std::size_t term_size,
+          const std::uint8_t *plaintext, std::size_t size, std::uint8_t *out);
+
+// Decrypt and verify into plaintext_out (envelope.ciphertext_size bytes).
+// Throws Error(authentication_failed) if the tag, type or any header byte does
+// not match; the output is wiped in that case.
+void open(AesGcm &aead, ValueType type, const Envelope &envelope, std::uint8_t *plaintext_out);
+
+// Text form.  envelope_text_size is the exact size of the text (no terminator).
+std::size_t envelope_text_size(std::size_t envelope_size);
+void envelope_to_text(const std::uint8_t *envelope, std::size_t size, char *out);
+
+// True when text starts with kTextPrefix: the input must then be a valid
+// envelope, never plaintext.
+bool has_envelope_prefix(const char *text, std::size_t size) noexcept;
+
+// Decode text form into out (room for envelope_max_decoded_size(size) bytes);
+// returns the envelope size.  Throws Error(malformed_value) for a missing
+// prefix or bad base64.  Does not parse the envelope itself.
+std::size_t envelope_max_decoded_size(std::size_t text_size) noexcept;
+std::size_t envelope_from_text(const char *text, std::size_t size, std::uint8_t *out);
+
+}  // namespace colcrypt::core

@@ -1,0 +1,285 @@
+// AES-256-GCM, HMAC-SHA256, HKDF-SHA256 and the nonce source, on OpenSSL 3 EVP.
+//
+// Hot paths (AesGcm::encrypt/decrypt, HmacSha256::compute, NonceSource::next)
+// allocate nothing: the OpenSSL contexts are built once per key and only
+// re-initialised with a new nonce / message per call.
+
+#include "colcrypt/core/crypto.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include "colcrypt/core/error.hpp"
+#include "detail.hpp"
+#include "colcrypt/core/cpp_only.hpp"
+
+namespace colcrypt::core {
+
+namespace {
+
+using detail::throw_crypto_failure;
+
+// EVP update calls take int lengths: feed larger inputs in chunks.  GCM and
+// HMAC are streaming, so chunking does not change the result.
+constexpr std::size_t kUpdateChunk = std::size_t{1} << 30;
+
+// OpenSSL's GCM keeps at most 128 bytes of IV (GCM_IV_MAX_SIZE).
+constexpr std::size_t kMaxNonceSize = 128;
+constexpr std::size_t kMinTagSize = 12;
+
+// Reject parameters of the general (test-vector) overloads before OpenSSL sees them.
+void check_gcm_sizes(std::size_t nonce_size, std::size_t tag_size) {
+    if (nonce_size == 0 || nonce_size > kMaxNonceSize) {
+        throw Error(Errc::invalid_argument, "GCM nonce size out of range");
+    }
+    if (tag_size < kMinTagSize || tag_size > kTagSize) {
+        throw Error(Errc::invalid_argument, "GCM tag size out of range");
+    }
+}
+
+// Set the context's IV length if it differs from the one it has, so the
+// common 12-byte case costs no extra OpenSSL call.  current tracks what the
+// context holds; it is set to 0 (unknown) while the change is in flight.
+void set_iv_length(EVP_CIPHER_CTX *ctx, std::size_t &current, std::size_t nonce_size) {
+    if (nonce_size == current) {
+        return;
+    }
+    current = 0;
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce_size),
+                            nullptr) != 1) {
+        throw_crypto_failure("AES-GCM: setting the nonce size failed");
+    }
+    current = nonce_size;
+}
+
+// Feed associated data (out == nullptr) or cipher data through EVP_CipherUpdate,
+// which dispatches on the context's direction.  Returns false on failure.
+bool cipher_update(EVP_CIPHER_CTX *ctx, std::uint8_t *out, const std::uint8_t *in,
+                   std::size_t size) {
+    while (size > 0) {
+        const std::size_t chunk = std::min(size, kUpdateChunk);
+        int written = 0;
+        if (EVP_CipherUpdate(ctx, out, &written, in, static_cast<int>(chunk)) != 1) {
+            return false;
+        }
+        in += chunk;
+        if (out != nullptr) {
+            out += chunk;
+        }
+        size -= chunk;
+    }
+    return true;
+}
+
+// A fresh cipher context keyed for one direction; throws on failure.
+EVP_CIPHER_CTX *new_gcm_context(const SecretKey &key, int enc) {
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == nullptr) {
+        throw_crypto_failure("AES-GCM: out of memory");
+    }
+    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), nullptr, key.data(), nullptr, enc) != 1) {
+        EVP_CIPHER_CTX_free(ctx);
+        throw_crypto_failure("AES-GCM: key setup failed");
+    }
+    return ctx;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// AesGcm
+
+// Two contexts, one per direction: the key schedule is expanded once for
+// each, and GCM tag handling differs between encryption and decryption.
+AesGcm::AesGcm(const SecretKey &key) : encrypt_ctx_(nullptr), decrypt_ctx_(nullptr) {
+    encrypt_ctx_ = new_gcm_context(key, 1);
+    try {
+        decrypt_ctx_ = new_gcm_context(key, 0);
+    } catch (...) {
+        EVP_CIPHER_CTX_free(encrypt_ctx_);
+        throw;
+    }
+}
+
+// EVP_CIPHER_CTX_free wipes the key schedule.
+AesGcm::~AesGcm() {
+    EVP_CIPHER_CTX_free(encrypt_ctx_);
+    EVP_CIPHER_CTX_free(decrypt_ctx_);
+}
+
+// The colcrypt case: 12-byte nonce, 16-byte tag.
+void AesGcm::encrypt(const std::uint8_t *nonce, const std::uint8_t *aad, std::size_t aad_size,
+                     const std::uint8_t *plaintext, std::size_t size, std::uint8_t *ciphertext,
+                     std::uint8_t *tag) {
+    encrypt(nonce, kNonceSize, aad, aad_size, plaintext, size, ciphertext, tag, kTagSize);
+}
+
+// Re-initialise with only the nonce (the key schedule stays), then AAD,
+// data, final and tag.
+void AesGcm::encrypt(const std::uint8_t *nonce, std::size_t nonce_size, const std::uint8_t *aad,
+                     std::size_t aad_size, const std::uint8_t *plaintext, std::size_t size,
+                     std::uint8_t *ciphertext, std::uint8_t *tag, std::size_t tag_size) {
+    check_gcm_sizes(nonce_size, tag_size);
+    set_iv_length(encrypt_ctx_, encrypt_nonce_size_, nonce_size);
+    int written = 0;
+    if (EVP_EncryptInit_ex(encrypt_ctx_, nullptr, nullptr, nullptr, nonce) != 1 ||
+        !cipher_update(encrypt_ctx_, nullptr, aad, aad_size) ||
+        !cipher_update(encrypt_ctx_, ciphertext, plaintext, size) ||
+        EVP_EncryptFinal_ex(encrypt_ctx_, ciphertext + size, &written) != 1 ||
+        EVP_CIPHER_CTX_ctrl(encrypt_ctx_, EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag_size),
+                            tag) != 1) {
+        throw_crypto_failure("AES-GCM: encryption failed");
+    }
+}
+
+// The tag is checked by EVP_DecryptFinal_ex in constant time.  Any failure
+// wipes the output so no unauthenticated plaintext escapes.
+bool AesGcm::decrypt(const std::uint8_t *nonce, std::size_t nonce_size, const std::uint8_t *aad,
+                     std::size_t aad_size, const std::uint8_t *ciphertext, std::size_t size,
+                     const std::uint8_t *tag, std::size_t tag_size, std::uint8_t *plaintext) {
+    check_gcm_sizes(nonce_size, tag_size);
+    set_iv_length(decrypt_ctx_, decrypt_nonce_size_, nonce_size);
+    if (EVP_DecryptInit_ex(decrypt_ctx_, nullptr, nullptr, nullptr, nonce) != 1 ||
+        EVP_CIPHER_CTX_ctrl(decrypt_ctx_, EVP_CTRL_GCM_SET_TAG, static_cast<int>(tag_size),
+                            const_cast<std::uint8_t *>(tag)) != 1 ||
+        !cipher_update(decrypt_ctx_, nullptr, aad, aad_size) ||
+        !cipher_update(decrypt_ctx_, plaintext, ciphertext, size)) {
+        secure_wipe(plaintext, size);
+        throw_crypto_failure("AES-GCM: decryption failed");
+    }
+    int written = 0;
+    if (EVP_DecryptFinal_ex(decrypt_ctx_, plaintext + size, &written) != 1) {
+        secure_wipe(plaintext, size);
+        ERR_clear_error();
+        return false;
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// HmacSha256
+
+// The key is set once; EVP_MAC keeps the precomputed inner/outer pad state.
+HmacSha256::HmacSha256(const std::uint8_t *key, std::size_t key_size) : ctx_(nullptr) {
+    EVP_MAC *mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (mac == nullptr) {
+        throw_crypto_failure("HMAC: algorithm not available");
+    }
+    ctx_ = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);  // the context holds its own reference
+    if (ctx_ == nullptr) {
+        throw_crypto_failure("HMAC: out of memory");
+    }
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    // A null key pointer means "keep the current key" to EVP_MAC_init, so an
+    // empty key still needs a valid pointer.
+    static const std::uint8_t empty_key = 0;
+    if (EVP_MAC_init(ctx_, key_size == 0 ? &empty_key : key, key_size, params) != 1) {
+        EVP_MAC_CTX_free(ctx_);
+        throw_crypto_failure("HMAC: key setup failed");
+    }
+}
+
+// EVP_MAC_CTX_free wipes OpenSSL's copy of the key.
+HmacSha256::~HmacSha256() { EVP_MAC_CTX_free(ctx_); }
+
+// EVP_MAC_init without a key restarts from the keyed state: no re-hashing
+// of the key per message.
+void HmacSha256::compute(const std::uint8_t *part1, std::size_t size1,
+                         const std::uint8_t *part2, std::size_t size2,
+                         std::uint8_t out[kSha256Size]) {
+    if (EVP_MAC_init(ctx_, nullptr, 0, nullptr) != 1) {
+        throw_crypto_failure("HMAC: initialisation failed");
+    }
+    if ((size1 != 0 && EVP_MAC_update(ctx_, part1, size1) != 1) ||
+        (size2 != 0 && EVP_MAC_update(ctx_, part2, size2) != 1)) {
+        throw_crypto_failure("HMAC: update failed");
+    }
+    std::size_t written = 0;
+    if (EVP_MAC_final(ctx_, out, &written, kSha256Size) != 1 || written != kSha256Size) {
+        throw_crypto_failure("HMAC: finalisation failed");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HKDF
+
+// Only used when keys are derived (master key setup), so fetching the KDF
+// per call is acceptable.  Empty salt and info are passed as absent, which
+// RFC 5869 and OpenSSL treat the same as zero-length.
+void hkdf_sha256(const std::uint8_t *ikm, std::size_t ikm_size, const std::uint8_t *salt,
+                 std::size_t salt_size, const std::uint8_t *info, std::size_t info_size,
+                 std::uint8_t *out, std::size_t out_size) {
+    if (out_size == 0 || out_size > 255 * kSha256Size) {
+        throw Error(Errc::invalid_argument, "HKDF output size out of range");
+    }
+    EVP_KDF *kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+    if (kdf == nullptr) {
+        throw_crypto_failure("HKDF: algorithm not available");
+    }
+    EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(kdf);
+    EVP_KDF_free(kdf);  // the context holds its own reference
+    if (ctx == nullptr) {
+        throw_crypto_failure("HKDF: out of memory");
+    }
+
+    // OSSL_PARAM octet strings need a non-null pointer even when empty.
+    static const std::uint8_t empty = 0;
+    char digest[] = "SHA256";
+    OSSL_PARAM params[5];
+    std::size_t n = 0;
+    params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+    params[n++] = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_KEY, const_cast<std::uint8_t *>(ikm_size == 0 ? &empty : ikm), ikm_size);
+    if (salt_size != 0) {
+        params[n++] = OSSL_PARAM_construct_octet_string(
+            OSSL_KDF_PARAM_SALT, const_cast<std::uint8_t *>(salt), salt_size);
+    }
+    if (info_size != 0) {
+        params[n++] = OSSL_PARAM_construct_octet_string(
+            OSSL_KDF_PARAM_INFO, const_cast<std::uint8_t *>(info), info_size);
+    }
+    params[n] = OSSL_PARAM_construct_end();
+
+    const int ok = EVP_KDF_derive(ctx, out, out_size, params);
+    EVP_KDF_CTX_free(ctx);  // wipes OpenSSL's copies of ikm and the PRK
+    if (ok != 1) {
+        secure_wipe(out, out_size);
+        throw_crypto_failure("HKDF: derivation failed");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// NonceSource
+
+// Nonces are not secret, but the batch reveals the nonces of values not yet
+// written; wipe it like any other buffer of crypto state.
+NonceSource::~NonceSource() { secure_wipe(buffer_, sizeof buffer_); }
+
+// One RAND_bytes call per kBatch nonces.  A changed pid means we are a
+// forked child holding a copy of the parent's batch: drop it, or parent and
+// child would encrypt with the same nonces.
+void NonceSource::next(std::uint8_t out[kNonceSize]) {
+    const long pid = static_cast<long>(getpid());
+    if (used_ == kBatch || pid != owner_pid_) {
+        random_bytes(buffer_, sizeof buffer_);
+        used_ = 0;
+        owner_pid_ = pid;
+    }
+    std::memcpy(out, buffer_ + used_ * kNonceSize, kNonceSize);
+    ++used_;
+}
+
+}  // namespace colcrypt::core

@@ -1,0 +1,226 @@
+// The stored-value format: building, parsing, sealing, opening, text form.
+//
+// Keyring id / key version pairs (checked by seal and by parse):
+//   - keyring 0 (transit) always has key version 0: there is one transit key,
+//     derived from the master key, and it has no versions;
+//   - any other keyring has key version >= 1.
+// Every other combination is refused: invalid_argument in seal, and
+// malformed_value in parse, since no correct writer produces it.
+
+#include "colcrypt/core/envelope.hpp"
+
+#include <cstring>
+
+#include "colcrypt/core/error.hpp"
+#include "detail.hpp"
+#include "colcrypt/core/cpp_only.hpp"
+
+namespace colcrypt::core {
+
+namespace {
+
+constexpr std::uint8_t kHeaderByte = kFormatVersion << 4 | kAlgorithmAes256Gcm;
+constexpr std::uint8_t kReservedTermBits = 0xc0;
+constexpr std::uint8_t kTermSizeMask = 0x3f;
+static_assert(kMaxTermSize <= kTermSizeMask, "term size must fit byte 1");
+
+bool valid_key_pair(std::uint32_t keyring_id, std::uint32_t key_version) noexcept {
+    return keyring_id == kTransitKeyringId ? key_version == 0 : key_version != 0;
+}
+
+// Bytes of the LEB128 encoding of value (1..5).
+std::size_t varint_size(std::uint32_t value) noexcept {
+    std::size_t size = 1;
+    while (value >= 0x80) {
+        value >>= 7;
+        ++size;
+    }
+    return size;
+}
+
+// Write the minimal LEB128 encoding of value; returns the byte after it.
+std::uint8_t *put_varint(std::uint8_t *out, std::uint32_t value) noexcept {
+    while (value >= 0x80) {
+        *out++ = static_cast<std::uint8_t>(value | 0x80);
+        value >>= 7;
+    }
+    *out++ = static_cast<std::uint8_t>(value);
+    return out;
+}
+
+// Read one LEB128 varint from [*p, end) and advance *p.  Accepts only the
+// minimal encoding of a value that fits 32 bits, so each value has exactly
+// one byte form.
+std::uint32_t get_varint(const std::uint8_t **p, const std::uint8_t *end) {
+    std::uint32_t value = 0;
+    for (std::size_t i = 0;; ++i) {
+        if (*p == end) {
+            throw Error(Errc::malformed_value, "envelope is truncated");
+        }
+        const std::uint8_t byte = *(*p)++;
+        if (i == kMaxVarintSize - 1 && byte > 0x0f) {
+            // The fifth byte carries bits 28..31 only: more bits, or a
+            // continuation bit, means the value does not fit 32 bits.
+            throw Error(Errc::malformed_value, "envelope varint exceeds 32 bits");
+        }
+        value |= static_cast<std::uint32_t>(byte & 0x7f) << (7 * i);
+        if ((byte & 0x80) == 0) {
+            if (byte == 0 && i > 0) {
+                throw Error(Errc::malformed_value, "envelope varint is not minimally encoded");
+            }
+            return value;
+        }
+    }
+}
+
+// Header, varints, nonce and term, i.e. everything before the ciphertext.
+std::size_t prefix_size(std::uint32_t keyring_id, std::uint32_t key_version,
+                        std::size_t term_size) noexcept {
+    return 2 + varint_size(keyring_id) + varint_size(key_version) + kNonceSize + term_size;
+}
+
+// Associated data = value-type byte || prefix, assembled on the stack.
+std::size_t build_aad(ValueType type, const std::uint8_t *prefix, std::size_t size,
+                      std::uint8_t aad[1 + kMaxPrefixSize]) noexcept {
+    aad[0] = static_cast<std::uint8_t>(type);
+    std::memcpy(aad + 1, prefix, size);
+    return 1 + size;
+}
+
+}  // namespace
+
+// Checks in byte order, so the first defect found is the one reported; the
+// format version is checked first so a future format is reported as
+// unsupported rather than malformed.
+Envelope parse_envelope(const std::uint8_t *data, std::size_t size) {
+    // Size first: bytes too short to be any envelope are damaged, whatever
+    // their first byte claims.
+    if (size < kMinEnvelopeSize) {
+        throw Error(Errc::malformed_value, "envelope is truncated");
+    }
+    Envelope env{};
+    env.format_version = data[0] >> 4;
+    env.algorithm = data[0] & 0x0f;
+    if (env.format_version != kFormatVersion) {
+        throw Error(Errc::unsupported_format, "unsupported envelope format version");
+    }
+    if (env.algorithm != kAlgorithmAes256Gcm) {
+        throw Error(Errc::unsupported_format, "unsupported envelope algorithm");
+    }
+    if ((data[1] & kReservedTermBits) != 0) {
+        throw Error(Errc::malformed_value, "envelope has reserved bits set");
+    }
+    env.term_size = data[1] & kTermSizeMask;
+    if (env.term_size > kMaxTermSize) {
+        throw Error(Errc::malformed_value, "envelope term size is too large");
+    }
+
+    const std::uint8_t *const end = data + size;
+    const std::uint8_t *p = data + 2;
+    env.keyring_id = get_varint(&p, end);
+    env.key_version = get_varint(&p, end);
+    if (!valid_key_pair(env.keyring_id, env.key_version)) {
+        throw Error(Errc::malformed_value, "envelope has an invalid keyring id and key version");
+    }
+    const std::size_t after_varints = static_cast<std::size_t>(p - data);
+    if (size - after_varints < kNonceSize + env.term_size + kTagSize) {
+        throw Error(Errc::malformed_value, "envelope is truncated");
+    }
+
+    env.start = data;
+    env.nonce = p;
+    env.term = env.term_size != 0 ? p + kNonceSize : nullptr;
+    env.prefix_size = after_varints + kNonceSize + env.term_size;
+    env.ciphertext = data + env.prefix_size;
+    env.ciphertext_size = size - env.prefix_size - kTagSize;
+    env.tag = env.ciphertext + env.ciphertext_size;
+    env.total_size = size;
+    return env;
+}
+
+std::size_t sealed_size(std::uint32_t keyring_id, std::uint32_t key_version,
+                        std::size_t term_size, std::size_t plaintext_size) {
+    return prefix_size(keyring_id, key_version, term_size) + plaintext_size + kTagSize;
+}
+
+// Write the prefix, then encrypt directly behind it: no copies of the
+// plaintext, no allocation.
+void seal(AesGcm &aead, NonceSource &nonces, ValueType type, std::uint32_t keyring_id,
+          std::uint32_t key_version, const std::uint8_t *term, std::size_t term_size,
+          const std::uint8_t *plaintext, std::size_t size, std::uint8_t *out) {
+    if (term_size > kMaxTermSize || (term == nullptr && term_size != 0)) {
+        throw Error(Errc::invalid_argument, "blind-index term size out of range");
+    }
+    if (!valid_key_pair(keyring_id, key_version)) {
+        throw Error(Errc::invalid_argument, "invalid keyring id and key version");
+    }
+    std::uint8_t *p = out;
+    *p++ = kHeaderByte;
+    *p++ = static_cast<std::uint8_t>(term_size);
+    p = put_varint(p, keyring_id);
+    p = put_varint(p, key_version);
+    std::uint8_t *const nonce = p;
+    nonces.next(nonce);
+    p += kNonceSize;
+    if (term_size != 0) {
+        std::memcpy(p, term, term_size);
+        p += term_size;
+    }
+    const std::size_t prefix = static_cast<std::size_t>(p - out);
+
+    std::uint8_t aad[1 + kMaxPrefixSize];
+    const std::size_t aad_size = build_aad(type, out, prefix, aad);
+    aead.encrypt(nonce, aad, aad_size, plaintext, size, p, p + size);
+}
+
+// The tag covers the type byte and the whole prefix, so a wrong type, key,
+// header, nonce or term all surface as one authentication failure.
+void open(AesGcm &aead, ValueType type, const Envelope &envelope, std::uint8_t *plaintext_out) {
+    if (envelope.prefix_size > kMaxPrefixSize) {
+        throw Error(Errc::invalid_argument, "envelope prefix is too large");
+    }
+    std::uint8_t aad[1 + kMaxPrefixSize];
+    const std::size_t aad_size = build_aad(type, envelope.start, envelope.prefix_size, aad);
+    if (!aead.decrypt(envelope.nonce, aad, aad_size, envelope.ciphertext,
+                      envelope.ciphertext_size, envelope.tag, plaintext_out)) {
+        throw Error(Errc::authentication_failed,
+                    "encrypted value does not authenticate: wrong key, wrong type, or tampered");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Text form
+
+std::size_t envelope_text_size(std::size_t envelope_size) {
+    return kTextPrefixSize + detail::base64_encoded_size(envelope_size);
+}
+
+void envelope_to_text(const std::uint8_t *envelope, std::size_t size, char *out) {
+    std::memcpy(out, kTextPrefix, kTextPrefixSize);
+    detail::base64_encode(envelope, size, out + kTextPrefixSize);
+}
+
+// Case-sensitive, exactly as envelope_to_text writes it.
+bool has_envelope_prefix(const char *text, std::size_t size) noexcept {
+    return size >= kTextPrefixSize && std::memcmp(text, kTextPrefix, kTextPrefixSize) == 0;
+}
+
+std::size_t envelope_max_decoded_size(std::size_t text_size) noexcept {
+    return text_size < kTextPrefixSize
+               ? 0
+               : detail::base64_max_decoded_size(text_size - kTextPrefixSize);
+}
+
+// Strict base64 (see detail.hpp): no white space, canonical padding.
+std::size_t envelope_from_text(const char *text, std::size_t size, std::uint8_t *out) {
+    if (!has_envelope_prefix(text, size)) {
+        throw Error(Errc::malformed_value, "encrypted value text lacks the colcrypt: prefix");
+    }
+    std::size_t decoded = 0;
+    if (!detail::base64_decode(text + kTextPrefixSize, size - kTextPrefixSize, out, &decoded)) {
+        throw Error(Errc::malformed_value, "encrypted value text is not valid base64");
+    }
+    return decoded;
+}
+
+}  // namespace colcrypt::core

@@ -1,0 +1,338 @@
+// The stored-value format: layout, sizes, strict parsing, authentication of
+// every byte, and the text form.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "colcrypt/core/envelope.hpp"
+#include "colcrypt/core/error.hpp"
+#include "unit/test_util.hpp"
+
+namespace colcrypt::test {
+namespace {
+
+using core::Envelope;
+using core::ValueType;
+
+constexpr std::uint32_t kIds[] = {1, 127, 128, 16383, 16384, UINT32_MAX};
+
+class EnvelopeTest : public ::testing::Test {
+protected:
+    core::SecretKey key_ = core::SecretKey::random();
+    core::AesGcm aead_{key_};
+    core::NonceSource nonces_;
+
+    // Seal into a buffer with a canary tail, check the canary survived (seal
+    // writes exactly sealed_size bytes), and return the envelope.
+    Bytes seal(ValueType type, std::uint32_t keyring, std::uint32_t version, const Bytes &term,
+               const Bytes &plaintext) {
+        const std::size_t size = core::sealed_size(keyring, version, term.size(), plaintext.size());
+        Bytes out(size + 8, 0xee);
+        core::seal(aead_, nonces_, type, keyring, version, term.empty() ? nullptr : term.data(),
+                   term.size(), plaintext.data(), plaintext.size(), out.data());
+        EXPECT_EQ(Bytes(out.begin() + static_cast<long>(size), out.end()), Bytes(8, 0xee));
+        out.resize(size);
+        return out;
+    }
+
+    // Parse and open; throws what they throw.
+    Bytes open(ValueType type, const Bytes &envelope) {
+        const Envelope env = core::parse_envelope(envelope.data(), envelope.size());
+        Bytes plaintext(env.ciphertext_size, 0xaa);
+        core::open(aead_, type, env, plaintext.data());
+        return plaintext;
+    }
+};
+
+TEST_F(EnvelopeTest, RoundTripsSizesTermSizesAndKeyIds) {
+    for (std::size_t size : {0u, 1u, 16u, 100u, 5000u}) {
+        for (std::size_t term_size : {0u, 1u, 8u, 32u}) {
+            for (std::uint32_t keyring : kIds) {
+                for (std::uint32_t version : {keyring, 1u}) {
+                    const Bytes plaintext = pattern(size, 1), term = pattern(term_size, 2);
+                    const Bytes sealed = seal(ValueType::text, keyring, version, term, plaintext);
+                    const Envelope env = core::parse_envelope(sealed.data(), sealed.size());
+                    EXPECT_EQ(env.format_version, core::kFormatVersion);
+                    EXPECT_EQ(env.algorithm, core::kAlgorithmAes256Gcm);
+                    EXPECT_EQ(env.keyring_id, keyring);
+                    EXPECT_EQ(env.key_version, version);
+                    EXPECT_EQ(env.term_size, term_size);
+                    EXPECT_EQ(Bytes(env.term, env.term + env.term_size), term);
+                    EXPECT_EQ(env.ciphertext_size, size);
+                    EXPECT_EQ(env.total_size, sealed.size());
+                    EXPECT_EQ(open(ValueType::text, sealed), plaintext);
+                }
+            }
+        }
+    }
+}
+
+TEST_F(EnvelopeTest, TransitValuesUseKeyringZeroVersionZero) {
+    const Bytes plaintext = from_string("in transit");
+    const Bytes sealed = seal(ValueType::jsonb, core::kTransitKeyringId, 0, Bytes(), plaintext);
+    const Envelope env = core::parse_envelope(sealed.data(), sealed.size());
+    EXPECT_EQ(env.keyring_id, 0u);
+    EXPECT_EQ(env.key_version, 0u);
+    EXPECT_EQ(open(ValueType::jsonb, sealed), plaintext);
+}
+
+TEST_F(EnvelopeTest, VarintSizesGrowAtSevenBitBoundaries) {
+    const std::size_t base = core::sealed_size(1, 1, 0, 0);
+    EXPECT_EQ(base, core::kMinEnvelopeSize);
+    EXPECT_EQ(core::sealed_size(127, 1, 0, 0) - base, 0u);
+    EXPECT_EQ(core::sealed_size(128, 1, 0, 0) - base, 1u);
+    EXPECT_EQ(core::sealed_size(16383, 1, 0, 0) - base, 1u);
+    EXPECT_EQ(core::sealed_size(16384, 1, 0, 0) - base, 2u);
+    EXPECT_EQ(core::sealed_size(1, UINT32_MAX, 0, 0) - base, 4u);
+}
+
+TEST_F(EnvelopeTest, OverheadIsExactly40BytesForSmallIdsAndEightByteTerm) {
+    for (std::uint32_t id : {1u, 2u, 127u}) {
+        for (std::size_t size : {0u, 1u, 1000u}) {
+            EXPECT_EQ(core::sealed_size(id, id, 8, size) - size, 40u);
+            EXPECT_EQ(seal(ValueType::text, id, id, pattern(8), pattern(size)).size(), size + 40);
+        }
+    }
+}
+
+// Byte layout as documented in envelope.hpp, including LEB128 of 300 = ac 02.
+TEST_F(EnvelopeTest, LayoutMatchesTheDocumentedFormat) {
+    const Bytes term = pattern(5, 9), plaintext = from_string("abc");
+    const Bytes sealed = seal(ValueType::text, 300, 2, term, plaintext);
+    ASSERT_EQ(sealed.size(), 2 + 2 + 1 + 12 + 5 + 3 + 16u);
+    EXPECT_EQ(sealed[0], 0x11);
+    EXPECT_EQ(sealed[1], 5);
+    EXPECT_EQ(sealed[2], 0xac);
+    EXPECT_EQ(sealed[3], 0x02);
+    EXPECT_EQ(sealed[4], 0x02);
+    EXPECT_EQ(Bytes(sealed.begin() + 17, sealed.begin() + 22), term);
+    const Envelope env = core::parse_envelope(sealed.data(), sealed.size());
+    EXPECT_EQ(env.nonce, sealed.data() + 5);
+    EXPECT_EQ(env.prefix_size, 22u);
+    EXPECT_EQ(env.ciphertext, sealed.data() + 22);
+    EXPECT_EQ(env.tag, sealed.data() + 25);
+}
+
+TEST_F(EnvelopeTest, SealingTwiceUsesFreshNonces) {
+    const Bytes plaintext = from_string("same");
+    EXPECT_NE(seal(ValueType::text, 1, 1, Bytes(), plaintext),
+              seal(ValueType::text, 1, 1, Bytes(), plaintext));
+}
+
+TEST_F(EnvelopeTest, SealRejectsBadTermSizesAndKeyPairs) {
+    std::uint8_t out[200], term[40] = {};
+    auto seal_raw = [&](std::uint32_t keyring, std::uint32_t version, const std::uint8_t *t,
+                        std::size_t term_size) {
+        core::seal(aead_, nonces_, ValueType::text, keyring, version, t, term_size, nullptr, 0,
+                   out);
+    };
+    EXPECT_CORE_ERROR(seal_raw(1, 1, term, 33), invalid_argument);
+    EXPECT_CORE_ERROR(seal_raw(1, 1, nullptr, 4), invalid_argument);
+    EXPECT_CORE_ERROR(seal_raw(0, 1, nullptr, 0), invalid_argument);
+    EXPECT_CORE_ERROR(seal_raw(1, 0, nullptr, 0), invalid_argument);
+    EXPECT_NO_THROW(seal_raw(1, 1, term, 32));
+}
+
+// An envelope carries no length field, so a truncated envelope with a
+// non-empty ciphertext can still parse (as a shorter ciphertext); it must
+// then fail authentication.  Without any ciphertext, every truncation is
+// already refused by the parser.
+TEST_F(EnvelopeTest, EveryTruncationIsRefusedByParseOrOpen) {
+    const Bytes sealed = seal(ValueType::text, 300, 7, pattern(8), pattern(40));
+    for (std::size_t length = 0; length < sealed.size(); ++length) {
+        const Bytes truncated(sealed.begin(), sealed.begin() + static_cast<long>(length));
+        try {
+            const Envelope env = core::parse_envelope(truncated.data(), truncated.size());
+            EXPECT_GE(length, env.prefix_size + core::kTagSize);
+            Bytes out(env.ciphertext_size, 0xaa);
+            EXPECT_CORE_ERROR(core::open(aead_, ValueType::text, env, out.data()),
+                              authentication_failed);
+            EXPECT_TRUE(all_zero(out));
+        } catch (const core::Error &e) {
+            EXPECT_EQ(e.code(), core::Errc::malformed_value) << length;
+        }
+    }
+
+    const Bytes empty = seal(ValueType::text, 300, 7, pattern(8), Bytes());
+    for (std::size_t length = 0; length < empty.size(); ++length) {
+        EXPECT_CORE_ERROR(core::parse_envelope(empty.data(), length), malformed_value);
+    }
+}
+
+// Trailing bytes are indistinguishable from a longer ciphertext: parse
+// accepts them, open refuses them.
+TEST_F(EnvelopeTest, ExtensionsParseAsLongerCiphertextButFailAuthentication) {
+    const Bytes sealed = seal(ValueType::text, 1, 1, pattern(8), pattern(20));
+    for (std::size_t extra = 1; extra <= 3; ++extra) {
+        Bytes extended = sealed;
+        extended.insert(extended.end(), extra, 0x00);
+        const Envelope env = core::parse_envelope(extended.data(), extended.size());
+        EXPECT_EQ(env.ciphertext_size, 20 + extra);
+        EXPECT_CORE_ERROR(open(ValueType::text, extended), authentication_failed);
+    }
+}
+
+// Hand-built envelopes: header bytes, raw varint bytes, then room for nonce,
+// maximal term and tag, so only the defect under test can cause a rejection.
+Bytes raw_envelope(std::uint8_t byte0, std::uint8_t byte1, const Bytes &varints) {
+    Bytes out(2 + varints.size() + core::kNonceSize + 63 + core::kTagSize, 0x5a);
+    out[0] = byte0;
+    out[1] = byte1;
+    std::copy(varints.begin(), varints.end(), out.begin() + 2);
+    return out;
+}
+
+void expect_parse_error(const Bytes &envelope, core::Errc code, const char *what) {
+    try {
+        core::parse_envelope(envelope.data(), envelope.size());
+        ADD_FAILURE() << "parse accepted: " << what;
+    } catch (const core::Error &e) {
+        EXPECT_EQ(e.code(), code) << what << ": " << e.what();
+    }
+}
+
+TEST(EnvelopeParse, AcceptsWellFormedControlCases) {
+    // Controls for the rejection tests below: same construction, no defect.
+    EXPECT_NO_THROW(core::parse_envelope(raw_envelope(0x11, 0, {1, 1}).data(), 2 + 2 + 28));
+    const Bytes max_ids = raw_envelope(0x11, 32, {0xff, 0xff, 0xff, 0xff, 0x0f, 0x80, 0x01});
+    const Envelope env = core::parse_envelope(max_ids.data(), max_ids.size());
+    EXPECT_EQ(env.keyring_id, UINT32_MAX);
+    EXPECT_EQ(env.key_version, 128u);
+    EXPECT_EQ(env.term_size, 32u);
+    EXPECT_NO_THROW(core::parse_envelope(raw_envelope(0x11, 0, {0, 0}).data(), 2 + 2 + 28));
+}
+
+TEST(EnvelopeParse, RejectsNonMinimalOverlongAndOversizedVarints) {
+    using core::Errc;
+    expect_parse_error(raw_envelope(0x11, 0, {0x81, 0x00, 1}), Errc::malformed_value,
+                       "1 encoded in two bytes");
+    expect_parse_error(raw_envelope(0x11, 0, {1, 0x80, 0x80, 0x00}), Errc::malformed_value,
+                       "0 encoded in three bytes");
+    expect_parse_error(raw_envelope(0x11, 0, {0xff, 0xff, 0xff, 0xff, 0x8f, 0x00, 1}),
+                       Errc::malformed_value, "six-byte varint");
+    expect_parse_error(raw_envelope(0x11, 0, {0x81, 0x80, 0x80, 0x80, 0x80, 0x01, 1}),
+                       Errc::malformed_value, "six-byte varint of small value");
+    expect_parse_error(raw_envelope(0x11, 0, {0x80, 0x80, 0x80, 0x80, 0x10, 1}),
+                       Errc::malformed_value, "2^32");
+    expect_parse_error(raw_envelope(0x11, 0, {1, 0xff, 0xff, 0xff, 0xff, 0x7f}),
+                       Errc::malformed_value, "version above 2^32-1");
+}
+
+TEST(EnvelopeParse, RejectsReservedBitsAndOversizedTerms) {
+    expect_parse_error(raw_envelope(0x11, 0x40, {1, 1}), core::Errc::malformed_value, "bit 6");
+    expect_parse_error(raw_envelope(0x11, 0x80, {1, 1}), core::Errc::malformed_value, "bit 7");
+    for (std::uint8_t term_size = 33; term_size <= 63; ++term_size) {
+        expect_parse_error(raw_envelope(0x11, term_size, {1, 1}), core::Errc::malformed_value,
+                           "term size above 32");
+    }
+}
+
+TEST(EnvelopeParse, RejectsUnknownFormatVersionOrAlgorithmAsUnsupported) {
+    for (std::uint8_t byte0 : {0x01, 0x21, 0xf1, 0x10, 0x12, 0x1f}) {
+        expect_parse_error(raw_envelope(byte0, 0, {1, 1}), core::Errc::unsupported_format,
+                           "unknown version/algorithm");
+    }
+}
+
+TEST(EnvelopeParse, RejectsMismatchedTransitKeyringAndVersion) {
+    expect_parse_error(raw_envelope(0x11, 0, {0, 1}), core::Errc::malformed_value,
+                       "keyring 0, version 1");
+    expect_parse_error(raw_envelope(0x11, 0, {1, 0}), core::Errc::malformed_value,
+                       "keyring 1, version 0");
+}
+
+TEST_F(EnvelopeTest, EverySingleBitFlipIsRefused) {
+    const Bytes sealed = seal(ValueType::text, 300, 2, pattern(8), pattern(20));
+    for (std::size_t bit = 0; bit < sealed.size() * 8; ++bit) {
+        Bytes flipped = sealed;
+        flipped[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+        try {
+            open(ValueType::text, flipped);
+            ADD_FAILURE() << "bit " << bit << " flipped and still opened";
+        } catch (const core::Error &e) {
+            EXPECT_NE(e.code(), core::Errc::invalid_argument) << bit;
+            EXPECT_NE(e.code(), core::Errc::crypto_failure) << bit;
+        }
+    }
+}
+
+TEST_F(EnvelopeTest, OpeningAsAnotherTypeOrUnderAnotherKeyFailsAndWipes) {
+    const Bytes sealed = seal(ValueType::text, 1, 1, Bytes(), from_string("secret"));
+    EXPECT_CORE_ERROR(open(ValueType::bytea, sealed), authentication_failed);
+
+    const Envelope env = core::parse_envelope(sealed.data(), sealed.size());
+    core::AesGcm other{core::SecretKey::random()};
+    Bytes out(env.ciphertext_size, 0xaa);
+    EXPECT_CORE_ERROR(core::open(other, ValueType::text, env, out.data()), authentication_failed);
+    EXPECT_TRUE(all_zero(out));
+}
+
+// --- text form ---
+
+std::string to_text(const Bytes &envelope) {
+    std::string text(core::envelope_text_size(envelope.size()) + 4, '#');
+    core::envelope_to_text(envelope.data(), envelope.size(), text.data());
+    EXPECT_EQ(text.substr(text.size() - 4), "####");  // nothing written past the text
+    text.resize(text.size() - 4);
+    return text;
+}
+
+Bytes from_text(const std::string &text) {
+    Bytes out(core::envelope_max_decoded_size(text.size()));
+    out.resize(core::envelope_from_text(text.data(), text.size(), out.data()));
+    return out;
+}
+
+TEST_F(EnvelopeTest, TextFormRoundTrips) {
+    for (std::size_t size : {0u, 1u, 2u, 3u, 4u, 100u}) {
+        const Bytes sealed = seal(ValueType::text, 5, 1, pattern(8), pattern(size));
+        const std::string text = to_text(sealed);
+        EXPECT_EQ(text.rfind("colcrypt:", 0), 0u);
+        EXPECT_TRUE(core::has_envelope_prefix(text.data(), text.size()));
+        EXPECT_GE(core::envelope_max_decoded_size(text.size()), sealed.size());
+        EXPECT_EQ(from_text(text), sealed);
+    }
+    // Byte strings of every length modulo 3, independent of envelopes.
+    for (std::size_t size = 0; size < 7; ++size) {
+        EXPECT_EQ(from_text(to_text(pattern(size))), pattern(size)) << size;
+    }
+    EXPECT_EQ(to_text(from_string("abcd")), "colcrypt:YWJjZA==");
+}
+
+TEST(EnvelopeText, DetectsThePrefixExactly) {
+    auto has = [](const std::string &s) { return core::has_envelope_prefix(s.data(), s.size()); };
+    EXPECT_TRUE(has("colcrypt:"));
+    EXPECT_TRUE(has("colcrypt:EQ=="));
+    EXPECT_FALSE(has(""));
+    EXPECT_FALSE(has("colcrypt"));
+    EXPECT_FALSE(has("Colcrypt:EQ=="));
+    EXPECT_FALSE(has(" colcrypt:EQ=="));
+    EXPECT_FALSE(has("hello world"));
+}
+
+TEST(EnvelopeText, RejectsMissingPrefixAndBadBase64) {
+    for (const char *bad : {
+             "EQABAQ==",               // no prefix
+             "colcrypt EQABAQ==",      // wrong prefix
+             "colcrypt:EQABAQ=",       // length not a multiple of 4
+             "colcrypt:EQAB AQ==",     // embedded space
+             "colcrypt:EQABAQ==\n",    // trailing newline
+             " colcrypt:EQABAQ==",     // leading space
+             "colcrypt:EQ==AQAB",      // padding in the middle
+             "colcrypt:EQABA===",      // three padding characters
+             "colcrypt:EQAB*Q==",      // character outside the alphabet
+             "colcrypt:EQABAR==",      // non-canonical: unused bits set
+             "colcrypt:EQABAQ==AAAA",  // data after padding
+         }) {
+        const std::string text = bad;
+        Bytes out(core::envelope_max_decoded_size(text.size()) + 1);
+        EXPECT_CORE_ERROR(core::envelope_from_text(text.data(), text.size(), out.data()),
+                          malformed_value);
+    }
+    EXPECT_EQ(core::envelope_max_decoded_size(3), 0u);
+}
+
+}  // namespace
+}  // namespace colcrypt::test
