@@ -1,0 +1,51 @@
+# colcrypt build.
+#
+# PGXS owns the extension: the shared library, installation, pg_regress.
+# CMake (CMakeLists.txt) owns the pure C++ core's unit tests.  Both take the
+# sources from the same globs, the compiler flags from build/cxxflags and the
+# version from colcrypt.control, so nothing is listed twice.
+#
+#   make                build colcrypt.so
+#   make install        install it (as root, or through sudo)
+#   make check          every test suite: unit, pg_regress, TAP; one summary line
+#   make demo           a throwaway server and a guided scenario
+#   make unit           the C++ unit tests alone
+
+EXTENSION  = colcrypt
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" colcrypt.control)
+MODULE_big = colcrypt
+OBJS       = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
+DATA       = sql/colcrypt--$(EXTVERSION).sql
+
+# pg_regress suites, in order; each is sql/NAME.sql with expected/NAME.out.
+REGRESS      = $(shell cat test/regress_schedule)
+REGRESS_OPTS = --temp-config=test/regress.conf
+
+PG_CONFIG  ?= pg_config
+PG_CPPFLAGS = -I$(CURDIR)/include
+PG_CXXFLAGS = $(shell cat $(CURDIR)/build/cxxflags)
+SHLIB_LINK  = -lcrypto -lstdc++
+
+# No LLVM bitcode for JIT inlining: it would need clang at build time and
+# brings nothing to functions that spend their time in OpenSSL.  (Before the
+# include: PGXS decides what to build while it is read.)
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(OBJS): $(wildcard include/colcrypt/*/*.hpp src/*/*.hpp) build/cxxflags
+
+.PHONY: unit demo check bench
+
+unit:
+	cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build/cmake -j2
+	cd build/cmake && ctest --output-on-failure
+
+# PGXS's own "check" only says it is unsupported; ours runs every suite.
+check:
+	test/run_all.sh
+
+demo:
+	scripts/demo.sh

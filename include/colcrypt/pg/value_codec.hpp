@@ -1,0 +1,45 @@
+// Sealing and opening encrypted values: the part every colcrypt type shares.
+//
+// A type modifier >= 0 names the keyring (see core/keyring_name.hpp); -1
+// means "not known yet": such values are sealed under the transit key and
+// re-sealed under the column's keyring by the type-modifier coercion, which
+// PostgreSQL applies whenever a value is stored into a column whose modifier
+// differs.  Plaintext is therefore never stored, whatever path a value takes.
+#pragma once
+
+#include <cstddef>
+
+#include "colcrypt/core/envelope.hpp"
+#include "colcrypt/pg/postgres.hpp"
+
+namespace colcrypt::pg {
+
+enum class OutputMode { plaintext, ciphertext };
+extern int guc_output_mode;
+
+void define_value_codec_gucs();
+
+// Encrypt plaintext under the keyring typmod names (transit for -1).
+struct varlena *seal_value(core::ValueType type, const char *plaintext, std::size_t size, int32 typmod);
+
+// Decrypt into a fresh buffer of ciphertext-size + 1 bytes, NUL-terminated;
+// *size receives the plaintext size.
+char *open_value(core::ValueType type, struct varlena *value, std::size_t *size);
+
+// The value re-sealed under the keyring typmod names; the value itself when
+// it already is under that keyring or typmod is -1.
+struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod);
+
+// Text form ("colcrypt:" + base64) of a value, palloc'd and NUL-terminated.
+char *value_to_envelope_text(struct varlena *value);
+
+// A value from its text form: verified by decrypting, then kept as it is if
+// it belongs to the keyring typmod names (or typmod is -1), else re-sealed.
+// type_name is for error messages.
+struct varlena *value_from_envelope_text(core::ValueType type, const char *type_name, const char *text,
+                                         std::size_t size, int32 typmod);
+
+// Parse a stored value's header without decrypting.
+core::Envelope parse_value(struct varlena *value);
+
+}  // namespace colcrypt::pg

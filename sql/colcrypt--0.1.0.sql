@@ -1,0 +1,134 @@
+-- colcrypt 0.1.0: transparent column encryption.
+\echo Use "CREATE EXTENSION colcrypt" to load this file. \quit
+
+-- Every role may use the types; what each may do is decided per object below.
+GRANT USAGE ON SCHEMA colcrypt TO PUBLIC;
+
+-------------------------------------------------------------------------------
+-- Keys.  Both tables hold only keys wrapped by the master key, and both are
+-- configuration tables, so pg_dump includes their rows.  Ordinary roles cannot
+-- read them; colcrypt reads them internally as their owner.
+-------------------------------------------------------------------------------
+
+CREATE TABLE colcrypt.keyrings (
+    keyring_id      integer PRIMARY KEY CHECK (keyring_id > 0),
+    name            text NOT NULL UNIQUE CHECK (name ~ '^[a-z][a-z0-9_]{0,62}$'),
+    type_modifier   integer NOT NULL UNIQUE CHECK (type_modifier >= 0),
+    index_term_bits integer NOT NULL CHECK (index_term_bits BETWEEN 0 AND 256 AND index_term_bits % 8 = 0),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    created_by      text NOT NULL
+);
+COMMENT ON TABLE colcrypt.keyrings IS
+    'colcrypt keyrings; type_modifier is what a column type such as encrypted_text(''pii'') stores';
+
+CREATE TABLE colcrypt.key_versions (
+    keyring_id             integer NOT NULL REFERENCES colcrypt.keyrings,
+    purpose                text NOT NULL CHECK (purpose IN ('data', 'index')),
+    version                integer NOT NULL CHECK (version > 0),
+    state                  text NOT NULL CHECK (state IN ('active', 'decrypt_only', 'retired')),
+    wrapped_key            bytea CHECK ((state = 'retired') = (wrapped_key IS NULL)),
+    master_key_fingerprint text NOT NULL,
+    created_at             timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (keyring_id, purpose, version)
+);
+CREATE UNIQUE INDEX key_versions_one_active ON colcrypt.key_versions (keyring_id, purpose)
+    WHERE state = 'active';
+COMMENT ON TABLE colcrypt.key_versions IS
+    'colcrypt data and blind-index keys, each wrapped by the master key named by its fingerprint';
+
+SELECT pg_catalog.pg_extension_config_dump('colcrypt.keyrings', '');
+SELECT pg_catalog.pg_extension_config_dump('colcrypt.key_versions', '');
+REVOKE ALL ON colcrypt.keyrings, colcrypt.key_versions FROM PUBLIC;
+
+CREATE FUNCTION colcrypt.create_key(keyring text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_create_key' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.create_key(text) IS
+    'create a keyring with version 1 of its data key and blind-index key; returns the version';
+REVOKE ALL ON FUNCTION colcrypt.create_key(text) FROM PUBLIC;
+
+CREATE VIEW colcrypt.keys AS
+    SELECT k.name AS keyring, v.version, v.state, v.created_at AS created,
+           v.master_key_fingerprint, k.index_term_bits
+      FROM colcrypt.keyrings k
+      JOIN colcrypt.key_versions v ON v.keyring_id = k.keyring_id AND v.purpose = 'data';
+COMMENT ON VIEW colcrypt.keys IS 'keyrings and their data-key versions (no key material)';
+GRANT SELECT ON colcrypt.keys TO PUBLIC;
+
+-------------------------------------------------------------------------------
+-- Type modifier: the keyring name, shared by every encrypted type.
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION colcrypt.keyring_typmod_in(cstring[]) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_keyring_typmod_in' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.keyring_typmod_out(integer) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'colcrypt_keyring_typmod_out' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+-------------------------------------------------------------------------------
+-- encrypted_text
+-------------------------------------------------------------------------------
+
+CREATE TYPE colcrypt.encrypted_text;
+
+CREATE FUNCTION colcrypt.encrypted_text_in(cstring, oid, integer) RETURNS colcrypt.encrypted_text
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_in' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_out(colcrypt.encrypted_text) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_out' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_recv(internal, oid, integer) RETURNS colcrypt.encrypted_text
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_recv' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_send(colcrypt.encrypted_text) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_send' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+-- Ciphertext does not compress: EXTERNAL lets long values move out of line
+-- without a compression attempt.
+CREATE TYPE colcrypt.encrypted_text (
+    INPUT = colcrypt.encrypted_text_in,
+    OUTPUT = colcrypt.encrypted_text_out,
+    RECEIVE = colcrypt.encrypted_text_recv,
+    SEND = colcrypt.encrypted_text_send,
+    TYPMOD_IN = colcrypt.keyring_typmod_in,
+    TYPMOD_OUT = colcrypt.keyring_typmod_out,
+    INTERNALLENGTH = VARIABLE,
+    STORAGE = external
+);
+COMMENT ON TYPE colcrypt.encrypted_text IS
+    'text stored as AES-256-GCM ciphertext; the type modifier names the keyring';
+
+-- The type-modifier coercion: binds values to the column's keyring.
+CREATE FUNCTION colcrypt.encrypted_text(colcrypt.encrypted_text, integer, boolean)
+    RETURNS colcrypt.encrypted_text
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_coerce' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE CAST (colcrypt.encrypted_text AS colcrypt.encrypted_text)
+    WITH FUNCTION colcrypt.encrypted_text(colcrypt.encrypted_text, integer, boolean) AS IMPLICIT;
+
+CREATE FUNCTION colcrypt.encrypted_text(text, integer, boolean) RETURNS colcrypt.encrypted_text
+    AS 'MODULE_PATHNAME', 'colcrypt_text_to_encrypted_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE CAST (text AS colcrypt.encrypted_text)
+    WITH FUNCTION colcrypt.encrypted_text(text, integer, boolean) AS ASSIGNMENT;
+-- varchar shares text's representation; drivers such as JDBC bind strings
+-- as varchar.
+CREATE FUNCTION colcrypt.encrypted_text(varchar, integer, boolean) RETURNS colcrypt.encrypted_text
+    AS 'MODULE_PATHNAME', 'colcrypt_text_to_encrypted_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE CAST (varchar AS colcrypt.encrypted_text)
+    WITH FUNCTION colcrypt.encrypted_text(varchar, integer, boolean) AS ASSIGNMENT;
+
+CREATE FUNCTION colcrypt.encrypted_text_to_text(colcrypt.encrypted_text) RETURNS text
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_to_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE CAST (colcrypt.encrypted_text AS text)
+    WITH FUNCTION colcrypt.encrypted_text_to_text(colcrypt.encrypted_text) AS ASSIGNMENT;
+
+CREATE FUNCTION colcrypt.describe(value colcrypt.encrypted_text,
+        OUT keyring text, OUT key_version integer, OUT index_term_bits integer,
+        OUT stored_bytes integer, OUT format_version integer, OUT algorithm text)
+    AS 'MODULE_PATHNAME', 'colcrypt_describe' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION colcrypt.describe(colcrypt.encrypted_text) IS
+    'keyring, key version, index-term bits and stored size of a value, read from its header without decrypting';
+
+-------------------------------------------------------------------------------
+-- Internal
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION colcrypt._boundary_selftest(direction text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_boundary_selftest' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt._boundary_selftest(text) IS
+    'internal: provokes both directions of the C++/PostgreSQL error boundary, for the tests';
+REVOKE ALL ON FUNCTION colcrypt._boundary_selftest(text) FROM PUBLIC;

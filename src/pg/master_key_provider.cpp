@@ -1,0 +1,285 @@
+// Master key loading: key file (generated on first start when the default
+// path is used), or key command; locked, no-dump memory; per-backend
+// derived keys.
+#include "colcrypt/pg/postgres.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+extern "C" {
+#include "miscadmin.h"
+#include "port.h"
+#include "storage/fd.h"
+#include "utils/guc.h"
+}
+
+#include "colcrypt/core/master_key.hpp"
+#include "colcrypt/core/secure.hpp"
+#include "colcrypt/pg/boundary.hpp"
+#include "colcrypt/pg/master_key_provider.hpp"
+
+namespace colcrypt::pg {
+
+char *guc_master_key_file = nullptr;
+char *guc_master_key_command = nullptr;
+char *guc_previous_master_key_file = nullptr;
+char *guc_previous_master_key_command = nullptr;
+bool guc_allow_core_dumps = false;
+
+namespace {
+
+// Key text larger than this is not a key; refuse before reading it all.
+constexpr size_t kMaxKeyTextSize = 4096;
+
+// The raw key lives in its own page: locked (never swapped) and marked
+// MADV_DONTDUMP (never in a core file).  fork() shares it copy-on-write.
+struct LockedKeyPage {
+    bool loaded;
+    std::uint8_t key[core::kKeySize];
+    char fingerprint[core::kFingerprintHexSize + 1];
+};
+
+LockedKeyPage *key_page = nullptr;
+core::MasterKey *backend_master_key = nullptr;
+
+LockedKeyPage *allocate_locked_page() {
+    size_t size = sysconf(_SC_PAGESIZE);
+    void *page = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED)
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+                        errmsg("could not allocate memory for the colcrypt master key: %m")));
+    if (madvise(page, size, MADV_DONTDUMP) != 0)
+        ereport(WARNING, (errmsg("could not exclude the colcrypt master key from core dumps: %m")));
+    if (mlock(page, size) != 0)
+        ereport(WARNING, (errmsg("could not lock the colcrypt master key in memory: %m"),
+                          errhint("Raise the server's RLIMIT_MEMLOCK (ulimit -l) so the key page cannot be swapped out.")));
+    std::memset(page, 0, size);
+    return static_cast<LockedKeyPage *>(page);
+}
+
+// Parse key text into the locked page.  Returns nullptr or the core's message
+// (a literal naming what is wrong, never the key).  noexcept: no C++
+// exception leaves, and no PostgreSQL call is made inside.
+const char *store_key_text(const char *text, size_t size, LockedKeyPage *page) noexcept {
+    try {
+        core::SecretKey key = core::parse_master_key(text, size);
+        std::memcpy(page->key, key.data(), core::kKeySize);
+        core::MasterKey derived(key);
+        std::memcpy(page->fingerprint, derived.fingerprint(), sizeof(page->fingerprint));
+        page->loaded = true;
+        return nullptr;
+    } catch (const std::exception &e) {
+        return e.what();
+    } catch (...) {
+        return "could not parse the master key";
+    }
+}
+
+// Text of a new random key in the key file format.  noexcept as above.
+bool new_key_text(char *out, size_t out_size) noexcept {
+    try {
+        std::string text = core::format_master_key(core::SecretKey::random());
+        bool fits = text.size() < out_size;
+        if (fits)
+            std::memcpy(out, text.c_str(), text.size() + 1);
+        core::secure_wipe(text.data(), text.size());
+        return fits;
+    } catch (...) {
+        return false;
+    }
+}
+
+// Default key file: next to the data directory, never inside it, so base
+// backups and copies of the data directory do not carry the key.
+char *default_key_file_path() {
+    char *data_dir = pstrdup(DataDir);
+    char *base = pstrdup(last_dir_separator(data_dir) ? last_dir_separator(data_dir) + 1 : data_dir);
+    get_parent_directory(data_dir);
+    return psprintf("%s/colcrypt_%s.key", data_dir[0] ? data_dir : ".", base);
+}
+
+void generate_key_file(const char *path) {
+    char text[128];
+    if (!new_key_text(text, sizeof(text)))
+        ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+                        errmsg("could not generate a colcrypt master key")));
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
+    if (fd < 0) {
+        core::secure_wipe(text, sizeof(text));
+        ereport(ERROR, (errcode_for_file_access(),
+                        errmsg("could not create colcrypt master key file \"%s\": %m", path),
+                        errhint("Set colcrypt.master_key_file to a writable path, or create the key yourself.")));
+    }
+    size_t size = strlen(text);
+    bool ok = write(fd, text, size) == (ssize_t) size && pg_fsync(fd) == 0;
+    int save_errno = errno;
+    core::secure_wipe(text, sizeof(text));
+    close(fd);
+    if (!ok) {
+        unlink(path);
+        errno = save_errno;
+        ereport(ERROR, (errcode_for_file_access(),
+                        errmsg("could not write colcrypt master key file \"%s\": %m", path)));
+    }
+    ereport(LOG, (errmsg("colcrypt: generated a new master key in \"%s\"", path),
+                  errhint("Back this file up apart from the database: without it no encrypted value can be read.")));
+}
+
+// Read the key file into buf (NUL-terminated).  The file must be a regular
+// file without group or other permissions, like the server's SSL key.
+size_t read_key_file(const char *path, char *buf, size_t buf_size) {
+    int fd = open(path, O_RDONLY | PG_BINARY, 0);
+    if (fd < 0)
+        ereport(ERROR, (errcode_for_file_access(),
+                        errmsg("could not open colcrypt master key file \"%s\": %m", path),
+                        errhint("Check colcrypt.master_key_file; the key is never generated for an explicitly configured path.")));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        ereport(ERROR, (errcode_for_file_access(), errmsg("could not stat colcrypt master key file \"%s\": %m", path)));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+                        errmsg("colcrypt master key file \"%s\" is not a regular file", path)));
+    }
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        close(fd);
+        ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+                        errmsg("colcrypt master key file \"%s\" has group or world access", path),
+                        errdetail("File mode is %04o.", (unsigned) (st.st_mode & 07777)),
+                        errhint("Run: chmod 0600 \"%s\"", path)));
+    }
+    ssize_t n = read(fd, buf, buf_size - 1);
+    int save_errno = errno;
+    close(fd);
+    if (n < 0) {
+        errno = save_errno;
+        ereport(ERROR, (errcode_for_file_access(), errmsg("could not read colcrypt master key file \"%s\": %m", path)));
+    }
+    if ((size_t) n >= buf_size - 1) {
+        core::secure_wipe(buf, buf_size);
+        ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+                        errmsg("colcrypt master key file \"%s\" is too large to be a key", path),
+                        errhint("The file must hold 64 hex digits or 44 base64 characters.")));
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+// Run the key command; its standard output is the key.
+size_t run_key_command(const char *command, char *buf, size_t buf_size) {
+    fflush(nullptr);
+    FILE *pipe = popen(command, "r");
+    if (pipe == nullptr)
+        ereport(ERROR, (errcode_for_file_access(), errmsg("could not run colcrypt.master_key_command: %m")));
+    size_t n = fread(buf, 1, buf_size - 1, pipe);
+    bool too_long = n >= buf_size - 1;
+    if (too_long) {
+        // Drain so the command is not killed by SIGPIPE half-way.
+        char sink[256];
+        while (fread(sink, 1, sizeof(sink), pipe) > 0) {
+        }
+    }
+    int status = pclose(pipe);
+    if (status != 0) {
+        core::secure_wipe(buf, buf_size);
+        char *reason = wait_result_to_str(status);
+        ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+                        errmsg("colcrypt.master_key_command failed"),
+                        errdetail("The command %s.", reason),
+                        errhint("The command must print the key on standard output and exit with status 0.")));
+    }
+    if (too_long) {
+        core::secure_wipe(buf, buf_size);
+        ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+                        errmsg("colcrypt.master_key_command printed too much to be a key"),
+                        errhint("The command must print 64 hex digits or 44 base64 characters.")));
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+}  // namespace
+
+void define_master_key_gucs() {
+    DefineCustomStringVariable(
+        "colcrypt.master_key_file", "File holding the colcrypt master key (64 hex digits or 44 base64 characters).",
+        "Empty means colcrypt_<data directory name>.key next to the data directory, generated on first start.",
+        &guc_master_key_file, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "colcrypt.master_key_command", "Shell command whose standard output is the colcrypt master key.",
+        "When set, it is used instead of colcrypt.master_key_file.", &guc_master_key_command, "",
+        PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("colcrypt.previous_master_key_file",
+                               "File holding the previous master key, read by colcrypt.rotate_master_key().", nullptr,
+                               &guc_previous_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr,
+                               nullptr);
+    DefineCustomStringVariable("colcrypt.previous_master_key_command",
+                               "Command printing the previous master key, read by colcrypt.rotate_master_key().",
+                               nullptr, &guc_previous_master_key_command, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY,
+                               nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("colcrypt.allow_core_dumps",
+                             "Allow server processes to write core dumps, which may contain key material.",
+                             "Off: colcrypt marks the server non-dumpable once the master key is loaded.",
+                             &guc_allow_core_dumps, false, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+}
+
+void load_master_key_at_startup() {
+    const char *command = guc_master_key_command;
+    const char *file = guc_master_key_file;
+    if (command && command[0] && file && file[0])
+        ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+                        errmsg("colcrypt.master_key_file and colcrypt.master_key_command are both set"),
+                        errhint("Set only one of them.")));
+
+    key_page = allocate_locked_page();
+    char text[kMaxKeyTextSize + 1];
+    size_t size;
+    const char *source;
+    if (command && command[0]) {
+        size = run_key_command(command, text, sizeof(text));
+        source = "colcrypt.master_key_command";
+    } else {
+        bool use_default = !(file && file[0]);
+        const char *path = use_default ? default_key_file_path() : file;
+        struct stat st;
+        if (use_default && stat(path, &st) != 0 && errno == ENOENT)
+            generate_key_file(path);
+        size = read_key_file(path, text, sizeof(text));
+        source = psprintf("file \"%s\"", path);
+    }
+    const char *problem = store_key_text(text, size, key_page);
+    core::secure_wipe(text, sizeof(text));
+    if (problem != nullptr)
+        ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+                        errmsg("invalid colcrypt master key from %s", source), errdetail("%s.", problem),
+                        errhint("A master key is 32 random bytes written as 64 hex digits or 44 base64 characters, "
+                                "for example from: openssl rand -hex 32")));
+
+    // The key schedules derived in backends live in ordinary memory; keep
+    // them out of core files unless the DBA opted in.
+    if (!guc_allow_core_dumps && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        ereport(WARNING, (errmsg("could not disable core dumps: %m")));
+    ereport(LOG, (errmsg("colcrypt: master key loaded from %s (fingerprint %s)", source, key_page->fingerprint)));
+}
+
+core::MasterKey &master_key() {
+    if (backend_master_key != nullptr)
+        return *backend_master_key;
+    if (key_page == nullptr || !key_page->loaded)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("colcrypt master key is not loaded"),
+                        errhint("Add colcrypt to shared_preload_libraries in postgresql.conf and restart the server.")));
+    backend_master_key = cpp_guard([] { return new core::MasterKey(core::SecretKey(key_page->key)); });
+    return *backend_master_key;
+}
+
+}  // namespace colcrypt::pg

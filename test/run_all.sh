@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Every colcrypt test suite, in one command (`make check`):
+#   1. unit      C++ core, GoogleTest under CTest (no PostgreSQL)
+#   2. regress   pg_regress on a throwaway cluster with colcrypt preloaded
+#   3. tap       PostgreSQL::Test::Cluster scripts in test/t
+# Ends with one line "N passed, N failed" over all suites and exits non-zero
+# if anything failed.  PostgreSQL refuses to run as root, so when started as
+# root the server-side suites run as the "postgres" user from a scratch copy
+# of the test files; the extension is installed first (root, or sudo).
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PG_CONFIG=${PG_CONFIG:-pg_config}
+BINDIR=$("$PG_CONFIG" --bindir)
+PGXS_SRC=$(dirname "$("$PG_CONFIG" --pgxs)")/..
+RUN_USER=${COLCRYPT_TEST_USER:-postgres}
+
+passed=0
+failed=0
+skipped=0
+suite_summaries=()
+
+section() { printf '\n==> %s\n' "$1"; }
+record() {  # suite passed failed [skipped]
+    passed=$((passed + $2)); failed=$((failed + $3)); skipped=$((skipped + ${4:-0}))
+    suite_summaries+=("$(printf '%-8s %4d passed, %d failed, %d skipped' "$1" "$2" "$3" "${4:-0}")")
+}
+as_test_user() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u "$RUN_USER" -- env PATH="$BINDIR:$PATH" "$@"
+    else
+        env PATH="$BINDIR:$PATH" "$@"
+    fi
+}
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# --- 1. unit -----------------------------------------------------------------
+section "unit tests (CTest)"
+unit_log=$(mktemp)
+if cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$unit_log" 2>&1 &&
+    cmake --build build/cmake -j2 >>"$unit_log" 2>&1; then
+    (cd build/cmake && ctest --output-on-failure 2>&1) | tee "$unit_log"
+    line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$unit_log" | tail -1)
+    total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+    bad=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$line")
+    if [ -n "$line" ]; then record unit $((total - bad)) "$bad"; else record unit 0 1; fi
+else
+    cat "$unit_log"
+    echo "unit tests: build failed"
+    record unit 0 1
+fi
+
+# --- build and install the extension ------------------------------------------
+section "build and install colcrypt"
+if ! { make -s -j2 2>&1 | grep -v "overriding recipe\|ignoring old recipe"; [ "${PIPESTATUS[0]}" = 0 ]; } ||
+    ! as_root make -s install >/dev/null 2>&1; then
+    echo "could not build or install the extension"
+    record build 0 1
+    printf '\n%s\n' "${suite_summaries[@]}"
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
+echo "installed into $("$PG_CONFIG" --pkglibdir)"
+
+# Scratch copy of the test material, owned by the user who runs the server.
+WORK=$(mktemp -d /tmp/colcrypt-check.XXXXXX)
+cp -r sql expected test "$WORK/"
+[ "$(id -u)" = 0 ] && chown -R "$RUN_USER" "$WORK"
+
+# --- 2. pg_regress -----------------------------------------------------------
+section "pg_regress"
+regress_log="$WORK/regress.log"
+as_test_user "$PGXS_SRC/test/regress/pg_regress" \
+    --temp-instance="$WORK/regress/tmp_check" --inputdir="$WORK" --outputdir="$WORK/regress" \
+    --bindir="$BINDIR" --temp-config="$WORK/test/regress.conf" \
+    $(cat test/regress_schedule) 2>&1 | tee "$regress_log"
+ok=$(grep -cE '^(test| ) *[a-z_0-9]+ +\.\.\. ok' "$regress_log")
+bad=$(grep -cE '\.\.\. FAILED' "$regress_log")
+expected_tests=$(wc -w <test/regress_schedule)
+[ $((ok + bad)) -lt "$expected_tests" ] && bad=$((expected_tests - ok))
+record regress "$ok" "$bad"
+if [ "$bad" -gt 0 ] && [ -f "$WORK/regress/regression.diffs" ]; then
+    section "regression.diffs"
+    cat "$WORK/regress/regression.diffs"
+fi
+
+# --- 3. TAP ------------------------------------------------------------------
+section "TAP tests"
+tap_ok=0; tap_bad=0; tap_skip=0
+for script in "$WORK"/test/t/*.pl; do
+    [ -e "$script" ] || continue
+    name=$(basename "$script" .pl)
+    log="$WORK/tap-$name.log"
+    (cd "$WORK/test" && as_test_user env PERL5LIB="$PGXS_SRC/test/perl:$WORK/test/t" \
+        TESTDIR="$WORK/tap/$name" PG_REGRESS="$PGXS_SRC/test/regress/pg_regress" \
+        COLCRYPT_LIBDIR="$("$PG_CONFIG" --pkglibdir)" \
+        prove -v "$script") >"$log" 2>&1
+    status=$?
+    ok=$(grep -E '^ok [0-9]+' "$log" | grep -vc '# skip')
+    skip=$(grep -cE '^ok [0-9]+.*# skip' "$log")
+    bad=$(grep -cE '^not ok [0-9]+' "$log")
+    # A script that died without a failing assertion is still a failure.
+    [ "$status" != 0 ] && [ "$bad" = 0 ] && bad=1
+    printf '%-40s %3d ok, %d failed, %d skipped\n' "$name" "$ok" "$bad" "$skip"
+    if [ "$bad" -gt 0 ]; then
+        cat "$log"
+        for f in "$WORK/tap/$name"/tmp_check/log/*; do
+            [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
+        done
+    fi
+    tap_ok=$((tap_ok + ok)); tap_bad=$((tap_bad + bad)); tap_skip=$((tap_skip + skip))
+done
+record tap "$tap_ok" "$tap_bad" "$tap_skip"
+
+section "summary"
+printf '%s\n' "${suite_summaries[@]}"
+if [ "$failed" = 0 ]; then rm -rf "$WORK"; else echo "test output kept in $WORK"; fi
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" = 0 ]
