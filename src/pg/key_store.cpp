@@ -358,6 +358,16 @@ core::AesGcm &decryption_key(std::uint32_t keyring_id, std::uint32_t key_version
     return *entry->keys.data_key(key_version);
 }
 
+IndexKey index_key_for_keyring(std::uint32_t keyring_id) {
+    CachedKeyring *entry = cached_keyring_by_id(keyring_id);
+    if (entry == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("keyring %u does not exist", keyring_id)));
+    IndexKey key;
+    key.index = entry->term_size > 0 ? entry->keys.index_key() : nullptr;
+    key.term_size = key.index ? entry->term_size : 0;
+    return key;
+}
+
 // Names are looked up without unwrapping anything, so that \d and pg_dump
 // work on a server whose master key does not match (or is not loaded).
 namespace {

@@ -56,6 +56,15 @@ EncryptionKey transit_encryption_key();
 // not match the one that wrapped it.
 core::AesGcm &decryption_key(std::uint32_t keyring_id, std::uint32_t key_version);
 
+// The blind-index key of a keyring and its term size (index nullptr and
+// term_size 0 for a keyring without index terms).  ERROR when the keyring
+// does not exist or its keys cannot be unwrapped.
+struct IndexKey {
+    core::BlindIndex *index;
+    std::size_t term_size;
+};
+IndexKey index_key_for_keyring(std::uint32_t keyring_id);
+
 // Keyring name for a type modifier or id, palloc'd; nullptr when unknown.
 char *keyring_name_for_typmod(int32 typmod);
 char *keyring_name_for_id(std::uint32_t keyring_id);
