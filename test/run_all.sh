@@ -67,6 +67,7 @@ echo "installed into $("$PG_CONFIG" --pkglibdir)"
 
 # Scratch copy of the test material, owned by the user who runs the server.
 WORK=$(mktemp -d /tmp/colcrypt-check.XXXXXX)
+mkdir -p "$WORK/tap"
 cp -r sql expected test "$WORK/"
 [ "$(id -u)" = 0 ] && chown -R "$RUN_USER" "$WORK"
 

@@ -56,6 +56,15 @@ EncryptionKey transit_encryption_key();
 // not match the one that wrapped it.
 core::AesGcm &decryption_key(std::uint32_t keyring_id, std::uint32_t key_version);
 
+// Whether keyring_id exists in this database (transit: true).  Absent ids
+// are remembered until the next key-table invalidation: the answer is used
+// only to decide whether a restore can verify an envelope now.
+bool keyring_exists(std::uint32_t keyring_id);
+
+// Whether we are inside a restore: pg_dump scripts turn check_function_bodies
+// off, and table data may then be loaded before colcrypt's key tables.
+bool in_restore();
+
 // Keyring name for a type modifier or id, palloc'd; nullptr when unknown.
 char *keyring_name_for_typmod(int32 typmod);
 char *keyring_name_for_id(std::uint32_t keyring_id);
