@@ -129,7 +129,7 @@ extern "C" Datum colcrypt_keyring_typmod_in(PG_FUNCTION_ARGS) {
                         errhint("Write for example colcrypt.encrypted_text('pii').")));
     const char *name = DatumGetCString(elements[0]);
     int32 typmod = keyring_typmod_for_name(name);
-    if (check_function_bodies && keyring_name_for_typmod(typmod) == nullptr)
+    if (!in_restore() && keyring_name_for_typmod(typmod) == nullptr)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("keyring \"%s\" does not exist", name),
                         errhint("Create it first with SELECT colcrypt.create_key('%s').", name)));
     PG_RETURN_INT32(typmod);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 extern "C" {
 #include "catalog/namespace.h"
@@ -140,6 +141,7 @@ using KeyringsByTypmod = std::unordered_map<int32, CachedKeyring *>;
 
 KeyringsById *cache_by_id = nullptr;
 KeyringsByTypmod *cache_by_typmod = nullptr;
+std::unordered_set<std::uint32_t> *missing_keyrings = nullptr;
 core::NonceSource *backend_nonces = nullptr;
 bool cache_stale = false;
 
@@ -162,6 +164,7 @@ void begin_lookup() {
         cpp_guard([] {
             cache_by_id = new KeyringsById();
             cache_by_typmod = new KeyringsByTypmod();
+            missing_keyrings = new std::unordered_set<std::uint32_t>();
         });
     }
     if (cache_stale) {
@@ -169,6 +172,7 @@ void begin_lookup() {
         cpp_guard([] {
             cache_by_typmod->clear();
             cache_by_id->clear();
+            missing_keyrings->clear();
         });
     }
 }
@@ -305,6 +309,13 @@ void invalidate_key_caches() {
 
 EncryptionKey encryption_key_for_typmod(int32 typmod) {
     CachedKeyring *entry = cached_keyring_by_typmod(typmod);
+    if (entry == nullptr && in_restore())
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("keyring for type modifier %d does not exist yet", typmod),
+                        errdetail("This table's data is being restored before colcrypt's key tables."),
+                        errhint("Restore colcrypt.keyrings and colcrypt.key_versions first (pg_restore -l, move their "
+                                "TABLE DATA lines before the other TABLE DATA lines, pg_restore -L), or dump with "
+                                "colcrypt.output_mode = ciphertext, whose envelopes restore in any order.")));
     if (entry == nullptr)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                         errmsg("keyring for type modifier %d does not exist", typmod),
@@ -366,6 +377,24 @@ IndexKey index_key_for_keyring(std::uint32_t keyring_id) {
     key.index = entry->term_size > 0 ? entry->keys.index_key() : nullptr;
     key.term_size = key.index ? entry->term_size : 0;
     return key;
+}
+
+bool keyring_exists(std::uint32_t keyring_id) {
+    if (keyring_id == core::kTransitKeyringId)
+        return true;
+    begin_lookup();
+    if (cache_by_id->count(keyring_id) > 0)
+        return true;
+    if (missing_keyrings->count(keyring_id) > 0)
+        return false;
+    if (keyring_name_for_id(keyring_id) != nullptr)
+        return true;
+    cpp_guard([&] { missing_keyrings->insert(keyring_id); });
+    return false;
+}
+
+bool in_restore() {
+    return !check_function_bodies;
 }
 
 // Names are looked up without unwrapping anything, so that \d and pg_dump

@@ -210,14 +210,24 @@ size_t run_key_command(const char *command, char *buf, size_t buf_size) {
 }  // namespace
 
 void define_master_key_gucs() {
-    DefineCustomStringVariable(
-        "colcrypt.master_key_file", "File holding the colcrypt master key (64 hex digits or 44 base64 characters).",
-        "Empty means colcrypt_<data directory name>.key next to the data directory, generated on first start.",
-        &guc_master_key_file, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
-    DefineCustomStringVariable(
-        "colcrypt.master_key_command", "Shell command whose standard output is the colcrypt master key.",
-        "When set, it is used instead of colcrypt.master_key_file.", &guc_master_key_command, "",
-        PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    // Postmaster-only settings can be defined only while preloading; a
+    // backend that loads the library later must not (it would be FATAL).
+    if (process_shared_preload_libraries_in_progress) {
+        DefineCustomStringVariable(
+            "colcrypt.master_key_file",
+            "File holding the colcrypt master key (64 hex digits or 44 base64 characters).",
+            "Empty means colcrypt_<data directory name>.key next to the data directory, generated on first start.",
+            &guc_master_key_file, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+        DefineCustomStringVariable("colcrypt.master_key_command",
+                                   "Shell command whose standard output is the colcrypt master key.",
+                                   "When set, it is used instead of colcrypt.master_key_file.",
+                                   &guc_master_key_command, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr,
+                                   nullptr, nullptr);
+        DefineCustomBoolVariable("colcrypt.allow_core_dumps",
+                                 "Allow server processes to write core dumps, which may contain key material.",
+                                 "Off: colcrypt marks the server non-dumpable once the master key is loaded.",
+                                 &guc_allow_core_dumps, false, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    }
     DefineCustomStringVariable("colcrypt.previous_master_key_file",
                                "File holding the previous master key, read by colcrypt.rotate_master_key().", nullptr,
                                &guc_previous_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr,
@@ -226,10 +236,6 @@ void define_master_key_gucs() {
                                "Command printing the previous master key, read by colcrypt.rotate_master_key().",
                                nullptr, &guc_previous_master_key_command, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY,
                                nullptr, nullptr, nullptr);
-    DefineCustomBoolVariable("colcrypt.allow_core_dumps",
-                             "Allow server processes to write core dumps, which may contain key material.",
-                             "Off: colcrypt marks the server non-dumpable once the master key is loaded.",
-                             &guc_allow_core_dumps, false, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
 }
 
 void load_master_key_at_startup() {

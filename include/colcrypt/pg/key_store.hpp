@@ -65,6 +65,15 @@ struct IndexKey {
 };
 IndexKey index_key_for_keyring(std::uint32_t keyring_id);
 
+// Whether keyring_id exists in this database (transit: true).  Absent ids
+// are remembered until the next key-table invalidation: the answer is used
+// only to decide whether a restore can verify an envelope now.
+bool keyring_exists(std::uint32_t keyring_id);
+
+// Whether we are inside a restore: pg_dump scripts turn check_function_bodies
+// off, and table data may then be loaded before colcrypt's key tables.
+bool in_restore();
+
 // Keyring name for a type modifier or id, palloc'd; nullptr when unknown.
 char *keyring_name_for_typmod(int32 typmod);
 char *keyring_name_for_id(std::uint32_t keyring_id);
