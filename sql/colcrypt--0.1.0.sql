@@ -124,6 +124,119 @@ COMMENT ON FUNCTION colcrypt.describe(colcrypt.encrypted_text) IS
     'keyring, key version, index-term bits and stored size of a value, read from its header without decrypting';
 
 -------------------------------------------------------------------------------
+-- Equality through blind-index terms (src/pg/equality.cpp)
+--
+-- = and <> live in pg_catalog so that they resolve whatever the search_path;
+-- they only take colcrypt's types.  The ordering operators exist for the
+-- btree operator class only: the order they give is that of blind-index
+-- terms, meaningless to users, so they get names nobody types by accident.
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION colcrypt.encrypted_text_eq(colcrypt.encrypted_text, colcrypt.encrypted_text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_eq' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_ne(colcrypt.encrypted_text, colcrypt.encrypted_text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_ne' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_lt(colcrypt.encrypted_text, colcrypt.encrypted_text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_lt' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_le(colcrypt.encrypted_text, colcrypt.encrypted_text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_le' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_gt(colcrypt.encrypted_text, colcrypt.encrypted_text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_gt' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_ge(colcrypt.encrypted_text, colcrypt.encrypted_text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_ge' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_cmp(colcrypt.encrypted_text, colcrypt.encrypted_text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_cmp' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_eq_text(colcrypt.encrypted_text, text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_eq_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_ne_text(colcrypt.encrypted_text, text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_ne_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.text_eq_encrypted_text(text, colcrypt.encrypted_text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_text_eq_encrypted_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.text_ne_encrypted_text(text, colcrypt.encrypted_text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_text_ne_encrypted_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+CREATE OPERATOR pg_catalog.= (
+    LEFTARG = colcrypt.encrypted_text, RIGHTARG = colcrypt.encrypted_text,
+    FUNCTION = colcrypt.encrypted_text_eq,
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel, MERGES
+);
+CREATE OPERATOR pg_catalog.<> (
+    LEFTARG = colcrypt.encrypted_text, RIGHTARG = colcrypt.encrypted_text,
+    FUNCTION = colcrypt.encrypted_text_ne,
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR pg_catalog.= (
+    LEFTARG = colcrypt.encrypted_text, RIGHTARG = text,
+    FUNCTION = colcrypt.encrypted_text_eq_text,
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel
+);
+CREATE OPERATOR pg_catalog.<> (
+    LEFTARG = colcrypt.encrypted_text, RIGHTARG = text,
+    FUNCTION = colcrypt.encrypted_text_ne_text,
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR pg_catalog.= (
+    LEFTARG = text, RIGHTARG = colcrypt.encrypted_text,
+    FUNCTION = colcrypt.text_eq_encrypted_text,
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel
+);
+CREATE OPERATOR pg_catalog.<> (
+    LEFTARG = text, RIGHTARG = colcrypt.encrypted_text,
+    FUNCTION = colcrypt.text_ne_encrypted_text,
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR colcrypt.#<# (
+    LEFTARG = colcrypt.encrypted_text, RIGHTARG = colcrypt.encrypted_text,
+    FUNCTION = colcrypt.encrypted_text_lt, COMMUTATOR = OPERATOR(colcrypt.#>#),
+    NEGATOR = OPERATOR(colcrypt.#>=#), RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+);
+CREATE OPERATOR colcrypt.#<=# (
+    LEFTARG = colcrypt.encrypted_text, RIGHTARG = colcrypt.encrypted_text,
+    FUNCTION = colcrypt.encrypted_text_le, COMMUTATOR = OPERATOR(colcrypt.#>=#),
+    NEGATOR = OPERATOR(colcrypt.#>#), RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+);
+CREATE OPERATOR colcrypt.#># (
+    LEFTARG = colcrypt.encrypted_text, RIGHTARG = colcrypt.encrypted_text,
+    FUNCTION = colcrypt.encrypted_text_gt, COMMUTATOR = OPERATOR(colcrypt.#<#),
+    NEGATOR = OPERATOR(colcrypt.#<=#), RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+);
+CREATE OPERATOR colcrypt.#>=# (
+    LEFTARG = colcrypt.encrypted_text, RIGHTARG = colcrypt.encrypted_text,
+    FUNCTION = colcrypt.encrypted_text_ge, COMMUTATOR = OPERATOR(colcrypt.#<=#),
+    NEGATOR = OPERATOR(colcrypt.#<#), RESTRICT = scalargesel, JOIN = scalargejoinsel
+);
+
+CREATE OPERATOR CLASS colcrypt.encrypted_text_ops
+    DEFAULT FOR TYPE colcrypt.encrypted_text USING btree AS
+        OPERATOR 1 colcrypt.#<#,
+        OPERATOR 2 colcrypt.#<=#,
+        OPERATOR 3 pg_catalog.= (colcrypt.encrypted_text, colcrypt.encrypted_text),
+        OPERATOR 4 colcrypt.#>=#,
+        OPERATOR 5 colcrypt.#>#,
+        FUNCTION 1 colcrypt.encrypted_text_cmp(colcrypt.encrypted_text, colcrypt.encrypted_text);
+COMMENT ON OPERATOR CLASS colcrypt.encrypted_text_ops USING btree IS
+    'equality lookups, UNIQUE, GROUP BY and DISTINCT through blind-index terms, within one keyring';
+
+-- Inserted by the planner hook (src/pg/comparison_binding.cpp): the operand
+-- of a comparison, bound to the compared column's keyring.
+CREATE FUNCTION colcrypt._bind(colcrypt.encrypted_text, integer) RETURNS colcrypt.encrypted_text
+    AS 'MODULE_PATHNAME', 'colcrypt_bind_value' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt._bind(text, integer) RETURNS colcrypt.encrypted_text
+    AS 'MODULE_PATHNAME', 'colcrypt_bind_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt._bind(colcrypt.encrypted_text[], integer) RETURNS colcrypt.encrypted_text[]
+    AS 'MODULE_PATHNAME', 'colcrypt_bind_array' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt._bind(text[], integer) RETURNS colcrypt.encrypted_text[]
+    AS 'MODULE_PATHNAME', 'colcrypt_bind_array' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION colcrypt._bind(colcrypt.encrypted_text, integer) IS
+    'internal: a comparison operand bound to a keyring (inserted by the planner)';
+
+-------------------------------------------------------------------------------
 -- Internal
 -------------------------------------------------------------------------------
 

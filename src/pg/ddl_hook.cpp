@@ -16,6 +16,7 @@ extern "C" {
 }
 
 #include "colcrypt/pg/ddl_hook.hpp"
+#include "colcrypt/pg/encrypted_types.hpp"
 #include "colcrypt/pg/key_store.hpp"
 
 namespace colcrypt::pg {
@@ -25,21 +26,6 @@ char *guc_default_key = nullptr;
 namespace {
 
 ProcessUtility_hook_type previous_utility_hook = nullptr;
-
-// Whether a type is one of colcrypt's encrypted types (or an array of one).
-bool is_encrypted_type(Oid type) {
-    Oid element = get_element_type(type);
-    if (OidIsValid(element))
-        type = element;
-    HeapTuple tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
-    if (!HeapTupleIsValid(tuple))
-        return false;
-    auto *form = (Form_pg_type) GETSTRUCT(tuple);
-    bool ours = strncmp(NameStr(form->typname), "encrypted_", 10) == 0 &&
-                form->typnamespace == get_namespace_oid("colcrypt", true);
-    ReleaseSysCache(tuple);
-    return ours;
-}
 
 // Give a keyring-less encrypted type name the default keyring, or refuse.
 void resolve_keyring(TypeName *type_name, const char *what) {

@@ -249,7 +249,9 @@ CachedKeyring *load_keyring(bool by_typmod, int32 key) {
     });
     if (row.data.present && !unwrap_data_key(*entry, row.data))
         report_damaged_key(row.name, "data", row.data.version);
-    if (row.index.present && row.term_bits > 0 && !unwrap_index_key(*entry, row.index))
+    // Unwrapped even when no terms are stored: comparisons then order values
+    // by a full term computed on the fly, never by plaintext.
+    if (row.index.present && !unwrap_index_key(*entry, row.index))
         report_damaged_key(row.name, "index", row.index.version);
     return entry;
 }
@@ -374,8 +376,8 @@ IndexKey index_key_for_keyring(std::uint32_t keyring_id) {
     if (entry == nullptr)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("keyring %u does not exist", keyring_id)));
     IndexKey key;
-    key.index = entry->term_size > 0 ? entry->keys.index_key() : nullptr;
-    key.term_size = key.index ? entry->term_size : 0;
+    key.index = entry->keys.index_key();
+    key.term_size = entry->term_size;
     return key;
 }
 

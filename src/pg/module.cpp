@@ -7,7 +7,9 @@ extern "C" {
 }
 
 #include "colcrypt/pg/ddl_hook.hpp"
+#include "colcrypt/pg/equality.hpp"
 #include "colcrypt/pg/key_store.hpp"
+#include "colcrypt/pg/log_redaction.hpp"
 #include "colcrypt/pg/master_key_provider.hpp"
 #include "colcrypt/pg/value_codec.hpp"
 
@@ -26,6 +28,8 @@ extern "C" void _PG_init(void) {
 
     register_key_cache_invalidation();
     install_ddl_hook();
+    install_comparison_binding_hook();
+    install_log_redaction_hook();
 
     // Only the postmaster loads the key, so that every backend inherits it
     // and no backend ever reads the key file or runs the key command.

@@ -56,9 +56,9 @@ EncryptionKey transit_encryption_key();
 // not match the one that wrapped it.
 core::AesGcm &decryption_key(std::uint32_t keyring_id, std::uint32_t key_version);
 
-// The blind-index key of a keyring and its term size (index nullptr and
-// term_size 0 for a keyring without index terms).  ERROR when the keyring
-// does not exist or its keys cannot be unwrapped.
+// The blind-index key of a keyring and the size of the terms its values
+// store (0: none stored; the key exists all the same).  ERROR when the
+// keyring does not exist or its keys cannot be unwrapped.
 struct IndexKey {
     core::BlindIndex *index;
     std::size_t term_size;

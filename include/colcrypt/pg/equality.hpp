@@ -1,0 +1,28 @@
+// Equality of encrypted values, through their blind-index terms.
+//
+// Within one keyring, values are ordered by (term, plaintext): terms are
+// compared first, without decrypting; only values whose terms are equal are
+// decrypted, so a truncated term's false positive never decides a result.
+// Plaintext on the other side (a text argument, or a transit value not yet
+// bound to a keyring) is placed in the same order by computing its term
+// under the keyring of the encrypted side.  Values of two different keyrings
+// have unrelated terms, so no order can be consistent for both: comparing
+// them is an error that names both keyrings (compare the plaintexts with
+// ::text instead), never a wrong answer.
+//
+// The btree operator class uses this order, so CREATE INDEX, UNIQUE,
+// GROUP BY, DISTINCT and merge joins work within a keyring.  There is no
+// hash operator class: a hash consistent with equality would need the same
+// term for a transit value whatever keyring it meets.
+//
+// Values whose keyring is not known when a query is parsed (literals, bind
+// parameters, IN lists) are bound to the compared column's keyring by the
+// planner hook in comparison_binding.cpp, which makes them indexable and
+// computes their term once per statement instead of once per row.
+#pragma once
+
+namespace colcrypt::pg {
+
+void install_comparison_binding_hook();
+
+}  // namespace colcrypt::pg

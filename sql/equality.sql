@@ -1,0 +1,199 @@
+-- Blind-index equality: every query shape against a plaintext copy of the
+-- same data.  Each shape shows its plan next to the plaintext table's plan,
+-- and its result is compared with the plaintext result both ways (EXCEPT).
+SELECT colcrypt.create_key('lookup');
+-- 8-bit terms: 3000 distinct names share 256 terms, so terms collide
+-- constantly and every match must be confirmed by decrypting.
+SET colcrypt.blind_index_bits = 8;
+SELECT colcrypt.create_key('tiny');
+RESET colcrypt.blind_index_bits;
+
+CREATE TABLE people_plain (id int PRIMARY KEY, email text, name text);
+INSERT INTO people_plain
+    SELECT g, 'user' || (g % 9000) || '@example.com', 'name-' || (g % 3000)
+      FROM generate_series(1, 12000) g;
+CREATE TABLE people (
+    id    int PRIMARY KEY,
+    email colcrypt.encrypted_text('lookup'),
+    name  colcrypt.encrypted_text('tiny')
+);
+INSERT INTO people SELECT id, email, name FROM people_plain;
+CREATE INDEX ON people (email);
+CREATE INDEX ON people (name);
+CREATE INDEX ON people_plain (email);
+CREATE INDEX ON people_plain (name);
+ANALYZE people, people_plain;
+
+-- 'same: N rows' when both queries return the same multiset of rows.
+CREATE FUNCTION same_rows(encrypted_query text, plain_query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    missing bigint;
+    extra bigint;
+    total bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM ((%s) EXCEPT ALL (%s)) d', plain_query, encrypted_query) INTO missing;
+    EXECUTE format('SELECT count(*) FROM ((%s) EXCEPT ALL (%s)) d', encrypted_query, plain_query) INTO extra;
+    EXECUTE format('SELECT count(*) FROM (%s) d', plain_query) INTO total;
+    IF missing = 0 AND extra = 0 THEN
+        RETURN format('same: %s rows', total);
+    END IF;
+    RETURN format('DIFFERENT: %s missing, %s extra', missing, extra);
+END $$;
+
+-- = with a literal (parsed before the column's keyring is known).
+EXPLAIN (COSTS OFF) SELECT id FROM people WHERE email = 'user42@example.com';
+EXPLAIN (COSTS OFF) SELECT id FROM people_plain WHERE email = 'user42@example.com';
+SELECT same_rows($$SELECT id FROM people WHERE email = 'user42@example.com'$$,
+                 $$SELECT id FROM people_plain WHERE email = 'user42@example.com'$$);
+
+-- = with a text value.
+EXPLAIN (COSTS OFF) SELECT id FROM people WHERE email = 'user42@example.com'::text;
+SELECT same_rows($$SELECT id FROM people WHERE email = 'user42@example.com'::text$$,
+                 $$SELECT id FROM people_plain WHERE email = 'user42@example.com'$$);
+SELECT same_rows($$SELECT id FROM people WHERE 'user42@example.com'::text = email$$,
+                 $$SELECT id FROM people_plain WHERE email = 'user42@example.com'$$);
+
+-- <> (a sequential scan on both).
+EXPLAIN (COSTS OFF) SELECT id FROM people WHERE email <> 'user42@example.com';
+SELECT same_rows($$SELECT id FROM people WHERE email <> 'user42@example.com'$$,
+                 $$SELECT id FROM people_plain WHERE email <> 'user42@example.com'$$);
+
+-- IN (...) and = ANY(array).
+EXPLAIN (COSTS OFF) SELECT id FROM people WHERE email IN ('user1@example.com', 'user2@example.com', 'nobody');
+EXPLAIN (COSTS OFF) SELECT id FROM people_plain WHERE email IN ('user1@example.com', 'user2@example.com', 'nobody');
+SELECT same_rows($$SELECT id FROM people WHERE email IN ('user1@example.com', 'user2@example.com', 'nobody')$$,
+                 $$SELECT id FROM people_plain WHERE email IN ('user1@example.com', 'user2@example.com', 'nobody')$$);
+SELECT same_rows($$SELECT id FROM people WHERE email = ANY (ARRAY['user5@example.com', 'user6@example.com']::text[])$$,
+                 $$SELECT id FROM people_plain WHERE email = ANY (ARRAY['user5@example.com', 'user6@example.com'])$$);
+SELECT same_rows($$SELECT id FROM people WHERE email NOT IN ('user1@example.com', 'user2@example.com')$$,
+                 $$SELECT id FROM people_plain WHERE email NOT IN ('user1@example.com', 'user2@example.com')$$);
+
+-- Prepared statements: text, encrypted and inferred parameters, custom and
+-- generic plans.
+PREPARE by_text(text) AS SELECT id FROM people WHERE email = $1;
+PREPARE by_value(colcrypt.encrypted_text) AS SELECT id FROM people WHERE email = $1;
+PREPARE by_inferred AS SELECT id FROM people WHERE email = $1;
+PREPARE by_array(text[]) AS SELECT id FROM people WHERE email = ANY ($1);
+PREPARE plain_by_text(text) AS SELECT id FROM people_plain WHERE email = $1;
+EXPLAIN (COSTS OFF) EXECUTE by_text('user7@example.com');
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (COSTS OFF) EXECUTE by_text('user7@example.com');
+EXPLAIN (COSTS OFF) EXECUTE by_value('user7@example.com');
+EXPLAIN (COSTS OFF) EXECUTE by_inferred('user7@example.com');
+EXPLAIN (COSTS OFF) EXECUTE by_array('{user7@example.com,user8@example.com}');
+EXPLAIN (COSTS OFF) EXECUTE plain_by_text('user7@example.com');
+EXECUTE by_text('user7@example.com');
+EXECUTE by_value('user7@example.com');
+EXECUTE by_inferred('user7@example.com');
+EXECUTE by_array('{user7@example.com,user8@example.com}');
+-- The same parameter bound again and again (the memoised binding), then
+-- another: each execution gives its own answer.
+EXECUTE by_text('user9@example.com');
+EXECUTE by_text('user9@example.com');
+EXECUTE by_text('user10@example.com');
+EXECUTE by_text('nobody');
+RESET plan_cache_mode;
+
+-- Joins between columns of one keyring.
+CREATE TABLE contacts (email colcrypt.encrypted_text('lookup'));
+CREATE TABLE contacts_plain (email text);
+INSERT INTO contacts_plain SELECT 'user' || (g * 7) || '@example.com' FROM generate_series(1, 40) g;
+INSERT INTO contacts SELECT email FROM contacts_plain;
+ANALYZE contacts, contacts_plain;
+EXPLAIN (COSTS OFF) SELECT p.id FROM contacts c JOIN people p ON p.email = c.email;
+EXPLAIN (COSTS OFF) SELECT p.id FROM contacts_plain c JOIN people_plain p ON p.email = c.email;
+SELECT same_rows($$SELECT p.id FROM contacts c JOIN people p ON p.email = c.email$$,
+                 $$SELECT p.id FROM contacts_plain c JOIN people_plain p ON p.email = c.email$$);
+-- A merge join, forced.
+SET enable_hashjoin = off;
+SET enable_nestloop = off;
+EXPLAIN (COSTS OFF) SELECT p.id FROM contacts c JOIN people p ON p.email = c.email;
+SELECT same_rows($$SELECT p.id FROM contacts c JOIN people p ON p.email = c.email$$,
+                 $$SELECT p.id FROM contacts_plain c JOIN people_plain p ON p.email = c.email$$);
+RESET enable_hashjoin;
+RESET enable_nestloop;
+-- Against a plaintext column: the text side is bound row by row.
+SELECT same_rows($$SELECT p.id FROM contacts_plain c JOIN people p ON p.email = c.email$$,
+                 $$SELECT p.id FROM contacts_plain c JOIN people_plain p ON p.email = c.email$$);
+-- Semi-join: IN (subquery).
+SELECT same_rows($$SELECT id FROM people WHERE email IN (SELECT email FROM contacts)$$,
+                 $$SELECT id FROM people_plain WHERE email IN (SELECT email FROM contacts_plain)$$);
+
+-- GROUP BY and DISTINCT (sorted: there is no hash operator class).
+EXPLAIN (COSTS OFF) SELECT email, count(*) FROM people GROUP BY email;
+SELECT same_rows($$SELECT email::text, count(*) FROM people GROUP BY email$$,
+                 $$SELECT email, count(*) FROM people_plain GROUP BY email$$);
+EXPLAIN (COSTS OFF) SELECT DISTINCT email FROM people;
+SELECT same_rows($$SELECT DISTINCT email::text FROM (SELECT DISTINCT email FROM people) d$$,
+                 $$SELECT DISTINCT email FROM people_plain$$);
+SELECT (SELECT count(DISTINCT email) FROM people) AS encrypted_distinct,
+       (SELECT count(DISTINCT email) FROM people_plain) AS plain_distinct;
+
+-- Truncated terms collide: 8-bit terms over 3000 distinct names.  Every
+-- lookup, join and group still gives exactly the plaintext answer.
+SELECT count(DISTINCT name) > 256 AS terms_must_collide FROM people_plain;
+SELECT count(*) AS wrong_lookups
+  FROM (SELECT DISTINCT name FROM people_plain) d
+ WHERE (SELECT count(*) FROM people WHERE people.name = d.name)
+    <> (SELECT count(*) FROM people_plain WHERE people_plain.name = d.name);
+EXPLAIN (COSTS OFF) SELECT id FROM people WHERE name = 'name-17';
+SELECT same_rows($$SELECT id FROM people WHERE name = 'name-17'$$,
+                 $$SELECT id FROM people_plain WHERE name = 'name-17'$$);
+SELECT same_rows($$SELECT name::text, count(*) FROM people GROUP BY name$$,
+                 $$SELECT name, count(*) FROM people_plain GROUP BY name$$);
+SELECT same_rows($$SELECT a.id, b.id FROM people a JOIN people b ON a.name = b.name WHERE a.id < 300$$,
+                 $$SELECT a.id, b.id FROM people_plain a JOIN people_plain b ON a.name = b.name WHERE a.id < 300$$);
+
+-- UNIQUE and ON CONFLICT.
+CREATE TABLE accounts (id serial, email colcrypt.encrypted_text('lookup') UNIQUE, visits int DEFAULT 1);
+INSERT INTO accounts (email) VALUES ('a@example.com'), ('b@example.com');
+INSERT INTO accounts (email) VALUES ('a@example.com');
+\echo :LAST_ERROR_SQLSTATE
+EXPLAIN (COSTS OFF) INSERT INTO accounts (email) VALUES ('a@example.com')
+    ON CONFLICT (email) DO UPDATE SET visits = accounts.visits + 1;
+INSERT INTO accounts (email) VALUES ('a@example.com'), ('c@example.com')
+    ON CONFLICT (email) DO UPDATE SET visits = accounts.visits + 1;
+INSERT INTO accounts (email) VALUES ('b@example.com') ON CONFLICT (email) DO NOTHING;
+-- EXCLUDED is stored as it is: no double encryption.
+INSERT INTO accounts (email) VALUES ('c@example.com')
+    ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email, visits = accounts.visits + 10;
+SELECT email, visits, (colcrypt.describe(email)).keyring FROM accounts ORDER BY email::text;
+-- Unique on a tiny-term keyring: different names with colliding terms are
+-- not duplicates.
+CREATE TABLE tiny_unique (name colcrypt.encrypted_text('tiny') UNIQUE);
+INSERT INTO tiny_unique SELECT DISTINCT name FROM people_plain;
+SELECT count(*) AS distinct_names_accepted FROM tiny_unique;
+INSERT INTO tiny_unique VALUES ('name-5');
+\echo :LAST_ERROR_SQLSTATE
+
+-- Different keyrings cannot be compared through their terms: an error, never
+-- a wrong answer; the plaintexts can.
+CREATE TABLE other_keyring (email colcrypt.encrypted_text('tiny'));
+INSERT INTO other_keyring VALUES ('user5@example.com');
+SELECT p.id FROM people p JOIN other_keyring o ON p.email = o.email;
+\echo :LAST_ERROR_SQLSTATE
+SELECT p.id FROM people p JOIN other_keyring o ON p.email::text = o.email::text;
+
+-- Values without a keyring on both sides compare by plaintext.
+SELECT 'x'::colcrypt.encrypted_text = 'x'::colcrypt.encrypted_text AS same,
+       'x'::colcrypt.encrypted_text = 'y'::colcrypt.encrypted_text AS different,
+       'x'::colcrypt.encrypted_text <> 'y'::text AS not_equal_text;
+
+-- A keyring without index terms: lookups still correct (by decrypting).
+SET colcrypt.blind_index_bits = 0;
+SELECT colcrypt.create_key('no_terms');
+RESET colcrypt.blind_index_bits;
+CREATE TABLE no_terms (id int, v colcrypt.encrypted_text('no_terms'));
+INSERT INTO no_terms SELECT id, email FROM people_plain WHERE id <= 500;
+CREATE INDEX ON no_terms (v);
+SELECT (colcrypt.describe(v)).index_term_bits FROM no_terms LIMIT 1;
+SELECT same_rows($$SELECT id FROM no_terms WHERE v = 'user42@example.com'$$,
+                 $$SELECT id FROM people_plain WHERE id <= 500 AND email = 'user42@example.com'$$);
+SELECT same_rows($$SELECT v::text, count(*) FROM no_terms GROUP BY v$$,
+                 $$SELECT email, count(*) FROM people_plain WHERE id <= 500 GROUP BY email$$);
+
+-- Plaintext stays out of constraint errors (and so out of the server log).
+CREATE TABLE checked (id int, v colcrypt.encrypted_text('lookup') NOT NULL, CHECK (id > 0));
+INSERT INTO checked VALUES (-1, 'secret-in-check');
+INSERT INTO checked VALUES (1, NULL);
+INSERT INTO accounts (email) VALUES ('a@example.com');

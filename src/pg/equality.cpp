@@ -1,0 +1,235 @@
+// Comparison operators of encrypted_text: =, <> and the btree order, with
+// each other and with text.  See include/colcrypt/pg/equality.hpp.
+#include "colcrypt/pg/postgres.hpp"
+
+#include <cstring>
+
+extern "C" {
+#include "utils/builtins.h"
+}
+
+#include "colcrypt/core/blind_index.hpp"
+#include "colcrypt/core/envelope.hpp"
+#include "colcrypt/core/secure.hpp"
+#include "colcrypt/pg/boundary.hpp"
+#include "colcrypt/pg/equality.hpp"
+#include "colcrypt/pg/key_store.hpp"
+#include "colcrypt/pg/value_codec.hpp"
+
+using colcrypt::core::ValueType;
+
+namespace colcrypt::pg {
+namespace {
+
+constexpr ValueType kType = ValueType::text;
+
+// One side of a comparison: an encrypted value or plaintext text.
+struct Operand {
+    struct varlena *datum;
+    bool is_plaintext;
+    core::Envelope envelope;  // when !is_plaintext
+    // Plaintext, decrypted on first need (nullptr until then).
+    char *plaintext;
+    std::size_t plaintext_size;
+    bool decrypted;           // plaintext was decrypted here and must be wiped
+};
+
+Operand encrypted_operand(struct varlena *datum) {
+    Operand op{};
+    op.datum = datum;
+    op.envelope = parse_value(datum);
+    return op;
+}
+
+Operand text_operand(text *datum) {
+    Operand op{};
+    op.datum = reinterpret_cast<struct varlena *>(datum);
+    op.is_plaintext = true;
+    op.plaintext = VARDATA_ANY(datum);
+    op.plaintext_size = VARSIZE_ANY_EXHDR(datum);
+    return op;
+}
+
+// The keyring an operand belongs to; 0 for plaintext and transit values.
+std::uint32_t keyring_of(const Operand &op) {
+    return op.is_plaintext ? core::kTransitKeyringId : op.envelope.keyring_id;
+}
+
+void need_plaintext(Operand &op) {
+    if (op.plaintext != nullptr)
+        return;
+    // Decrypted only to compare: nothing is shown to the caller.
+    op.plaintext = open_value(kType, op.datum, &op.plaintext_size);
+    op.decrypted = true;
+}
+
+void release(Operand &op) {
+    if (op.decrypted) {
+        core::secure_wipe(op.plaintext, op.plaintext_size);
+        pfree(op.plaintext);
+        op.plaintext = nullptr;
+        op.decrypted = false;
+    }
+}
+
+int compare_plaintexts(Operand &a, Operand &b) {
+    need_plaintext(a);
+    need_plaintext(b);
+    std::size_t common = Min(a.plaintext_size, b.plaintext_size);
+    int c = std::memcmp(a.plaintext, b.plaintext, common);
+    if (c == 0 && a.plaintext_size != b.plaintext_size)
+        c = a.plaintext_size < b.plaintext_size ? -1 : 1;
+    return c;
+}
+
+[[noreturn]] void report_different_keyrings(std::uint32_t a, std::uint32_t b) {
+    char *name_a = keyring_name_for_id(a);
+    char *name_b = keyring_name_for_id(b);
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("cannot compare values of keyrings \"%s\" and \"%s\"", name_a ? name_a : "?",
+                           name_b ? name_b : "?"),
+                    errdetail("Blind-index terms of different keyrings are unrelated."),
+                    errhint("Compare the plaintexts instead, as in a::text = b::text.")));
+    pg_unreachable();
+}
+
+// The common keyring of two operands (0 when neither has one).
+std::uint32_t common_keyring(const Operand &a, const Operand &b) {
+    std::uint32_t ka = keyring_of(a), kb = keyring_of(b);
+    if (ka != core::kTransitKeyringId && kb != core::kTransitKeyringId && ka != kb)
+        report_different_keyrings(ka, kb);
+    return ka != core::kTransitKeyringId ? ka : kb;
+}
+
+// Size of the terms compared under a keyring: the stored size, or a full
+// term computed on the fly for keyrings that store none, so that values are
+// never ordered by plaintext (an index would reveal that order).
+std::size_t compared_term_size(const IndexKey &key) {
+    return key.term_size > 0 ? key.term_size : core::kMaxTermSize;
+}
+
+// The operand's term under keyring: the stored one when it has it, else
+// computed from its plaintext.
+const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &key, std::uint8_t *scratch) {
+    if (!op.is_plaintext && op.envelope.keyring_id == keyring && key.term_size > 0 &&
+        op.envelope.term_size == key.term_size)
+        return op.envelope.term;
+    need_plaintext(op);
+    cpp_guard([&] {
+        key.index->term(kType, reinterpret_cast<const std::uint8_t *>(op.plaintext), op.plaintext_size,
+                        compared_term_size(key), scratch);
+    });
+    return scratch;
+}
+
+// The order: (term, plaintext) within a keyring, plaintext only between
+// values of no keyring.
+int compare_operands(Operand &a, Operand &b) {
+    std::uint32_t keyring = common_keyring(a, b);
+    int c = 0;
+    bool decided = false;
+    if (keyring != core::kTransitKeyringId) {
+        IndexKey key = index_key_for_keyring(keyring);
+        if (key.index != nullptr) {
+            std::uint8_t scratch_a[core::kMaxTermSize], scratch_b[core::kMaxTermSize];
+            c = std::memcmp(term_of(a, keyring, key, scratch_a), term_of(b, keyring, key, scratch_b),
+                            compared_term_size(key));
+            decided = c != 0;
+        }
+    }
+    if (!decided)
+        c = compare_plaintexts(a, b);
+    release(a);
+    release(b);
+    return c;
+}
+
+// Equality: different terms settle it, compared in constant time; equal
+// terms are confirmed by decrypting, because a truncated term can collide.
+bool operands_equal(Operand &a, Operand &b) {
+    std::uint32_t keyring = common_keyring(a, b);
+    if (keyring != core::kTransitKeyringId) {
+        IndexKey key = index_key_for_keyring(keyring);
+        // Without stored terms, computing them costs more than comparing
+        // the plaintexts they come from.
+        if (key.term_size > 0) {
+            std::uint8_t scratch_a[core::kMaxTermSize], scratch_b[core::kMaxTermSize];
+            const std::uint8_t *ta = term_of(a, keyring, key, scratch_a);
+            const std::uint8_t *tb = term_of(b, keyring, key, scratch_b);
+            if (!core::constant_time_equal(ta, tb, key.term_size)) {
+                release(a);
+                release(b);
+                return false;
+            }
+        }
+    }
+    bool equal = compare_plaintexts(a, b) == 0;
+    release(a);
+    release(b);
+    return equal;
+}
+
+enum class Test { eq, ne, lt, le, gt, ge };
+
+Datum test_result(Test test, int c) {
+    switch (test) {
+    case Test::eq:
+        return BoolGetDatum(c == 0);
+    case Test::ne:
+        return BoolGetDatum(c != 0);
+    case Test::lt:
+        return BoolGetDatum(c < 0);
+    case Test::le:
+        return BoolGetDatum(c <= 0);
+    case Test::gt:
+        return BoolGetDatum(c > 0);
+    case Test::ge:
+        return BoolGetDatum(c >= 0);
+    }
+    return BoolGetDatum(false);
+}
+
+Datum apply(Test test, Operand a, Operand b) {
+    if (test == Test::eq)
+        return BoolGetDatum(operands_equal(a, b));
+    if (test == Test::ne)
+        return BoolGetDatum(!operands_equal(a, b));
+    return test_result(test, compare_operands(a, b));
+}
+
+}  // namespace
+}  // namespace colcrypt::pg
+
+using namespace colcrypt::pg;
+
+#define ENC_ARG(n) encrypted_operand(PG_GETARG_VARLENA_PP(n))
+#define TEXT_ARG(n) text_operand(PG_GETARG_TEXT_PP(n))
+
+// One SQL-callable function per operator and argument pair.
+#define COMPARISON(name, test, left, right)                                    \
+    extern "C" {                                                               \
+    PG_FUNCTION_INFO_V1(name);                                                 \
+    }                                                                          \
+    extern "C" Datum name(PG_FUNCTION_ARGS) { return apply(test, left(0), right(1)); }
+
+COMPARISON(colcrypt_encrypted_text_eq, Test::eq, ENC_ARG, ENC_ARG)
+COMPARISON(colcrypt_encrypted_text_ne, Test::ne, ENC_ARG, ENC_ARG)
+COMPARISON(colcrypt_encrypted_text_lt, Test::lt, ENC_ARG, ENC_ARG)
+COMPARISON(colcrypt_encrypted_text_le, Test::le, ENC_ARG, ENC_ARG)
+COMPARISON(colcrypt_encrypted_text_gt, Test::gt, ENC_ARG, ENC_ARG)
+COMPARISON(colcrypt_encrypted_text_ge, Test::ge, ENC_ARG, ENC_ARG)
+COMPARISON(colcrypt_encrypted_text_eq_text, Test::eq, ENC_ARG, TEXT_ARG)
+COMPARISON(colcrypt_encrypted_text_ne_text, Test::ne, ENC_ARG, TEXT_ARG)
+COMPARISON(colcrypt_text_eq_encrypted_text, Test::eq, TEXT_ARG, ENC_ARG)
+COMPARISON(colcrypt_text_ne_encrypted_text, Test::ne, TEXT_ARG, ENC_ARG)
+
+extern "C" {
+PG_FUNCTION_INFO_V1(colcrypt_encrypted_text_cmp);
+}
+
+// btree support function 1.
+extern "C" Datum colcrypt_encrypted_text_cmp(PG_FUNCTION_ARGS) {
+    Operand a = ENC_ARG(0), b = ENC_ARG(1);
+    int c = compare_operands(a, b);
+    PG_RETURN_INT32(c < 0 ? -1 : (c > 0 ? 1 : 0));
+}
