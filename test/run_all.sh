@@ -69,7 +69,6 @@ echo "installed into $("$PG_CONFIG" --pkglibdir)"
 
 # Scratch copy of the test material, owned by the user who runs the server.
 WORK=$(mktemp -d /tmp/colcrypt-check.XXXXXX)
-mkdir -p "$WORK/tap"
 cp -r sql expected test "$WORK/"
 [ "$(id -u)" = 0 ] && chown -R "$RUN_USER" "$WORK"
 
@@ -97,6 +96,8 @@ for script in "$WORK"/test/t/*.pl; do
     [ -e "$script" ] || continue
     name=$(basename "$script" .pl)
     log="$WORK/tap-$name.log"
+    # PostgreSQL::Test::Utils makes $TESTDIR/tmp_check, not $TESTDIR itself.
+    as_test_user mkdir -p "$WORK/tap/$name"
     (cd "$WORK/test" && as_test_user env PERL5LIB="$PGXS_SRC/test/perl:$WORK/test/t" \
         TESTDIR="$WORK/tap/$name" PG_REGRESS="$PGXS_SRC/test/regress/pg_regress" \
         COLCRYPT_LIBDIR="$("$PG_CONFIG" --pkglibdir)" \

@@ -11,20 +11,11 @@ use warnings;
 
 use Exporter 'import';
 use File::Basename qw(basename dirname);
-use File::Path qw(make_path);
 use File::Spec;
 use MIME::Base64 qw(encode_base64);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-
-# PostgreSQL::Test::Utils creates $TESTDIR/tmp_check with a plain mkdir in
-# its INIT block, so $TESTDIR itself must exist by then.  This module body
-# runs at compile time (use), before INIT blocks.
-BEGIN
-{
-	make_path($ENV{TESTDIR}) if $ENV{TESTDIR} && !-d $ENV{TESTDIR};
-}
 
 our @EXPORT = qw(
   colcrypt_node set_key_conf default_key_file
