@@ -89,9 +89,9 @@ std::size_t build_aad(ValueType type, const std::uint8_t *prefix, std::size_t si
 
 }  // namespace
 
-// Checks in byte order, so the first defect found is the one reported; the
-// format version is checked first so a future format is reported as
-// unsupported rather than malformed.
+// Bytes too short for any envelope are malformed; after that, checks go in
+// byte order, so the first defect found is the one reported, and a future
+// format version is reported as unsupported rather than malformed.
 Envelope parse_envelope(const std::uint8_t *data, std::size_t size) {
     // Size first: bytes too short to be any envelope are damaged, whatever
     // their first byte claims.
