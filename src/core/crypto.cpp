@@ -197,20 +197,32 @@ HmacSha256::~HmacSha256() { EVP_MAC_CTX_free(ctx_); }
 
 // EVP_MAC_init without a key restarts from the keyed state: no re-hashing
 // of the key per message.
-void HmacSha256::compute(const std::uint8_t *part1, std::size_t size1,
-                         const std::uint8_t *part2, std::size_t size2,
-                         std::uint8_t out[kSha256Size]) {
+void HmacSha256::begin() {
     if (EVP_MAC_init(ctx_, nullptr, 0, nullptr) != 1) {
         throw_crypto_failure("HMAC: initialisation failed");
     }
-    if ((size1 != 0 && EVP_MAC_update(ctx_, part1, size1) != 1) ||
-        (size2 != 0 && EVP_MAC_update(ctx_, part2, size2) != 1)) {
+}
+
+void HmacSha256::update(const std::uint8_t *data, std::size_t size) {
+    if (size != 0 && EVP_MAC_update(ctx_, data, size) != 1) {
         throw_crypto_failure("HMAC: update failed");
     }
+}
+
+void HmacSha256::finish(std::uint8_t out[kSha256Size]) {
     std::size_t written = 0;
     if (EVP_MAC_final(ctx_, out, &written, kSha256Size) != 1 || written != kSha256Size) {
         throw_crypto_failure("HMAC: finalisation failed");
     }
+}
+
+void HmacSha256::compute(const std::uint8_t *part1, std::size_t size1,
+                         const std::uint8_t *part2, std::size_t size2,
+                         std::uint8_t out[kSha256Size]) {
+    begin();
+    update(part1, size1);
+    update(part2, size2);
+    finish(out);
 }
 
 // ---------------------------------------------------------------------------

@@ -41,6 +41,45 @@ TEST(BlindIndex, IsDeterministicPerKeyAndSeparatesTypes) {
     EXPECT_EQ(term(a, ValueType::text, "", 16), term(b, ValueType::text, "", 16));
 }
 
+std::string folded_term(core::BlindIndex &index, const std::string &value, std::size_t size) {
+    Bytes out(size);
+    index.term(ValueType::text, reinterpret_cast<const std::uint8_t *>(value.data()), value.size(), size,
+               out.data(), core::Normalization::ascii_case_fold);
+    return to_hex(out);
+}
+
+// Case folding: the term of the ASCII-lower-cased plaintext, so case
+// variants share a term; other bytes (UTF-8 included) are left alone.
+TEST(BlindIndex, AsciiCaseFoldingTermsIgnoreAsciiCaseOnly) {
+    core::BlindIndex index{core::SecretKey::random()};
+    EXPECT_EQ(folded_term(index, "Alice@Example.COM", 16), folded_term(index, "alice@example.com", 16));
+    EXPECT_EQ(folded_term(index, "alice@example.com", 16), term(index, ValueType::text, "alice@example.com", 16));
+    EXPECT_NE(folded_term(index, "Alice", 16), term(index, ValueType::text, "Alice", 16));
+    EXPECT_NE(folded_term(index, "\xc3\x89t\xc3\xa9", 16), folded_term(index, "\xc3\xa9t\xc3\xa9", 16));
+    // Longer than the 256-byte folding chunk: every chunk is folded.
+    const std::string upper(1000, 'Q'), lower(1000, 'q');
+    EXPECT_EQ(folded_term(index, upper, 32), folded_term(index, lower, 32));
+    EXPECT_EQ(folded_term(index, upper, 32), term(index, ValueType::text, lower, 32));
+}
+
+int compare(core::Normalization n, const std::string &a, const std::string &b) {
+    return core::compare_normalized(n, reinterpret_cast<const std::uint8_t *>(a.data()), a.size(),
+                                    reinterpret_cast<const std::uint8_t *>(b.data()), b.size());
+}
+
+TEST(BlindIndex, CompareNormalizedOrdersLikeMemcmpAfterFolding) {
+    using core::Normalization;
+    EXPECT_EQ(compare(Normalization::none, "abc", "abc"), 0);
+    EXPECT_LT(compare(Normalization::none, "ABC", "abc"), 0);
+    EXPECT_LT(compare(Normalization::none, "ab", "abc"), 0);
+    EXPECT_GT(compare(Normalization::none, "abd", "abc"), 0);
+    EXPECT_EQ(compare(Normalization::none, "", ""), 0);
+    EXPECT_EQ(compare(Normalization::ascii_case_fold, "ABC", "abc"), 0);
+    EXPECT_LT(compare(Normalization::ascii_case_fold, "AB", "abc"), 0);
+    EXPECT_GT(compare(Normalization::ascii_case_fold, "abD", "ABC"), 0);
+    EXPECT_NE(compare(Normalization::ascii_case_fold, "\xc3\x89", "\xc3\xa9"), 0);
+}
+
 TEST(BlindIndex, RejectsTermsLongerThan32Bytes) {
     core::BlindIndex index{core::SecretKey::random()};
     std::uint8_t out[33];

@@ -14,13 +14,26 @@
 
 namespace colcrypt::core {
 
+// How plaintext is normalised before it is indexed and compared, a property
+// of the keyring.  ascii_case_fold maps A-Z to a-z and leaves every other
+// byte alone (so UTF-8 stays intact); it does not depend on any locale, so a
+// term stays valid wherever the value is restored.
+enum class Normalization : std::uint8_t { none = 0, ascii_case_fold = 1 };
+
+// Compare two plaintexts after normalisation, like memcmp, with a shorter
+// prefix ordered first.
+int compare_normalized(Normalization normalization, const std::uint8_t *a, std::size_t a_size,
+                       const std::uint8_t *b, std::size_t b_size) noexcept;
+
 class BlindIndex {
 public:
     explicit BlindIndex(const SecretKey &index_key) : hmac_(index_key) {}
 
-    // First term_size bytes (<= kMaxTermSize) of HMAC(key, type byte || plaintext).
+    // First term_size bytes (<= kMaxTermSize) of
+    // HMAC(key, type byte || normalised plaintext).
     void term(ValueType type, const std::uint8_t *plaintext, std::size_t size,
-              std::size_t term_size, std::uint8_t *out);
+              std::size_t term_size, std::uint8_t *out,
+              Normalization normalization = Normalization::none);
 
 private:
     HmacSha256 hmac_;

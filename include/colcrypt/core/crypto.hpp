@@ -81,6 +81,11 @@ public:
         compute(data, size, nullptr, 0, out);
     }
 
+    // The same, fed in pieces: begin, any number of updates, finish.
+    void begin();
+    void update(const std::uint8_t *data, std::size_t size);
+    void finish(std::uint8_t out[kSha256Size]);
+
 private:
     EVP_MAC_CTX *ctx_;
 };
