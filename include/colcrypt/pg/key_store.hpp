@@ -24,6 +24,8 @@ namespace colcrypt::pg {
 extern int guc_blind_index_bits;
 
 // What encrypting under one keyring needs: its active data-key version.
+struct NonceCounter;
+
 struct EncryptionKey {
     std::uint32_t keyring_id;
     std::uint32_t key_version;
@@ -31,6 +33,7 @@ struct EncryptionKey {
     core::BlindIndex *index;  // nullptr when the keyring has no index terms
     std::size_t term_size;
     const char *keyring_name;
+    NonceCounter *counter;    // encryptions of this version (nonce_budget.hpp); nullptr for transit
 };
 
 void define_key_store_gucs();
@@ -55,6 +58,9 @@ EncryptionKey transit_encryption_key();
 // ERROR when the keyring or version does not exist, or the master key does
 // not match the one that wrapped it.
 core::AesGcm &decryption_key(std::uint32_t keyring_id, std::uint32_t key_version);
+
+// The error for a value whose keyring this database does not have.
+[[noreturn]] void report_unknown_keyring(std::uint32_t keyring_id);
 
 // Keyring name for a type modifier or id, palloc'd; nullptr when unknown.
 char *keyring_name_for_typmod(int32 typmod);
