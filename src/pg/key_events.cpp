@@ -61,7 +61,9 @@ void record_key_event(const KeyEventActor &actor, const char *operation, const c
     appendStringInfo(&line, " by role \"%s\" (session user \"%s\")", current_user, session_user);
     if (detail)
         appendStringInfo(&line, ": %s", detail);
-    ereport(LOG, (errmsg_internal("%s", line.data)));
+    // No STATEMENT line: the log line says all, and a statement's text is
+    // not ours to copy into the log.
+    ereport(LOG, (errmsg_internal("%s", line.data), errhidestmt(true)));
 }
 
 }  // namespace colcrypt::pg

@@ -385,7 +385,9 @@ void launch_rotation_worker(const EncryptionKey &key, std::uint64_t n) {
     }
     ereport(LOG, (errmsg("colcrypt: key version %u of keyring \"%s\" reached its nonce budget (" UINT64_FORMAT
                          " encryptions, colcrypt.nonce_budget = %d); starting automatic rotation",
-                         key.key_version, key.keyring_name, n, guc_nonce_budget)));
+                         key.key_version, key.keyring_name, n, guc_nonce_budget),
+                  // The statement that was encrypting may hold plaintext literals.
+                  errhidestmt(true)));
 }
 
 void budget_reached(const EncryptionKey &key, NonceCounter *c, std::uint64_t n) {
