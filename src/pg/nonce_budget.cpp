@@ -27,6 +27,7 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
 
@@ -58,7 +59,10 @@ struct NonceCounter {
     // encrypted up to `reserved` values.  count may pass it only after a new
     // reservation has been written and fsync'd.
     pg_atomic_uint64 reserved;
-    // count when an automatic rotation was last requested (0: never).
+    // Automatic rotation: whether a worker was launched and has not exited
+    // yet, when, and at which count (0: never).
+    pg_atomic_uint32 rotation_running;
+    pg_atomic_uint64 rotation_launched_at;  // TimestampTz
     pg_atomic_uint64 rotation_requested_at;
 };
 
@@ -76,6 +80,9 @@ constexpr std::uint64_t kMaxBlock = 10000;
 // NIST SP 800-38D: at most 2^32 invocations of one key with random nonces.
 // Refuse a safety margin before that, whatever the budget says.
 constexpr std::uint64_t kAbsoluteLimit = (UINT64CONST(1) << 32) - (UINT64CONST(1) << 24);
+// A rotation worker that has not finished after this long (it may be waiting
+// for a lock, or never have started) does not stop another attempt.
+constexpr long kRotationPatienceMs = 60 * 1000;
 
 struct NonceShared {
     LWLock *lock;
@@ -297,6 +304,8 @@ void nonce_shmem_startup() {
             c.in_use = false;
             pg_atomic_init_u64(&c.count, 0);
             pg_atomic_init_u64(&c.reserved, 0);
+            pg_atomic_init_u32(&c.rotation_running, 0);
+            pg_atomic_init_u64(&c.rotation_launched_at, 0);
             pg_atomic_init_u64(&c.rotation_requested_at, 0);
         }
         load_counters_file();
@@ -361,7 +370,8 @@ void at_xact_end(XactEvent event, void *) {
 // The budget.
 // ---------------------------------------------------------------------------
 
-void launch_rotation_worker(const EncryptionKey &key, std::uint64_t n) {
+// Returns whether the worker was registered.
+bool launch_rotation_worker(const EncryptionKey &key, std::uint64_t n) {
     RotationRequest request{MyDatabaseId, key.keyring_id, key.key_version, n};
     BackgroundWorker worker;
     std::memset(&worker, 0, sizeof(worker));
@@ -381,13 +391,14 @@ void launch_rotation_worker(const EncryptionKey &key, std::uint64_t n) {
                                     key.key_version, n, guc_nonce_budget),
                           errhint("Raise max_worker_processes, or rotate now: SELECT colcrypt.rotate_key('%s');",
                                   key.keyring_name)));
-        return;
+        return false;
     }
     ereport(LOG, (errmsg("colcrypt: key version %u of keyring \"%s\" reached its nonce budget (" UINT64_FORMAT
                          " encryptions, colcrypt.nonce_budget = %d); starting automatic rotation",
                          key.key_version, key.keyring_name, n, guc_nonce_budget),
                   // The statement that was encrypting may hold plaintext literals.
                   errhidestmt(true)));
+    return true;
 }
 
 void budget_reached(const EncryptionKey &key, NonceCounter *c, std::uint64_t n) {
@@ -401,15 +412,37 @@ void budget_reached(const EncryptionKey &key, NonceCounter *c, std::uint64_t n) 
                         errhint("Rotate the keyring: SELECT colcrypt.rotate_key('%s');  The automatic rotation did "
                                 "not complete: see the server log.",
                                 key.keyring_name)));
-    // One request per stretch of encryptions: retried if the version is
-    // still in use a while later (the worker failed, or could not start).
-    std::uint64_t requested = pg_atomic_read_u64(&c->rotation_requested_at);
-    std::uint64_t retry_after = Max((std::uint64_t) 1, budget() / 16);
-    if (requested != 0 && n < requested + retry_after)
+    // One worker at a time.  Retried while the version is still in use:
+    // after the worker exited (it failed, or another rotation made its work
+    // moot while this backend kept its old key) and some more encryptions,
+    // or when it has not finished after a minute.
+    TimestampTz now;
+    if (pg_atomic_read_u32(&c->rotation_running) != 0) {
+        now = GetCurrentTimestamp();
+        TimestampTz launched = (TimestampTz) pg_atomic_read_u64(&c->rotation_launched_at);
+        if (!TimestampDifferenceExceeds(launched, now, kRotationPatienceMs))
+            return;
+    } else {
+        std::uint64_t requested = pg_atomic_read_u64(&c->rotation_requested_at);
+        if (requested != 0 && n < requested + Max((std::uint64_t) 1, budget() / 16))
+            return;
+        now = GetCurrentTimestamp();
+    }
+    // Claim the attempt: one backend wins.
+    std::uint64_t launched = pg_atomic_read_u64(&c->rotation_launched_at);
+    if (!pg_atomic_compare_exchange_u64(&c->rotation_launched_at, &launched, (std::uint64_t) now))
         return;
-    if (!pg_atomic_compare_exchange_u64(&c->rotation_requested_at, &requested, n))
-        return;  // another backend asked
-    launch_rotation_worker(key, n);
+    pg_atomic_write_u64(&c->rotation_requested_at, n);
+    pg_atomic_write_u32(&c->rotation_running, 1);
+    if (!launch_rotation_worker(key, n))
+        pg_atomic_write_u32(&c->rotation_running, 0);
+}
+
+// In the worker, at exit however it ends: let backends try again if needed.
+void rotation_worker_exit(int, Datum counter) {
+    NonceCounter *c = (NonceCounter *) DatumGetPointer(counter);
+    if (c != nullptr)
+        pg_atomic_write_u32(&c->rotation_running, 0);
 }
 
 }  // namespace
@@ -456,6 +489,8 @@ NonceCounter *nonce_counter_for(std::uint32_t keyring_id, std::uint32_t version)
                     c->version = version;
                     pg_atomic_write_u64(&c->count, 0);
                     pg_atomic_write_u64(&c->reserved, 0);
+                    pg_atomic_write_u32(&c->rotation_running, 0);
+                    pg_atomic_write_u64(&c->rotation_launched_at, 0);
                     pg_atomic_write_u64(&c->rotation_requested_at, 0);
                     c->in_use = true;
                     break;
@@ -539,6 +574,15 @@ extern "C" Datum colcrypt_nonce_counters(PG_FUNCTION_ARGS) {
 extern "C" void colcrypt_rotation_worker_main(Datum) {
     RotationRequest request;
     std::memcpy(&request, MyBgworkerEntry->bgw_extra, sizeof(request));
+    // Registered first, so that even a failure to connect clears the flag.
+    // Slots never move; a slot reused meanwhile only gets an early retry.
+    NonceCounter *counter = nullptr;
+    if (shared != nullptr) {
+        LWLockAcquire(shared->lock, LW_SHARED);
+        counter = find_counter(request.database, request.keyring_id, request.version);
+        LWLockRelease(shared->lock);
+    }
+    before_shmem_exit(rotation_worker_exit, PointerGetDatum(counter));
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnectionByOid(request.database, InvalidOid, 0);
 
