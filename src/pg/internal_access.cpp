@@ -30,8 +30,13 @@ struct KeyTables {
 KeyTables key_tables;
 
 void find_key_tables() {
-    if (OidIsValid(key_tables.keyrings))
-        return;
+    // Still there?  DROP EXTENSION and CREATE EXTENSION in one session leave
+    // the OIDs of dropped tables here.
+    if (OidIsValid(key_tables.keyrings)) {
+        if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(key_tables.keyrings)))
+            return;
+        key_tables = KeyTables{};
+    }
     Oid schema = get_namespace_oid("colcrypt", true);
     Oid keyrings = OidIsValid(schema) ? get_relname_relid("keyrings", schema) : InvalidOid;
     Oid versions = OidIsValid(schema) ? get_relname_relid("key_versions", schema) : InvalidOid;
