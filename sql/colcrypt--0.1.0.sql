@@ -138,7 +138,7 @@ COMMENT ON FUNCTION colcrypt._nonce_counters() IS 'internal: encryptions per dat
 
 CREATE VIEW colcrypt.keys AS
     SELECT k.name AS keyring, v.version, v.state, v.created_at AS created,
-           coalesce(c.encryptions, 0) AS encryptions,
+           CASE WHEN v.state <> 'retired' THEN coalesce(c.encryptions, 0) ELSE c.encryptions END AS encryptions,
            CASE WHEN v.state <> 'retired' THEN
                greatest(current_setting('colcrypt.nonce_budget', true)::bigint - coalesce(c.encryptions, 0), 0)
            END AS nonce_budget_left,

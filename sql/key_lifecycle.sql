@@ -88,7 +88,8 @@ SELECT colcrypt.retire_key('lifecycle', 1);
 SELECT v.version, v.state, v.wrapped_key IS NULL AS key_destroyed
   FROM colcrypt.key_versions v JOIN colcrypt.keyrings k USING (keyring_id)
  WHERE k.name = 'lifecycle' AND v.purpose = 'data' ORDER BY v.version;
-SELECT keyring, version, state, nonce_budget_left IS NULL AS no_budget
+-- Retired versions no longer count encryptions, nor have a budget.
+SELECT keyring, version, state, encryptions IS NULL AS not_counted, nonce_budget_left IS NULL AS no_budget
   FROM colcrypt.keys WHERE keyring = 'lifecycle' ORDER BY version;
 
 -- A value kept elsewhere under a retired version can no longer be read,
