@@ -13,6 +13,7 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -76,7 +77,7 @@ constexpr const char *kFile = "pg_colcrypt/nonce_counters";
 constexpr const char *kTempFile = "pg_colcrypt/nonce_counters.tmp";
 constexpr std::uint32_t kFileMagic = 0x434e4343;  // "CCNC"
 constexpr std::uint32_t kFileFormat = 1;
-constexpr std::uint64_t kMaxBlock = 10000;
+constexpr std::uint64_t kMaxBlock = 100000;
 // NIST SP 800-38D: at most 2^32 invocations of one key with random nonces.
 // Refuse a safety margin before that, whatever the budget says.
 constexpr std::uint64_t kAbsoluteLimit = (UINT64CONST(1) << 32) - (UINT64CONST(1) << 24);
@@ -412,6 +413,10 @@ void budget_reached(const EncryptionKey &key, NonceCounter *c, std::uint64_t n) 
                         errhint("Rotate the keyring: SELECT colcrypt.rotate_key('%s');  The automatic rotation did "
                                 "not complete: see the server log.",
                                 key.keyring_name)));
+    // A standby cannot rotate (only casts in read-only queries encrypt
+    // there); the primary rotates its own keys.
+    if (RecoveryInProgress())
+        return;
     // One worker at a time.  Retried while the version is still in use:
     // after the worker exited (it failed, or another rotation made its work
     // moot while this backend kept its old key) and some more encryptions,
