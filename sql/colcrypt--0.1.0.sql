@@ -4,6 +4,18 @@
 -- Every role may use the types; what each may do is decided per object below.
 GRANT USAGE ON SCHEMA colcrypt TO PUBLIC;
 
+-- Key operations (create, rotate, retire, rotate the master key, grant and
+-- revoke decryption) are for the extension's owner and members of
+-- colcrypt_admin.  Roles are cluster-wide: the role is created by the first
+-- CREATE EXTENSION in the cluster and stays when the extension is dropped.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'colcrypt_admin') THEN
+        CREATE ROLE colcrypt_admin NOLOGIN;
+    END IF;
+END
+$$;
+
 -------------------------------------------------------------------------------
 -- Keys.  Both tables hold only keys wrapped by the master key, and both are
 -- configuration tables, so pg_dump includes their rows.  Ordinary roles cannot
@@ -45,12 +57,95 @@ CREATE FUNCTION colcrypt.create_key(keyring text) RETURNS integer
 COMMENT ON FUNCTION colcrypt.create_key(text) IS
     'create a keyring with version 1 of its data key and blind-index key; returns the version';
 REVOKE ALL ON FUNCTION colcrypt.create_key(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.create_key(text) TO colcrypt_admin;
+
+-------------------------------------------------------------------------------
+-- Key lifecycle: rotation, retirement, master key rotation, who may decrypt,
+-- the audit trail and the nonce budget.
+-------------------------------------------------------------------------------
+
+-- Who may decrypt each keyring: a role with a grant here, or any role that
+-- has that role's privileges (membership).  Not implied by SELECT, ownership
+-- or superuser.  The creator of a keyring gets the first grant.  regrole, so
+-- that pg_dump writes role names.
+CREATE TABLE colcrypt.decrypt_grants (
+    keyring_id integer NOT NULL REFERENCES colcrypt.keyrings,
+    grantee    regrole NOT NULL,
+    granted_by text NOT NULL,
+    granted_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (keyring_id, grantee)
+);
+COMMENT ON TABLE colcrypt.decrypt_grants IS
+    'roles that may decrypt each keyring (colcrypt.grant_decrypt / revoke_decrypt)';
+SELECT pg_catalog.pg_extension_config_dump('colcrypt.decrypt_grants', '');
+REVOKE ALL ON colcrypt.decrypt_grants FROM PUBLIC;
+GRANT SELECT ON colcrypt.decrypt_grants TO colcrypt_admin;
+
+-- The audit trail: one row per key operation, written by colcrypt as the
+-- table's owner; colcrypt_admin may read it, no other role may change it.
+-- Never holds key material.
+CREATE TABLE colcrypt.key_events (
+    event_id          bigserial PRIMARY KEY,
+    event_time        timestamptz NOT NULL DEFAULT clock_timestamp(),
+    session_user_name text NOT NULL,
+    current_user_name text NOT NULL,
+    operation         text NOT NULL CHECK (operation IN ('create', 'rotate', 'auto_rotate', 'retire',
+                                                         'rotate_master_key', 'grant', 'revoke')),
+    keyring           text,
+    old_version       integer,
+    new_version       integer,
+    detail            text
+);
+COMMENT ON TABLE colcrypt.key_events IS 'append-only audit of colcrypt key operations';
+SELECT pg_catalog.pg_extension_config_dump('colcrypt.key_events', '');
+SELECT pg_catalog.pg_extension_config_dump('colcrypt.key_events_event_id_seq', '');
+REVOKE ALL ON colcrypt.key_events, colcrypt.key_events_event_id_seq FROM PUBLIC;
+GRANT SELECT ON colcrypt.key_events TO colcrypt_admin;
+
+CREATE FUNCTION colcrypt.rotate_key(keyring text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_rotate_key' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.rotate_key(text) IS
+    'new active data-key version of a keyring; older versions stay decrypt-only; returns the new version';
+CREATE FUNCTION colcrypt.retire_key(keyring text, version integer) RETURNS void
+    AS 'MODULE_PATHNAME', 'colcrypt_retire_key' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.retire_key(text, integer) IS
+    'destroy a data-key version that no stored value uses; refused for the active version or while values use it';
+CREATE FUNCTION colcrypt.rotate_master_key() RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_rotate_master_key' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.rotate_master_key() IS
+    'rewrap every key wrapped by the previous master key (colcrypt.previous_master_key_file or _command) '
+    'under the current one; returns the number of keys rewrapped';
+CREATE FUNCTION colcrypt.grant_decrypt(keyring text, role regrole) RETURNS void
+    AS 'MODULE_PATHNAME', 'colcrypt_grant_decrypt' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.grant_decrypt(text, regrole) IS
+    'let a role (and the roles that have its privileges) read plaintext of a keyring';
+CREATE FUNCTION colcrypt.revoke_decrypt(keyring text, role regrole) RETURNS void
+    AS 'MODULE_PATHNAME', 'colcrypt_revoke_decrypt' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.revoke_decrypt(text, regrole) IS 'take back colcrypt.grant_decrypt';
+REVOKE ALL ON FUNCTION colcrypt.rotate_key(text), colcrypt.retire_key(text, integer),
+    colcrypt.rotate_master_key(), colcrypt.grant_decrypt(text, regrole),
+    colcrypt.revoke_decrypt(text, regrole) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.rotate_key(text), colcrypt.retire_key(text, integer),
+    colcrypt.rotate_master_key(), colcrypt.grant_decrypt(text, regrole),
+    colcrypt.revoke_decrypt(text, regrole) TO colcrypt_admin;
+
+-- Encryptions per data-key version of this database, from the server's
+-- shared counters (see colcrypt.nonce_budget).
+CREATE FUNCTION colcrypt._nonce_counters(OUT keyring_id integer, OUT version integer, OUT encryptions bigint)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'colcrypt_nonce_counters' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt._nonce_counters() IS 'internal: encryptions per data-key version, for colcrypt.keys';
 
 CREATE VIEW colcrypt.keys AS
     SELECT k.name AS keyring, v.version, v.state, v.created_at AS created,
+           CASE WHEN v.state <> 'retired' THEN coalesce(c.encryptions, 0) ELSE c.encryptions END AS encryptions,
+           CASE WHEN v.state <> 'retired' THEN
+               greatest(current_setting('colcrypt.nonce_budget', true)::bigint - coalesce(c.encryptions, 0), 0)
+           END AS nonce_budget_left,
            v.master_key_fingerprint, k.index_term_bits
       FROM colcrypt.keyrings k
-      JOIN colcrypt.key_versions v ON v.keyring_id = k.keyring_id AND v.purpose = 'data';
+      JOIN colcrypt.key_versions v ON v.keyring_id = k.keyring_id AND v.purpose = 'data'
+      LEFT JOIN colcrypt._nonce_counters() c ON c.keyring_id = v.keyring_id AND c.version = v.version;
 COMMENT ON VIEW colcrypt.keys IS 'keyrings and their data-key versions (no key material)';
 GRANT SELECT ON colcrypt.keys TO PUBLIC;
 
@@ -122,6 +217,14 @@ CREATE FUNCTION colcrypt.describe(value colcrypt.encrypted_text,
     AS 'MODULE_PATHNAME', 'colcrypt_describe' LANGUAGE C STRICT STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION colcrypt.describe(colcrypt.encrypted_text) IS
     'keyring, key version, index-term bits and stored size of a value, read from its header without decrypting';
+
+-- Header fields alone, for colcrypt.retire_key's scan of stored values.
+CREATE FUNCTION colcrypt._keyring_id(value colcrypt.encrypted_text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_value_keyring_id' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt._key_version(value colcrypt.encrypted_text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_value_key_version' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION colcrypt._keyring_id(colcrypt.encrypted_text) IS 'internal: keyring id from a value''s header';
+COMMENT ON FUNCTION colcrypt._key_version(colcrypt.encrypted_text) IS 'internal: key version from a value''s header';
 
 -------------------------------------------------------------------------------
 -- Equality through blind-index terms (src/pg/equality.cpp)

@@ -173,11 +173,11 @@ INSERT INTO tiny_unique VALUES ('name-5');
 
 -- Different keyrings cannot be compared through their terms: an error, never
 -- a wrong answer; the plaintexts can.
-CREATE TABLE other_keyring (email colcrypt.encrypted_text('tiny'));
-INSERT INTO other_keyring VALUES ('user5@example.com');
-SELECT p.id FROM people p JOIN other_keyring o ON p.email = o.email;
+CREATE TABLE emails_under_tiny (email colcrypt.encrypted_text('tiny'));
+INSERT INTO emails_under_tiny VALUES ('user5@example.com');
+SELECT p.id FROM people p JOIN emails_under_tiny o ON p.email = o.email;
 \echo :LAST_ERROR_SQLSTATE
-SELECT p.id FROM people p JOIN other_keyring o ON p.email::text = o.email::text;
+SELECT p.id FROM people p JOIN emails_under_tiny o ON p.email::text = o.email::text;
 
 -- Values without a keyring on both sides compare by plaintext.
 SELECT 'x'::colcrypt.encrypted_text = 'x'::colcrypt.encrypted_text AS same,

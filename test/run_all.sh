@@ -2,7 +2,9 @@
 # Every colcrypt test suite, in one command (`make check`):
 #   1. unit      C++ core, GoogleTest under CTest (no PostgreSQL)
 #   2. regress   pg_regress on a throwaway cluster with colcrypt preloaded
-#   3. tap       PostgreSQL::Test::Cluster scripts in test/t
+#   3. isolation pg_isolation_regress: test/isolation/specs, expected outputs
+#                in test/isolation/expected, same throwaway cluster setup
+#   4. tap       PostgreSQL::Test::Cluster scripts in test/t
 # Ends with one line "N passed, N failed" over all suites and exits non-zero
 # if anything failed.  PostgreSQL refuses to run as root, so when started as
 # root the server-side suites run as the "postgres" user from a scratch copy
@@ -89,7 +91,27 @@ if [ "$bad" -gt 0 ] && [ -f "$WORK/regress/regression.diffs" ]; then
     cat "$WORK/regress/regression.diffs"
 fi
 
-# --- 3. TAP ------------------------------------------------------------------
+# --- 3. isolation ------------------------------------------------------------
+section "isolation tests"
+iso_specs=$(cd test/isolation/specs 2>/dev/null && ls *.spec 2>/dev/null | sed 's/\.spec$//')
+if [ -n "$iso_specs" ]; then
+    iso_log="$WORK/isolation.log"
+    as_test_user "$PGXS_SRC/test/isolation/pg_isolation_regress" \
+        --temp-instance="$WORK/isolation/tmp_check" --inputdir="$WORK/test/isolation" \
+        --outputdir="$WORK/isolation" --bindir="$BINDIR" --temp-config="$WORK/test/regress.conf" \
+        $iso_specs 2>&1 | tee "$iso_log"
+    ok=$(grep -cE '^(test| ) *[a-z_0-9-]+ +\.\.\. ok' "$iso_log")
+    bad=$(grep -cE '\.\.\. FAILED' "$iso_log")
+    expected_tests=$(wc -w <<<"$iso_specs")
+    [ $((ok + bad)) -lt "$expected_tests" ] && bad=$((expected_tests - ok))
+    record isolation "$ok" "$bad"
+    if [ "$bad" -gt 0 ] && [ -f "$WORK/isolation/regression.diffs" ]; then
+        section "isolation regression.diffs"
+        cat "$WORK/isolation/regression.diffs"
+    fi
+fi
+
+# --- 4. TAP ------------------------------------------------------------------
 section "TAP tests"
 tap_ok=0; tap_bad=0; tap_skip=0
 for script in "$WORK"/test/t/*.pl; do

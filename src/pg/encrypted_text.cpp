@@ -30,6 +30,8 @@ PG_FUNCTION_INFO_V1(colcrypt_encrypted_text_to_text);
 PG_FUNCTION_INFO_V1(colcrypt_keyring_typmod_in);
 PG_FUNCTION_INFO_V1(colcrypt_keyring_typmod_out);
 PG_FUNCTION_INFO_V1(colcrypt_describe);
+PG_FUNCTION_INFO_V1(colcrypt_value_keyring_id);
+PG_FUNCTION_INFO_V1(colcrypt_value_key_version);
 }
 
 using colcrypt::core::ValueType;
@@ -166,4 +168,14 @@ extern "C" Datum colcrypt_describe(PG_FUNCTION_ARGS) {
     values[5] = CStringGetTextDatum(envelope.algorithm == colcrypt::core::kAlgorithmAes256Gcm ? "aes-256-gcm"
                                                                                               : "unknown");
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+// colcrypt._keyring_id(value), colcrypt._key_version(value): header fields
+// alone, cheap enough to scan whole tables (colcrypt.retire_key).
+extern "C" Datum colcrypt_value_keyring_id(PG_FUNCTION_ARGS) {
+    PG_RETURN_INT32((int32) parse_value(PG_GETARG_VARLENA_PP(0)).keyring_id);
+}
+
+extern "C" Datum colcrypt_value_key_version(PG_FUNCTION_ARGS) {
+    PG_RETURN_INT32((int32) parse_value(PG_GETARG_VARLENA_PP(0)).key_version);
 }

@@ -30,8 +30,13 @@ struct KeyTables {
 KeyTables key_tables;
 
 void find_key_tables() {
-    if (OidIsValid(key_tables.keyrings))
-        return;
+    // Still there?  DROP EXTENSION and CREATE EXTENSION in one session leave
+    // the OIDs of dropped tables here.
+    if (OidIsValid(key_tables.keyrings)) {
+        if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(key_tables.keyrings)))
+            return;
+        key_tables = KeyTables{};
+    }
     Oid schema = get_namespace_oid("colcrypt", true);
     Oid keyrings = OidIsValid(schema) ? get_relname_relid("keyrings", schema) : InvalidOid;
     Oid versions = OidIsValid(schema) ? get_relname_relid("key_versions", schema) : InvalidOid;
@@ -98,12 +103,30 @@ void run_internal_query(const char *sql, int nargs, const int32 *args, int expec
     run_internal_query_typed(sql, nargs, types, values, expected);
 }
 
-void run_internal_query_typed(const char *sql, int nargs, const Oid *types, const Datum *values, int expected) {
-    bool read_only = expected == SPI_OK_SELECT && ActiveSnapshotSet();
+namespace {
+void execute_internal_query(const char *sql, int nargs, const Oid *types, const Datum *values, int expected,
+                            bool read_only) {
     int rc = SPI_execute_with_args(sql, nargs, const_cast<Oid *>(types), const_cast<Datum *>(values), nullptr,
                                    read_only, 0);
     if (rc != expected)
         elog(ERROR, "colcrypt internal query failed: %s", SPI_result_code_string(rc));
+}
+}  // namespace
+
+void run_internal_query_typed(const char *sql, int nargs, const Oid *types, const Datum *values, int expected) {
+    bool read_only = expected == SPI_OK_SELECT && ActiveSnapshotSet();
+    execute_internal_query(sql, nargs, types, values, expected, read_only);
+}
+
+void run_internal_locking_query(const char *sql, int nargs, const Oid *types, const Datum *values, int expected) {
+    execute_internal_query(sql, nargs, types, values, expected, false);
+}
+
+Datum bytea_param(const std::uint8_t *data, std::size_t size) {
+    bytea *b = (bytea *) palloc(VARHDRSZ + size);
+    SET_VARSIZE(b, VARHDRSZ + size);
+    std::memcpy(VARDATA(b), data, size);
+    return PointerGetDatum(b);
 }
 
 bool result_is_null(int row, int n) {

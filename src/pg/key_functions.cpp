@@ -13,6 +13,7 @@ extern "C" {
 #include "colcrypt/core/master_key.hpp"
 #include "colcrypt/pg/boundary.hpp"
 #include "colcrypt/pg/internal_access.hpp"
+#include "colcrypt/pg/key_events.hpp"
 #include "colcrypt/pg/key_store.hpp"
 #include "colcrypt/pg/master_key_provider.hpp"
 
@@ -22,13 +23,6 @@ PG_FUNCTION_INFO_V1(colcrypt_create_key);
 
 namespace colcrypt::pg {
 namespace {
-
-Datum bytea_datum(const std::uint8_t *data, size_t size) {
-    bytea *b = (bytea *) palloc(VARHDRSZ + size);
-    SET_VARSIZE(b, VARHDRSZ + size);
-    std::memcpy(VARDATA(b), data, size);
-    return PointerGetDatum(b);
-}
 
 // Fresh random data and index keys for version 1 of a keyring, wrapped.
 void new_wrapped_keys(core::MasterKey &master, std::uint32_t keyring_id,
@@ -50,7 +44,8 @@ extern "C" Datum colcrypt_create_key(PG_FUNCTION_ARGS) {
     char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
     int32 typmod = keyring_typmod_for_name(name);
     colcrypt::core::MasterKey &master = master_key();
-    char *creator = GetUserNameFromId(GetUserId(), false);
+    KeyEventActor actor = current_actor();
+    char *creator = GetUserNameFromId(actor.current_user, false);
 
     InternalAccess access;
     begin_internal_access(&access);
@@ -82,15 +77,24 @@ extern "C" Datum colcrypt_create_key(PG_FUNCTION_ARGS) {
                              " VALUES ($1, $2, $3, $4, $5)",
                              5, keyring_types, keyring_values, SPI_OK_INSERT);
     Oid version_types[] = {INT4OID, BYTEAOID, BYTEAOID, TEXTOID};
-    Datum version_values[] = {Int32GetDatum(keyring_id), bytea_datum(data_key, sizeof(data_key)),
-                              bytea_datum(index_key, sizeof(index_key)), CStringGetTextDatum(master.fingerprint())};
+    Datum version_values[] = {Int32GetDatum(keyring_id), bytea_param(data_key, sizeof(data_key)),
+                              bytea_param(index_key, sizeof(index_key)), CStringGetTextDatum(master.fingerprint())};
     run_internal_query_typed("INSERT INTO colcrypt.key_versions"
                              " (keyring_id, purpose, version, state, wrapped_key, master_key_fingerprint)"
                              " VALUES ($1, 'data', 1, 'active', $2, $4), ($1, 'index', 1, 'active', $3, $4)",
                              4, version_types, version_values, SPI_OK_INSERT);
+    // The creator may decrypt what the keyring protects.
+    Oid grant_types[] = {INT4OID, OIDOID, TEXTOID};
+    Datum grant_values[] = {Int32GetDatum(keyring_id), ObjectIdGetDatum(actor.current_user),
+                            CStringGetTextDatum(creator)};
+    run_internal_query_typed("INSERT INTO colcrypt.decrypt_grants (keyring_id, grantee, granted_by)"
+                             " VALUES ($1, $2::pg_catalog.regrole, $3)",
+                             3, grant_types, grant_values, SPI_OK_INSERT);
     end_internal_access(&access);
 
     invalidate_key_caches();
-    ereport(LOG, (errmsg("colcrypt: keyring \"%s\" created by role \"%s\" (version 1)", name, creator)));
+    record_key_event(actor, key_event::create, name, 0, 1,
+                     psprintf("data and blind-index keys version 1, master key %s; decryption granted to role \"%s\"",
+                              master.fingerprint(), creator));
     PG_RETURN_INT32(1);
 }

@@ -30,6 +30,7 @@ extern "C" {
 #include "colcrypt/pg/internal_access.hpp"
 #include "colcrypt/pg/key_store.hpp"
 #include "colcrypt/pg/master_key_provider.hpp"
+#include "colcrypt/pg/nonce_budget.hpp"
 
 namespace colcrypt::pg {
 
@@ -134,6 +135,7 @@ struct CachedKeyring {
     std::uint32_t active_version;  // 0: no active data key
     size_t term_size;
     core::KeyringKeys keys;
+    NonceCounter *counter = nullptr;  // of the active version, looked up on first encryption
 };
 
 using KeyringsById = std::unordered_map<std::uint32_t, std::unique_ptr<CachedKeyring>>;
@@ -333,6 +335,9 @@ EncryptionKey encryption_key_for_typmod(int32 typmod) {
     key.index = entry->term_size > 0 ? entry->keys.index_key() : nullptr;
     key.term_size = key.index ? entry->term_size : 0;
     key.keyring_name = entry->name.c_str();
+    if (entry->counter == nullptr)
+        entry->counter = nonce_counter_for(entry->keyring_id, entry->active_version);
+    key.counter = entry->counter;
     return key;
 }
 
@@ -345,14 +350,19 @@ EncryptionKey transit_encryption_key() {
     return key;
 }
 
+void report_unknown_keyring(std::uint32_t keyring_id) {
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("keyring %u does not exist", keyring_id),
+                    errdetail("The value was encrypted under a keyring this database does not have."),
+                    errhint("Restore colcrypt.keyrings and colcrypt.key_versions from the database the value came from.")));
+    pg_unreachable();
+}
+
 core::AesGcm &decryption_key(std::uint32_t keyring_id, std::uint32_t key_version) {
     if (keyring_id == core::kTransitKeyringId)
         return master_key().transit();
     CachedKeyring *entry = cached_keyring_by_id(keyring_id);
     if (entry == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("keyring %u does not exist", keyring_id),
-                        errdetail("The value was encrypted under a keyring this database does not have."),
-                        errhint("Restore colcrypt.keyrings and colcrypt.key_versions from the database the value came from.")));
+        report_unknown_keyring(keyring_id);
     if (core::AesGcm *aead = entry->keys.data_key(key_version))
         return *aead;
 

@@ -38,6 +38,22 @@ namespace {
 // Key text larger than this is not a key; refuse before reading it all.
 constexpr size_t kMaxKeyTextSize = 4096;
 
+// Where a key comes from, for messages: the current master key (loaded by the
+// postmaster) or the previous one (read by colcrypt.rotate_master_key()).
+struct KeySource {
+    const char *what;
+    const char *file_guc;
+    const char *command_guc;
+    const char *file_hint;
+};
+constexpr KeySource kCurrentKey{"master key", "colcrypt.master_key_file", "colcrypt.master_key_command",
+                                "Check colcrypt.master_key_file; the key is never generated for an explicitly "
+                                "configured path."};
+constexpr KeySource kPreviousKey{"previous master key", "colcrypt.previous_master_key_file",
+                                 "colcrypt.previous_master_key_command",
+                                 "Check colcrypt.previous_master_key_file: it names the key the server used before "
+                                 "colcrypt.master_key_file was changed."};
+
 // The raw key lives in its own page: locked (never swapped) and marked
 // MADV_DONTDUMP (never in a core file).  fork() shares it copy-on-write.
 struct LockedKeyPage {
@@ -134,26 +150,27 @@ void generate_key_file(const char *path) {
 
 // Read the key file into buf (NUL-terminated).  The file must be a regular
 // file without group or other permissions, like the server's SSL key.
-size_t read_key_file(const char *path, char *buf, size_t buf_size) {
+size_t read_key_file(const char *path, char *buf, size_t buf_size, const KeySource &source = kCurrentKey) {
+    const char *what = source.what;
     int fd = open(path, O_RDONLY | PG_BINARY, 0);
     if (fd < 0)
         ereport(ERROR, (errcode_for_file_access(),
-                        errmsg("could not open colcrypt master key file \"%s\": %m", path),
-                        errhint("Check colcrypt.master_key_file; the key is never generated for an explicitly configured path.")));
+                        errmsg("could not open colcrypt %s file \"%s\": %m", what, path),
+                        errhint("%s", source.file_hint)));
     struct stat st;
     if (fstat(fd, &st) != 0) {
         close(fd);
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not stat colcrypt master key file \"%s\": %m", path)));
+        ereport(ERROR, (errcode_for_file_access(), errmsg("could not stat colcrypt %s file \"%s\": %m", what, path)));
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-                        errmsg("colcrypt master key file \"%s\" is not a regular file", path)));
+                        errmsg("colcrypt %s file \"%s\" is not a regular file", what, path)));
     }
     if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
         close(fd);
         ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-                        errmsg("colcrypt master key file \"%s\" has group or world access", path),
+                        errmsg("colcrypt %s file \"%s\" has group or world access", what, path),
                         errdetail("File mode is %04o.", (unsigned) (st.st_mode & 07777)),
                         errhint("Run: chmod 0600 \"%s\"", path)));
     }
@@ -162,12 +179,12 @@ size_t read_key_file(const char *path, char *buf, size_t buf_size) {
     close(fd);
     if (n < 0) {
         errno = save_errno;
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not read colcrypt master key file \"%s\": %m", path)));
+        ereport(ERROR, (errcode_for_file_access(), errmsg("could not read colcrypt %s file \"%s\": %m", what, path)));
     }
     if ((size_t) n >= buf_size - 1) {
         core::secure_wipe(buf, buf_size);
         ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-                        errmsg("colcrypt master key file \"%s\" is too large to be a key", path),
+                        errmsg("colcrypt %s file \"%s\" is too large to be a key", what, path),
                         errhint("The file must hold 64 hex digits or 44 base64 characters.")));
     }
     buf[n] = '\0';
@@ -175,11 +192,11 @@ size_t read_key_file(const char *path, char *buf, size_t buf_size) {
 }
 
 // Run the key command; its standard output is the key.
-size_t run_key_command(const char *command, char *buf, size_t buf_size) {
+size_t run_key_command(const char *command, char *buf, size_t buf_size, const KeySource &source = kCurrentKey) {
     fflush(nullptr);
     FILE *pipe = popen(command, "r");
     if (pipe == nullptr)
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not run colcrypt.master_key_command: %m")));
+        ereport(ERROR, (errcode_for_file_access(), errmsg("could not run %s: %m", source.command_guc)));
     size_t n = fread(buf, 1, buf_size - 1, pipe);
     bool too_long = n >= buf_size - 1;
     if (too_long) {
@@ -193,14 +210,14 @@ size_t run_key_command(const char *command, char *buf, size_t buf_size) {
         core::secure_wipe(buf, buf_size);
         char *reason = wait_result_to_str(status);
         ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-                        errmsg("colcrypt.master_key_command failed"),
+                        errmsg("%s failed", source.command_guc),
                         errdetail("The command %s.", reason),
                         errhint("The command must print the key on standard output and exit with status 0.")));
     }
     if (too_long) {
         core::secure_wipe(buf, buf_size);
         ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-                        errmsg("colcrypt.master_key_command printed too much to be a key"),
+                        errmsg("%s printed too much to be a key", source.command_guc),
                         errhint("The command must print 64 hex digits or 44 base64 characters.")));
     }
     buf[n] = '\0';
@@ -275,6 +292,59 @@ void load_master_key_at_startup() {
     if (!guc_allow_core_dumps && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         ereport(WARNING, (errmsg("could not disable core dumps: %m")));
     ereport(LOG, (errmsg("colcrypt: master key loaded from %s (fingerprint %s)", source, key_page->fingerprint)));
+}
+
+namespace {
+
+// A MasterKey from key text, or nullptr with *problem set (a literal naming
+// what is wrong, never the key).  noexcept: no exception leaves.
+core::MasterKey *new_master_key(const char *text, size_t size, const char **problem) noexcept {
+    try {
+        core::SecretKey key = core::parse_master_key(text, size);
+        return new core::MasterKey(key);
+    } catch (const std::exception &e) {
+        *problem = e.what();
+    } catch (...) {
+        *problem = "could not parse the master key";
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+core::MasterKey *load_previous_master_key() {
+    const char *command = guc_previous_master_key_command;
+    const char *file = guc_previous_master_key_file;
+    bool have_command = command && command[0];
+    bool have_file = file && file[0];
+    if (have_command && have_file)
+        ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+                        errmsg("colcrypt.previous_master_key_file and colcrypt.previous_master_key_command are both set"),
+                        errhint("Set only one of them.")));
+    if (!have_command && !have_file)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("no previous master key is configured"),
+                        errhint("Set colcrypt.previous_master_key_file (or colcrypt.previous_master_key_command) to "
+                                "the master key the keys are wrapped with, reload the configuration, and try again.")));
+
+    char text[kMaxKeyTextSize + 1];
+    size_t size;
+    const char *origin;
+    if (have_command) {
+        size = run_key_command(command, text, sizeof(text), kPreviousKey);
+        origin = kPreviousKey.command_guc;
+    } else {
+        size = read_key_file(file, text, sizeof(text), kPreviousKey);
+        origin = psprintf("file \"%s\"", file);
+    }
+    const char *problem = nullptr;
+    core::MasterKey *key = new_master_key(text, size, &problem);
+    core::secure_wipe(text, sizeof(text));
+    if (key == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+                        errmsg("invalid colcrypt previous master key from %s", origin), errdetail("%s.", problem),
+                        errhint("A master key is 32 random bytes written as 64 hex digits or 44 base64 characters.")));
+    return key;
 }
 
 core::MasterKey &master_key() {

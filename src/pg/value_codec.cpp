@@ -11,8 +11,10 @@ extern "C" {
 #include "colcrypt/core/envelope.hpp"
 #include "colcrypt/core/error.hpp"
 #include "colcrypt/core/secure.hpp"
+#include "colcrypt/pg/access_control.hpp"
 #include "colcrypt/pg/boundary.hpp"
 #include "colcrypt/pg/key_store.hpp"
+#include "colcrypt/pg/nonce_budget.hpp"
 #include "colcrypt/pg/sql_error.hpp"
 #include "colcrypt/pg/value_codec.hpp"
 
@@ -40,6 +42,7 @@ struct varlena *seal_with(const EncryptionKey &key, core::ValueType type, const 
         [&] { return core::sealed_size(key.keyring_id, key.key_version, key.term_size, size); });
     struct varlena *out = new_varlena(sealed);
     core::NonceSource &nonces = nonce_source();
+    count_encryption(key);
     cpp_guard([&] {
         const auto *pt = reinterpret_cast<const std::uint8_t *>(plaintext);
         std::uint8_t term[core::kMaxTermSize];
@@ -63,6 +66,17 @@ char *open_envelope(core::ValueType type, const core::Envelope &envelope) {
     cpp_guard([&] { core::open(aead, type, envelope, reinterpret_cast<std::uint8_t *>(plaintext)); });
     plaintext[envelope.ciphertext_size] = '\0';
     return plaintext;
+}
+
+// Decrypt for the user: the one place the decrypt privilege is checked.
+// Everything whose plaintext can reach the user goes through here: output
+// in plaintext mode, casts to text, binary send, and re-encryption under
+// another keyring (which would otherwise launder a value into a keyring the
+// user can read).  Transit values belong to no keyring and need no grant.
+char *open_for_user(core::ValueType type, const core::Envelope &envelope) {
+    if (envelope.keyring_id != core::kTransitKeyringId)
+        require_decrypt_privilege(envelope.keyring_id);
+    return open_envelope(type, envelope);
 }
 
 // Whether a value already belongs where typmod says it should.
@@ -97,6 +111,12 @@ struct varlena *seal_value(core::ValueType type, const char *plaintext, std::siz
 char *open_value(core::ValueType type, struct varlena *value, std::size_t *size) {
     core::Envelope envelope = parse_value(value);
     *size = envelope.ciphertext_size;
+    return open_for_user(type, envelope);
+}
+
+char *open_value_internal_unchecked(core::ValueType type, struct varlena *value, std::size_t *size) {
+    core::Envelope envelope = parse_value(value);
+    *size = envelope.ciphertext_size;
     return open_envelope(type, envelope);
 }
 
@@ -104,7 +124,7 @@ struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 ty
     core::Envelope envelope = parse_value(value);
     if (belongs_to(envelope, typmod))
         return value;
-    char *plaintext = open_envelope(type, envelope);
+    char *plaintext = open_for_user(type, envelope);
     struct varlena *rebound = seal_value(type, plaintext, envelope.ciphertext_size, typmod);
     core::secure_wipe(plaintext, envelope.ciphertext_size);
     pfree(plaintext);
@@ -149,11 +169,12 @@ struct varlena *value_from_envelope_text(core::ValueType type, const char *type_
     if (in_restore() && !keyring_exists(envelope.keyring_id))
         return value;
     // Otherwise verify before storing: an envelope is only accepted if it
-    // decrypts.
-    char *plaintext = open_envelope(type, envelope);
-    struct varlena *result = belongs_to(envelope, typmod)
-                                 ? value
-                                 : seal_value(type, plaintext, envelope.ciphertext_size, typmod);
+    // decrypts.  Kept as it is, its plaintext reaches no one: no grant needed
+    // (this is how a ciphertext-mode restore works).  Re-encrypted under
+    // another keyring, it needs the grant on its own keyring.
+    bool keep = belongs_to(envelope, typmod);
+    char *plaintext = keep ? open_envelope(type, envelope) : open_for_user(type, envelope);
+    struct varlena *result = keep ? value : seal_value(type, plaintext, envelope.ciphertext_size, typmod);
     core::secure_wipe(plaintext, envelope.ciphertext_size);
     pfree(plaintext);
     return result;

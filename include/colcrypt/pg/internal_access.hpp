@@ -44,6 +44,13 @@ void forget_key_tables();
 void run_internal_query(const char *sql, int nargs, const int32 *args, int expected);
 // The same with arguments of any type.
 void run_internal_query_typed(const char *sql, int nargs, const Oid *types, const Datum *values, int expected);
+// The same for a query that locks rows (SELECT ... FOR UPDATE) or must see
+// rows committed while it waited for a lock: never read-only, so SPI takes a
+// fresh snapshot for it (under READ COMMITTED).
+void run_internal_locking_query(const char *sql, int nargs, const Oid *types, const Datum *values, int expected);
+
+// A bytea Datum holding a copy of data (palloc'd), for query arguments.
+Datum bytea_param(const std::uint8_t *data, std::size_t size);
 
 // Column n (1-based) of row `row` of the last result.
 bool result_is_null(int row, int n);

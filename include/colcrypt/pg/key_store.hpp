@@ -24,6 +24,8 @@ namespace colcrypt::pg {
 extern int guc_blind_index_bits;
 
 // What encrypting under one keyring needs: its active data-key version.
+struct NonceCounter;
+
 struct EncryptionKey {
     std::uint32_t keyring_id;
     std::uint32_t key_version;
@@ -31,6 +33,7 @@ struct EncryptionKey {
     core::BlindIndex *index;  // nullptr when the keyring has no index terms
     std::size_t term_size;
     const char *keyring_name;
+    NonceCounter *counter;    // encryptions of this version (nonce_budget.hpp); nullptr for transit
 };
 
 void define_key_store_gucs();
@@ -73,6 +76,9 @@ bool keyring_exists(std::uint32_t keyring_id);
 // Whether we are inside a restore: pg_dump scripts turn check_function_bodies
 // off, and table data may then be loaded before colcrypt's key tables.
 bool in_restore();
+
+// The error for a value whose keyring this database does not have.
+[[noreturn]] void report_unknown_keyring(std::uint32_t keyring_id);
 
 // Keyring name for a type modifier or id, palloc'd; nullptr when unknown.
 char *keyring_name_for_typmod(int32 typmod);

@@ -31,4 +31,11 @@ void load_master_key_at_startup();
 // when no key was loaded.
 core::MasterKey &master_key();
 
+// The previous master key, read in this backend from
+// colcrypt.previous_master_key_command or _file with the same checks as the
+// current one (permissions, size, format; the text buffer is wiped).  The
+// caller owns the result and must delete it, also on error (its destructor
+// wipes the key).  ERROR when neither or both are set, or the key is bad.
+core::MasterKey *load_previous_master_key();
+
 }  // namespace colcrypt::pg

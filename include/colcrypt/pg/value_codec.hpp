@@ -23,11 +23,19 @@ void define_value_codec_gucs();
 struct varlena *seal_value(core::ValueType type, const char *plaintext, std::size_t size, int32 typmod);
 
 // Decrypt into a fresh buffer of ciphertext-size + 1 bytes, NUL-terminated;
-// *size receives the plaintext size.
+// *size receives the plaintext size.  For plaintext that goes to the user:
+// ERROR unless the current user may decrypt the value's keyring
+// (access_control.hpp).
 char *open_value(core::ValueType type, struct varlena *value, std::size_t *size);
 
+// The same WITHOUT the decrypt-privilege check, for colcrypt's own internal
+// comparisons (confirming a blind-index match): the plaintext must never be
+// returned, shown or logged, only compared and wiped.
+char *open_value_internal_unchecked(core::ValueType type, struct varlena *value, std::size_t *size);
+
 // The value re-sealed under the keyring typmod names; the value itself when
-// it already is under that keyring or typmod is -1.
+// it already is under that keyring or typmod is -1.  Re-sealing a value of
+// another keyring needs the decrypt privilege on that keyring.
 struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod);
 
 // Text form ("colcrypt:" + base64) of a value, palloc'd and NUL-terminated.

@@ -1,0 +1,156 @@
+-- Decryption is a privilege of its own: not implied by SELECT, ownership or
+-- superuser.  Writing needs only the table privileges.
+CREATE ROLE regress_ac_owner IN ROLE colcrypt_admin;       -- creates the keyring
+CREATE ROLE regress_ac_reader;                             -- granted
+CREATE ROLE regress_ac_member IN ROLE regress_ac_reader;   -- member of a granted role
+CREATE ROLE regress_ac_noinherit NOINHERIT IN ROLE regress_ac_reader;
+CREATE ROLE regress_ac_outsider;                           -- no grant
+CREATE ROLE regress_ac_super SUPERUSER;                    -- no grant either
+
+SET ROLE regress_ac_owner;
+SELECT colcrypt.create_key('ac');
+SELECT colcrypt.grant_decrypt('ac', 'regress_ac_reader');
+-- Granting twice changes nothing.
+SELECT colcrypt.grant_decrypt('ac', 'regress_ac_reader');
+RESET ROLE;
+-- The outsider may read another keyring, but not 'ac'.
+SELECT colcrypt.create_key('ac_other');
+SELECT colcrypt.grant_decrypt('ac_other', 'regress_ac_outsider');
+SELECT k.name, replace(g.grantee::text, session_user, '<bootstrap superuser>') AS grantee,
+       g.granted_by = current_user AS granted_by_me
+  FROM colcrypt.decrypt_grants g JOIN colcrypt.keyrings k USING (keyring_id)
+ WHERE k.name LIKE 'ac%' ORDER BY 1, 2::text;
+
+CREATE TABLE ac_data (id int, secret colcrypt.encrypted_text('ac'));
+CREATE TABLE ac_other_data (id int, secret colcrypt.encrypted_text('ac_other'));
+GRANT SELECT, INSERT, UPDATE ON ac_data, ac_other_data TO PUBLIC;
+-- The test's own superuser did not create 'ac': it may write.
+INSERT INTO ac_data VALUES (1, 'first secret');
+INSERT INTO ac_other_data VALUES (1, 'other secret');
+
+-- The keyring's creator.
+SET ROLE regress_ac_owner;
+INSERT INTO ac_data VALUES (2, 'by the creator');
+SELECT id, secret FROM ac_data ORDER BY id;
+RESET ROLE;
+
+-- A granted role.
+SET ROLE regress_ac_reader;
+INSERT INTO ac_data VALUES (3, 'by the reader');
+SELECT id, secret FROM ac_data ORDER BY id;
+SELECT secret::text AS cast_to_text FROM ac_data WHERE id = 1;
+RESET ROLE;
+
+-- A member of a granted role, inheriting its privileges.
+SET ROLE regress_ac_member;
+INSERT INTO ac_data VALUES (4, 'by the member');
+SELECT id, secret FROM ac_data ORDER BY id;
+RESET ROLE;
+
+-- A member that does not inherit: only after SET ROLE to the granted role.
+SET ROLE regress_ac_noinherit;
+SELECT secret FROM ac_data WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+SET ROLE regress_ac_reader;
+SELECT secret FROM ac_data WHERE id = 1;
+RESET ROLE;
+
+-- A role without the grant: every path to plaintext is refused, writing is
+-- not, and ciphertext mode gives the envelopes without an error.
+SET ROLE regress_ac_outsider;
+INSERT INTO ac_data VALUES (5, 'by the outsider');
+SELECT id, secret FROM ac_data ORDER BY id;
+\echo :LAST_ERROR_SQLSTATE
+SELECT secret::text FROM ac_data WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+COPY (SELECT secret FROM ac_data WHERE id = 1) TO stdout;
+\echo :LAST_ERROR_SQLSTATE
+SELECT id, (colcrypt.describe(secret)).keyring FROM ac_data ORDER BY id;
+SET colcrypt.output_mode = ciphertext;
+SELECT secret AS envelope FROM ac_data WHERE id = 1 \gset
+SELECT left(:'envelope', 9) AS prefix, length(:'envelope') > 40 AS long_enough;
+CREATE TEMP TABLE envelopes AS SELECT :'envelope'::text AS envelope;
+SELECT count(*) AS envelopes FROM ac_data WHERE colcrypt.encrypted_text_out(secret)::text LIKE 'colcrypt:%';
+-- Casting still decrypts, also in ciphertext mode.
+SELECT secret::text FROM ac_data WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+RESET colcrypt.output_mode;
+-- An envelope of the same keyring is stored as it is: no grant needed (a
+-- ciphertext-mode restore), nor to copy values within the keyring.
+INSERT INTO ac_data SELECT 6, envelope FROM envelopes;
+INSERT INTO ac_data SELECT 7, secret FROM ac_data WHERE id = 1;
+-- No laundering: re-encrypting under a keyring the outsider can read needs
+-- the grant on the source keyring, by any path.
+INSERT INTO ac_other_data SELECT 2, secret FROM ac_data WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO ac_other_data SELECT 3, envelope FROM envelopes;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE ac_other_data SET secret = (SELECT secret FROM ac_data WHERE id = 1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT secret::colcrypt.encrypted_text('ac_other') FROM ac_data WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+-- Its own keyring reads, and values not yet bound to a keyring need none.
+SELECT id, secret FROM ac_other_data ORDER BY id;
+SELECT 'loose'::colcrypt.encrypted_text AS transit;
+DROP TABLE envelopes;
+RESET ROLE;
+
+-- Membership counts as soon as it is granted, and stops when revoked.
+GRANT regress_ac_reader TO regress_ac_outsider;
+SET ROLE regress_ac_outsider;
+SELECT secret FROM ac_data WHERE id = 1;
+RESET ROLE;
+REVOKE regress_ac_reader FROM regress_ac_outsider;
+SET ROLE regress_ac_outsider;
+SELECT secret FROM ac_data WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- A superuser is not implicitly allowed (the test's own superuser, which did
+-- not create 'ac', neither), but can grant itself (audited).
+\set VERBOSITY terse
+SELECT count(*) FROM ac_data WHERE secret::text IS NOT NULL;
+\set VERBOSITY default
+\echo :LAST_ERROR_SQLSTATE
+SET ROLE regress_ac_super;
+SELECT secret FROM ac_data WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+SELECT colcrypt.grant_decrypt('ac', 'regress_ac_super');
+SELECT secret FROM ac_data WHERE id = 1;
+RESET ROLE;
+
+-- Revoking takes effect at once for the role and its members.
+SET ROLE regress_ac_owner;
+SELECT colcrypt.revoke_decrypt('ac', 'regress_ac_reader');
+SELECT colcrypt.revoke_decrypt('ac', 'regress_ac_reader');
+RESET ROLE;
+SET ROLE regress_ac_reader;
+SELECT secret FROM ac_data WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SET ROLE regress_ac_member;
+SELECT secret FROM ac_data WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- Bad arguments.
+SELECT colcrypt.grant_decrypt('no_such_keyring', 'regress_ac_reader');
+\echo :LAST_ERROR_SQLSTATE
+SELECT colcrypt.grant_decrypt('ac', 'regress_no_such_role');
+\echo :LAST_ERROR_SQLSTATE
+SELECT colcrypt.grant_decrypt('ac', '-');
+\echo :LAST_ERROR_SQLSTATE
+
+-- Every grant and revoke is audited, with who did it.
+SELECT operation, keyring,
+       replace(regexp_replace(detail, '[0-9a-f]{16}', '<fingerprint>', 'g'),
+               format('"%s"', session_user), '"<bootstrap superuser>"') AS detail,
+       replace(current_user_name, session_user, '<bootstrap superuser>') AS by_role
+  FROM colcrypt.key_events WHERE keyring IN ('ac', 'ac_other') ORDER BY event_id;
+
+-- Clean up: grants name roles by OID, so revoke before dropping a role.
+SELECT colcrypt.revoke_decrypt('ac', 'regress_ac_owner');
+SELECT colcrypt.revoke_decrypt('ac', 'regress_ac_super');
+SELECT colcrypt.revoke_decrypt('ac_other', 'regress_ac_outsider');
+DROP ROLE regress_ac_owner, regress_ac_reader, regress_ac_member, regress_ac_noinherit,
+    regress_ac_outsider, regress_ac_super;
