@@ -27,6 +27,8 @@ CREATE TABLE colcrypt.keyrings (
     name            text NOT NULL UNIQUE CHECK (name ~ '^[a-z][a-z0-9_]{0,62}$'),
     type_modifier   integer NOT NULL UNIQUE CHECK (type_modifier >= 0),
     index_term_bits integer NOT NULL CHECK (index_term_bits BETWEEN 0 AND 256 AND index_term_bits % 8 = 0),
+    -- Blind-index terms and comparisons ignore ASCII case (e-mail addresses).
+    case_insensitive boolean NOT NULL DEFAULT false,
     created_at      timestamptz NOT NULL DEFAULT now(),
     created_by      text NOT NULL
 );
@@ -52,12 +54,12 @@ SELECT pg_catalog.pg_extension_config_dump('colcrypt.keyrings', '');
 SELECT pg_catalog.pg_extension_config_dump('colcrypt.key_versions', '');
 REVOKE ALL ON colcrypt.keyrings, colcrypt.key_versions FROM PUBLIC;
 
-CREATE FUNCTION colcrypt.create_key(keyring text) RETURNS integer
+CREATE FUNCTION colcrypt.create_key(keyring text, case_insensitive boolean DEFAULT false) RETURNS integer
     AS 'MODULE_PATHNAME', 'colcrypt_create_key' LANGUAGE C STRICT VOLATILE;
-COMMENT ON FUNCTION colcrypt.create_key(text) IS
+COMMENT ON FUNCTION colcrypt.create_key(text, boolean) IS
     'create a keyring with version 1 of its data key and blind-index key; returns the version';
-REVOKE ALL ON FUNCTION colcrypt.create_key(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION colcrypt.create_key(text) TO colcrypt_admin;
+REVOKE ALL ON FUNCTION colcrypt.create_key(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.create_key(text, boolean) TO colcrypt_admin;
 
 -------------------------------------------------------------------------------
 -- Key lifecycle: rotation, retirement, master key rotation, who may decrypt,
@@ -142,7 +144,7 @@ CREATE VIEW colcrypt.keys AS
            CASE WHEN v.state <> 'retired' THEN
                greatest(current_setting('colcrypt.nonce_budget', true)::bigint - coalesce(c.encryptions, 0), 0)
            END AS nonce_budget_left,
-           v.master_key_fingerprint, k.index_term_bits
+           v.master_key_fingerprint, k.index_term_bits, k.case_insensitive
       FROM colcrypt.keyrings k
       JOIN colcrypt.key_versions v ON v.keyring_id = k.keyring_id AND v.purpose = 'data'
       LEFT JOIN colcrypt._nonce_counters() c ON c.keyring_id = v.keyring_id AND c.version = v.version;

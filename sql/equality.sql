@@ -202,3 +202,32 @@ CREATE TABLE checked (id int, v colcrypt.encrypted_text('lookup') NOT NULL, CHEC
 INSERT INTO checked VALUES (-1, 'secret-in-check');
 INSERT INTO checked VALUES (1, NULL);
 INSERT INTO accounts (email) VALUES ('a@example.com');
+
+-- Case-insensitive keyrings (e-mail addresses): terms and comparisons ignore
+-- ASCII case; values keep the case they were written in.
+SELECT colcrypt.create_key('emails_ci', case_insensitive => true);
+SELECT keyring, case_insensitive FROM colcrypt.keys WHERE keyring IN ('lookup', 'emails_ci') ORDER BY 1;
+CREATE TABLE ci_plain (id int, email text);
+INSERT INTO ci_plain SELECT id, email FROM people_plain WHERE id <= 1000;
+INSERT INTO ci_plain SELECT id + 100000, upper(email) FROM people_plain WHERE id <= 1000;
+CREATE TABLE ci (id int, email colcrypt.encrypted_text('emails_ci'));
+INSERT INTO ci SELECT id, email FROM ci_plain;
+CREATE INDEX ON ci (email);
+ANALYZE ci;
+EXPLAIN (COSTS OFF) SELECT id FROM ci WHERE email = 'User42@Example.COM';
+SELECT id, email FROM ci WHERE email = 'User42@Example.COM' ORDER BY id;
+SELECT same_rows($$SELECT id FROM ci WHERE email = 'uSER42@example.com'$$,
+                 $$SELECT id FROM ci_plain WHERE lower(email) = 'user42@example.com'$$);
+SELECT same_rows($$SELECT id FROM ci WHERE email <> 'uSER42@example.com'$$,
+                 $$SELECT id FROM ci_plain WHERE lower(email) <> 'user42@example.com'$$);
+SELECT same_rows($$SELECT lower(email::text), count(*) FROM ci GROUP BY email$$,
+                 $$SELECT lower(email), count(*) FROM ci_plain GROUP BY lower(email)$$);
+CREATE TABLE ci_unique (email colcrypt.encrypted_text('emails_ci') UNIQUE);
+INSERT INTO ci_unique VALUES ('Alice@Example.com');
+INSERT INTO ci_unique VALUES ('alice@example.COM');
+\echo :LAST_ERROR_SQLSTATE
+-- Only ASCII letters fold: É and é are different.
+INSERT INTO ci_unique VALUES ('ÉLODIE@example.com'), ('élodie@example.com');
+SELECT email FROM ci_unique ORDER BY email::text;
+-- A case-sensitive keyring keeps case distinct.
+SELECT count(*) AS case_sensitive_matches FROM people WHERE email = 'USER42@EXAMPLE.COM';

@@ -13,6 +13,9 @@ set -uo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# Every throwaway cluster is UTF-8 with byte-order collation, whatever the
+# caller's locale: the tests hold multibyte text and sort it.
+export LC_ALL=C.UTF-8
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$("$PG_CONFIG" --bindir)
 PGXS_SRC=$(dirname "$("$PG_CONFIG" --pgxs)")/..

@@ -72,14 +72,14 @@ void release(Operand &op) {
     }
 }
 
-int compare_plaintexts(Operand &a, Operand &b) {
+// Plaintext order after the keyring's normalisation (none for values of no
+// keyring).
+int compare_plaintexts(Operand &a, Operand &b, core::Normalization normalization) {
     need_plaintext(a);
     need_plaintext(b);
-    std::size_t common = Min(a.plaintext_size, b.plaintext_size);
-    int c = std::memcmp(a.plaintext, b.plaintext, common);
-    if (c == 0 && a.plaintext_size != b.plaintext_size)
-        c = a.plaintext_size < b.plaintext_size ? -1 : 1;
-    return c;
+    return core::compare_normalized(normalization, reinterpret_cast<const std::uint8_t *>(a.plaintext),
+                                    a.plaintext_size, reinterpret_cast<const std::uint8_t *>(b.plaintext),
+                                    b.plaintext_size);
 }
 
 [[noreturn]] void report_different_keyrings(std::uint32_t a, std::uint32_t b) {
@@ -117,7 +117,7 @@ const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &
     need_plaintext(op);
     cpp_guard([&] {
         key.index->term(kType, reinterpret_cast<const std::uint8_t *>(op.plaintext), op.plaintext_size,
-                        compared_term_size(key), scratch);
+                        compared_term_size(key), scratch, key.normalization);
     });
     return scratch;
 }
@@ -128,8 +128,10 @@ int compare_operands(Operand &a, Operand &b) {
     std::uint32_t keyring = common_keyring(a, b);
     int c = 0;
     bool decided = false;
+    core::Normalization normalization = core::Normalization::none;
     if (keyring != core::kTransitKeyringId) {
         IndexKey key = index_key_for_keyring(keyring);
+        normalization = key.normalization;
         if (key.index != nullptr) {
             std::uint8_t scratch_a[core::kMaxTermSize], scratch_b[core::kMaxTermSize];
             c = std::memcmp(term_of(a, keyring, key, scratch_a), term_of(b, keyring, key, scratch_b),
@@ -138,7 +140,7 @@ int compare_operands(Operand &a, Operand &b) {
         }
     }
     if (!decided)
-        c = compare_plaintexts(a, b);
+        c = compare_plaintexts(a, b, normalization);
     release(a);
     release(b);
     return c;
@@ -148,8 +150,10 @@ int compare_operands(Operand &a, Operand &b) {
 // terms are confirmed by decrypting, because a truncated term can collide.
 bool operands_equal(Operand &a, Operand &b) {
     std::uint32_t keyring = common_keyring(a, b);
+    core::Normalization normalization = core::Normalization::none;
     if (keyring != core::kTransitKeyringId) {
         IndexKey key = index_key_for_keyring(keyring);
+        normalization = key.normalization;
         // Without stored terms, computing them costs more than comparing
         // the plaintexts they come from.
         if (key.term_size > 0) {
@@ -163,7 +167,7 @@ bool operands_equal(Operand &a, Operand &b) {
             }
         }
     }
-    bool equal = compare_plaintexts(a, b) == 0;
+    bool equal = compare_plaintexts(a, b, normalization) == 0;
     release(a);
     release(b);
     return equal;

@@ -129,6 +129,12 @@ Datum bytea_param(const std::uint8_t *data, std::size_t size) {
     return PointerGetDatum(b);
 }
 
+bool result_bool(int row, int n) {
+    bool isnull;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, n, &isnull);
+    return !isnull && DatumGetBool(d);
+}
+
 bool result_is_null(int row, int n) {
     bool isnull;
     SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, n, &isnull);

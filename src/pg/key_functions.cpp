@@ -38,10 +38,12 @@ void new_wrapped_keys(core::MasterKey &master, std::uint32_t keyring_id,
 
 using namespace colcrypt::pg;
 
-// colcrypt.create_key(keyring text) returns int: a new keyring with version 1
-// of its data key and of its blind-index key active.  Returns the version.
+// colcrypt.create_key(keyring text, case_insensitive boolean) returns int: a
+// new keyring with version 1 of its data key and of its blind-index key
+// active.  Returns the version.
 extern "C" Datum colcrypt_create_key(PG_FUNCTION_ARGS) {
     char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    bool case_insensitive = PG_GETARG_BOOL(1);
     int32 typmod = keyring_typmod_for_name(name);
     colcrypt::core::MasterKey &master = master_key();
     KeyEventActor actor = current_actor();
@@ -70,12 +72,14 @@ extern "C" Datum colcrypt_create_key(PG_FUNCTION_ARGS) {
     std::uint8_t index_key[colcrypt::core::kWrappedKeySize];
     new_wrapped_keys(master, (std::uint32_t) keyring_id, data_key, index_key);
 
-    Oid keyring_types[] = {INT4OID, TEXTOID, INT4OID, INT4OID, TEXTOID};
+    Oid keyring_types[] = {INT4OID, TEXTOID, INT4OID, INT4OID, TEXTOID, BOOLOID};
     Datum keyring_values[] = {Int32GetDatum(keyring_id), CStringGetTextDatum(name), Int32GetDatum(typmod),
-                              Int32GetDatum(guc_blind_index_bits), CStringGetTextDatum(creator)};
-    run_internal_query_typed("INSERT INTO colcrypt.keyrings (keyring_id, name, type_modifier, index_term_bits, created_by)"
-                             " VALUES ($1, $2, $3, $4, $5)",
-                             5, keyring_types, keyring_values, SPI_OK_INSERT);
+                              Int32GetDatum(guc_blind_index_bits), CStringGetTextDatum(creator),
+                              BoolGetDatum(case_insensitive)};
+    run_internal_query_typed("INSERT INTO colcrypt.keyrings"
+                             " (keyring_id, name, type_modifier, index_term_bits, created_by, case_insensitive)"
+                             " VALUES ($1, $2, $3, $4, $5, $6)",
+                             6, keyring_types, keyring_values, SPI_OK_INSERT);
     Oid version_types[] = {INT4OID, BYTEAOID, BYTEAOID, TEXTOID};
     Datum version_values[] = {Int32GetDatum(keyring_id), bytea_param(data_key, sizeof(data_key)),
                               bytea_param(index_key, sizeof(index_key)), CStringGetTextDatum(master.fingerprint())};

@@ -57,6 +57,7 @@ struct KeyringRow {
     std::uint32_t keyring_id;
     int32 typmod;
     int term_bits;
+    bool case_insensitive;
     char name[core::kMaxKeyringNameSize + 1];
     WrappedKeyRow data;   // the active data key
     WrappedKeyRow index;  // the active blind-index key
@@ -65,7 +66,7 @@ struct KeyringRow {
 constexpr const char *kKeyringQuery =
     "SELECT k.keyring_id, k.name, k.type_modifier, k.index_term_bits,"
     "       d.version, d.wrapped_key, d.master_key_fingerprint,"
-    "       i.version, i.wrapped_key, i.master_key_fingerprint"
+    "       i.version, i.wrapped_key, i.master_key_fingerprint, k.case_insensitive"
     "  FROM colcrypt.keyrings k"
     "  LEFT JOIN colcrypt.key_versions d ON d.keyring_id = k.keyring_id"
     "       AND d.purpose = 'data' AND d.state = 'active'"
@@ -96,6 +97,7 @@ void load_keyring_row(bool by_typmod, int32 key, KeyringRow *row) {
         row->term_bits = result_int(0, 4);
         read_wrapped_key(&row->data, 5);
         read_wrapped_key(&row->index, 8);
+        row->case_insensitive = result_bool(0, 11);
     }
     end_internal_access(&access);
 }
@@ -128,12 +130,14 @@ struct CachedKeyring {
     CachedKeyring(const KeyringRow &row)
         : keyring_id(row.keyring_id), typmod(row.typmod), name(row.name),
           active_version(row.data.present ? row.data.version : 0), term_size(row.term_bits / 8),
+          normalization(row.case_insensitive ? core::Normalization::ascii_case_fold : core::Normalization::none),
           keys(row.keyring_id) {}
     std::uint32_t keyring_id;
     int32 typmod;
     std::string name;
     std::uint32_t active_version;  // 0: no active data key
     size_t term_size;
+    core::Normalization normalization;
     core::KeyringKeys keys;
     NonceCounter *counter = nullptr;  // of the active version, looked up on first encryption
 };
@@ -334,6 +338,7 @@ EncryptionKey encryption_key_for_typmod(int32 typmod) {
     key.aead = entry->keys.data_key(entry->active_version);
     key.index = entry->term_size > 0 ? entry->keys.index_key() : nullptr;
     key.term_size = key.index ? entry->term_size : 0;
+    key.normalization = entry->normalization;
     key.keyring_name = entry->name.c_str();
     if (entry->counter == nullptr)
         entry->counter = nonce_counter_for(entry->keyring_id, entry->active_version);
@@ -388,6 +393,7 @@ IndexKey index_key_for_keyring(std::uint32_t keyring_id) {
     IndexKey key;
     key.index = entry->keys.index_key();
     key.term_size = entry->term_size;
+    key.normalization = entry->normalization;
     return key;
 }
 

@@ -47,7 +47,7 @@ struct varlena *seal_with(const EncryptionKey &key, core::ValueType type, const 
         const auto *pt = reinterpret_cast<const std::uint8_t *>(plaintext);
         std::uint8_t term[core::kMaxTermSize];
         if (key.term_size > 0)
-            key.index->term(type, pt, size, key.term_size, term);
+            key.index->term(type, pt, size, key.term_size, term, key.normalization);
         core::seal(*key.aead, nonces, type, key.keyring_id, key.key_version, term, key.term_size, pt, size,
                    reinterpret_cast<std::uint8_t *>(VARDATA(out)));
         core::secure_wipe(term, sizeof(term));

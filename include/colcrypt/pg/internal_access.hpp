@@ -54,6 +54,7 @@ Datum bytea_param(const std::uint8_t *data, std::size_t size);
 
 // Column n (1-based) of row `row` of the last result.
 bool result_is_null(int row, int n);
+bool result_bool(int row, int n);  // false when NULL
 int32 result_int(int row, int n);
 // Text value copied into out (empty when NULL).
 void result_text(int row, int n, char *out, std::size_t out_size);

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "colcrypt/core/blind_index.hpp"
 #include "colcrypt/pg/postgres.hpp"
 
 namespace colcrypt::core {
@@ -32,6 +33,7 @@ struct EncryptionKey {
     core::AesGcm *aead;
     core::BlindIndex *index;  // nullptr when the keyring has no index terms
     std::size_t term_size;
+    core::Normalization normalization;  // how plaintext is normalised for its term
     const char *keyring_name;
     NonceCounter *counter;    // encryptions of this version (nonce_budget.hpp); nullptr for transit
 };
@@ -65,6 +67,7 @@ core::AesGcm &decryption_key(std::uint32_t keyring_id, std::uint32_t key_version
 struct IndexKey {
     core::BlindIndex *index;
     std::size_t term_size;
+    core::Normalization normalization;  // also applies to plaintext comparisons
 };
 IndexKey index_key_for_keyring(std::uint32_t keyring_id);
 
