@@ -194,31 +194,19 @@ void check_fingerprint(const char *keyring, const WrappedKeyRow &key) {
                                 "(colcrypt.master_key_file or colcrypt.master_key_command).")));
 }
 
-// Unwrap into the cache.  Returns false when the wrapped key fails
-// authentication although the fingerprint matched: the key row was altered.
-bool unwrap_data_key(CachedKeyring &entry, const WrappedKeyRow &key) {
+// Unwrap a data or index key into the cache.  Returns false when the wrapped
+// key fails authentication although the fingerprint matched: the key row
+// was altered.
+bool unwrap_into_cache(CachedKeyring &entry, core::KeyPurpose purpose, const WrappedKeyRow &key) {
     core::MasterKey &master = master_key();
     return cpp_guard([&] {
         try {
-            core::SecretKey dek = master.unwrap(entry.keyring_id, core::KeyPurpose::data, key.version, key.wrapped,
-                                                key.wrapped_size);
-            entry.keys.add_data_key(key.version, dek);
-            return true;
-        } catch (const core::Error &e) {
-            if (e.code() == core::Errc::authentication_failed || e.code() == core::Errc::malformed_value)
-                return false;
-            throw;
-        }
-    });
-}
-
-bool unwrap_index_key(CachedKeyring &entry, const WrappedKeyRow &key) {
-    core::MasterKey &master = master_key();
-    return cpp_guard([&] {
-        try {
-            core::SecretKey k = master.unwrap(entry.keyring_id, core::KeyPurpose::index, key.version, key.wrapped,
-                                              key.wrapped_size);
-            entry.keys.set_index_key(k);
+            core::SecretKey unwrapped =
+                master.unwrap(entry.keyring_id, purpose, key.version, key.wrapped, key.wrapped_size);
+            if (purpose == core::KeyPurpose::data)
+                entry.keys.add_data_key(key.version, unwrapped);
+            else
+                entry.keys.set_index_key(unwrapped);
             return true;
         } catch (const core::Error &e) {
             if (e.code() == core::Errc::authentication_failed || e.code() == core::Errc::malformed_value)
@@ -253,11 +241,11 @@ CachedKeyring *load_keyring(bool by_typmod, int32 key) {
         (*cache_by_typmod)[row.typmod] = raw;
         return raw;
     });
-    if (row.data.present && !unwrap_data_key(*entry, row.data))
+    if (row.data.present && !unwrap_into_cache(*entry, core::KeyPurpose::data, row.data))
         report_damaged_key(row.name, "data", row.data.version);
     // Unwrapped even when no terms are stored: comparisons then order values
     // by a full term computed on the fly, never by plaintext.
-    if (row.index.present && !unwrap_index_key(*entry, row.index))
+    if (row.index.present && !unwrap_into_cache(*entry, core::KeyPurpose::index, row.index))
         report_damaged_key(row.name, "index", row.index.version);
     return entry;
 }
@@ -381,7 +369,7 @@ core::AesGcm &decryption_key(std::uint32_t keyring_id, std::uint32_t key_version
                         errmsg("key version %u of keyring \"%s\" is %s", key_version, entry->name.c_str(), row.state),
                         errdetail("Its key was destroyed; values encrypted under it can no longer be read.")));
     check_fingerprint(entry->name.c_str(), row);
-    if (!unwrap_data_key(*entry, row))
+    if (!unwrap_into_cache(*entry, core::KeyPurpose::data, row))
         report_damaged_key(entry->name.c_str(), "data", key_version);
     return *entry->keys.data_key(key_version);
 }

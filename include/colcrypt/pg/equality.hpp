@@ -1,8 +1,10 @@
 // Equality of encrypted values, through their blind-index terms.
 //
-// Within one keyring, values are ordered by (term, plaintext): terms are
-// compared first, without decrypting; only values whose terms are equal are
-// decrypted, so a truncated term's false positive never decides a result.
+// Within one keyring, values are ordered by (term, plaintext), both after
+// the keyring's normalisation (case-insensitive keyrings fold ASCII case):
+// terms are compared first, without decrypting; only values whose terms are
+// equal are decrypted, so a truncated term's false positive never decides a
+// result.
 // Plaintext on the other side (a text argument, or a transit value not yet
 // bound to a keyring) is placed in the same order by computing its term
 // under the keyring of the encrypted side.  Values of two different keyrings
