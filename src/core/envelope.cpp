@@ -1,10 +1,9 @@
 // The stored-value format: building, parsing, sealing, opening, text form.
 //
 // Keyring id / key version pairs (checked by seal and by parse):
-//   - keyring 0 (transit) always has key version 0: there is one transit key,
-//     derived from the master key, and it has no versions;
+//   - keyring 0 (transit): the key version is the transit epoch, any value;
 //   - any other keyring has key version >= 1.
-// Every other combination is refused: invalid_argument in seal, and
+// Version 0 of a real keyring is refused: invalid_argument in seal, and
 // malformed_value in parse, since no correct writer produces it.
 
 #include "colcrypt/core/envelope.hpp"
@@ -25,7 +24,7 @@ constexpr std::uint8_t kTermSizeMask = 0x3f;
 static_assert(kMaxTermSize <= kTermSizeMask, "term size must fit byte 1");
 
 bool valid_key_pair(std::uint32_t keyring_id, std::uint32_t key_version) noexcept {
-    return keyring_id == kTransitKeyringId ? key_version == 0 : key_version != 0;
+    return keyring_id == kTransitKeyringId || key_version != 0;
 }
 
 // Bytes of the LEB128 encoding of value (1..5).

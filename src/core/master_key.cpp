@@ -19,6 +19,7 @@ constexpr std::size_t kFingerprintSize = kFingerprintHexSize / 2;          // 8 
 // HKDF info strings: one per derived value, so the values are independent.
 constexpr char kWrappingInfo[] = "colcrypt v1 key wrapping";
 constexpr char kTransitInfo[] = "colcrypt v1 transit";
+constexpr char kTransitEpochInfo[] = "colcrypt v1 transit epoch ";
 constexpr char kFingerprintInfo[] = "colcrypt v1 master key fingerprint";
 
 // Associated data of a wrapped key: this label, then the slot in a fixed
@@ -162,19 +163,31 @@ std::string format_master_key(const SecretKey &key) {
 // ---------------------------------------------------------------------------
 // MasterKey
 
-// Derive both keys in the member initialisers (declaration order puts them
-// before the AEAD objects that use them), then the fingerprint.
+// Derive the keys in the member initialisers (declaration order puts them
+// before the AEAD object that uses them), then the fingerprint.
 MasterKey::MasterKey(const SecretKey &master)
     : wrapping_key_(derive_key(master, kWrappingInfo)),
-      transit_key_(derive_key(master, kTransitInfo)),
-      wrapping_(wrapping_key_),
-      transit_(transit_key_) {
+      transit_base_key_(derive_key(master, kTransitInfo)),
+      wrapping_(wrapping_key_) {
     std::uint8_t fingerprint[kFingerprintSize];
     derive(master, kFingerprintInfo, sizeof kFingerprintInfo - 1, fingerprint,
            sizeof fingerprint);
     to_hex(fingerprint, sizeof fingerprint, fingerprint_);
     fingerprint_[kFingerprintHexSize] = '\0';
     secure_wipe(fingerprint, sizeof fingerprint);
+}
+
+// info = "colcrypt v1 transit epoch " followed by the epoch, big-endian.
+SecretKey MasterKey::transit_key(std::uint32_t epoch) const {
+    std::uint8_t info[sizeof kTransitEpochInfo - 1 + 4];
+    std::memcpy(info, kTransitEpochInfo, sizeof kTransitEpochInfo - 1);
+    for (int i = 0; i < 4; ++i) {
+        info[sizeof kTransitEpochInfo - 1 + i] = static_cast<std::uint8_t>(epoch >> (24 - 8 * i));
+    }
+    SecretKey key;
+    hkdf_sha256(transit_base_key_.data(), transit_base_key_.size(), nullptr, 0, info, sizeof info,
+                key.data(), key.size());
+    return key;
 }
 
 // format byte | fresh nonce | AES-GCM(wrapping key, key, AAD = slot) | tag.

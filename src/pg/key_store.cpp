@@ -26,6 +26,7 @@ extern "C" {
 #include "colcrypt/core/keyring.hpp"
 #include "colcrypt/core/keyring_name.hpp"
 #include "colcrypt/core/master_key.hpp"
+#include "colcrypt/core/secure.hpp"
 #include "colcrypt/pg/boundary.hpp"
 #include "colcrypt/pg/internal_access.hpp"
 #include "colcrypt/pg/key_store.hpp"
@@ -334,11 +335,69 @@ EncryptionKey encryption_key_for_typmod(int32 typmod) {
     return key;
 }
 
+// ---------------------------------------------------------------------------
+// Transit keys.  Every literal and bind parameter is sealed under a transit
+// key before the column's keyring binds it, so one key for all of them
+// would reach the GCM bound of 2^32 random nonces on a busy server within
+// days.  Instead each backend draws a random epoch and derives that epoch's
+// key from the master key, and draws a new epoch after kTransitEpochSeals
+// seals; any backend (a parallel worker, a later reader) derives the key of
+// any epoch it meets.  Two backends drawing the same epoch (1 in 2^28) still
+// stay far below the bound together.
+// ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::uint64_t kTransitEpochSeals = std::uint64_t{1} << 24;
+constexpr std::size_t kMaxTransitKeys = 64;  // epochs kept for decryption
+
+using TransitKeys = std::unordered_map<std::uint32_t, std::unique_ptr<core::AesGcm>>;
+TransitKeys *transit_keys = nullptr;
+std::uint32_t transit_epoch = 0;
+core::AesGcm *transit_sealer = nullptr;  // the current epoch's key
+std::uint64_t transit_seals = 0;
+
+core::AesGcm &transit_key_for(std::uint32_t epoch) {
+    core::MasterKey &master = master_key();
+    return *cpp_guard([&] {
+        if (transit_keys == nullptr)
+            transit_keys = new TransitKeys();
+        auto it = transit_keys->find(epoch);
+        if (it != transit_keys->end())
+            return it->second.get();
+        if (transit_keys->size() >= kMaxTransitKeys) {
+            transit_keys->clear();
+            transit_sealer = nullptr;
+        }
+        auto aead = std::make_unique<core::AesGcm>(master.transit_key(epoch));
+        core::AesGcm *raw = aead.get();
+        (*transit_keys)[epoch] = std::move(aead);
+        return raw;
+    });
+}
+
+// A fresh epoch below 2^28, so that it takes at most four varint bytes.
+std::uint32_t new_transit_epoch() {
+    return cpp_guard([] {
+        std::uint32_t epoch;
+        core::random_bytes(reinterpret_cast<std::uint8_t *>(&epoch), sizeof epoch);
+        return epoch & 0x0fffffffu;
+    });
+}
+
+}  // namespace
+
 EncryptionKey transit_encryption_key() {
+    if (transit_sealer == nullptr || transit_seals >= kTransitEpochSeals) {
+        transit_epoch = new_transit_epoch();
+        transit_seals = 0;
+        transit_sealer = &transit_key_for(transit_epoch);
+    }
+    transit_seals++;
     EncryptionKey key{};
     key.keyring_id = core::kTransitKeyringId;
-    key.key_version = 0;
-    key.aead = &master_key().transit();
+    key.key_version = transit_epoch;
+    key.aead = transit_sealer;
     key.keyring_name = "transit";
     return key;
 }
@@ -352,7 +411,7 @@ void report_unknown_keyring(std::uint32_t keyring_id) {
 
 core::AesGcm &decryption_key(std::uint32_t keyring_id, std::uint32_t key_version) {
     if (keyring_id == core::kTransitKeyringId)
-        return master_key().transit();
+        return transit_key_for(key_version);
     CachedKeyring *entry = cached_keyring_by_id(keyring_id);
     if (entry == nullptr)
         report_unknown_keyring(keyring_id);

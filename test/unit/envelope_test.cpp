@@ -130,7 +130,8 @@ TEST_F(EnvelopeTest, SealRejectsBadTermSizesAndKeyPairs) {
     };
     EXPECT_CORE_ERROR(seal_raw(1, 1, term, 33), invalid_argument);
     EXPECT_CORE_ERROR(seal_raw(1, 1, nullptr, 4), invalid_argument);
-    EXPECT_CORE_ERROR(seal_raw(0, 1, nullptr, 0), invalid_argument);
+    EXPECT_NO_THROW(seal_raw(0, 1, nullptr, 0));  // transit: version is the epoch
+    EXPECT_NO_THROW(seal_raw(0, UINT32_MAX, nullptr, 0));
     EXPECT_CORE_ERROR(seal_raw(1, 0, nullptr, 0), invalid_argument);
     EXPECT_NO_THROW(seal_raw(1, 1, term, 32));
 }
@@ -236,11 +237,12 @@ TEST(EnvelopeParse, RejectsUnknownFormatVersionOrAlgorithmAsUnsupported) {
     }
 }
 
-TEST(EnvelopeParse, RejectsMismatchedTransitKeyringAndVersion) {
-    expect_parse_error(raw_envelope(0x11, 0, {0, 1}), core::Errc::malformed_value,
-                       "keyring 0, version 1");
+// Version 0 exists only for the transit keyring, whose versions are epochs.
+TEST(EnvelopeParse, RejectsVersionZeroOfARealKeyring) {
     expect_parse_error(raw_envelope(0x11, 0, {1, 0}), core::Errc::malformed_value,
                        "keyring 1, version 0");
+    EXPECT_NO_THROW(core::parse_envelope(raw_envelope(0x11, 0, {0, 5}).data(),
+                                         raw_envelope(0x11, 0, {0, 5}).size()));
 }
 
 TEST_F(EnvelopeTest, EverySingleBitFlipIsRefused) {

@@ -173,21 +173,26 @@ TEST_F(WrapTest, UnwrapRefusesWrongSizes) {
     EXPECT_CORE_ERROR(master_.unwrap(7, KeyPurpose::data, 3, wrapped_, 0), malformed_value);
 }
 
-// The transit AEAD is keyed from the master key: the same master key gives
-// the same transit key, another one does not.
-TEST(MasterKeyTransit, IsDeterministicPerMasterKey) {
+// A transit key is a function of the master key and the epoch: the same
+// pair gives the same key in any process, another master key or another
+// epoch does not.
+TEST(MasterKeyTransit, IsDeterministicPerMasterKeyAndEpoch) {
     const SecretKey secret = SecretKey::random();
     MasterKey a(secret), b(secret), c{SecretKey::random()};
+    const std::string key_a = to_hex(a.transit_key(7).data(), core::kKeySize);
+    EXPECT_EQ(key_a, to_hex(b.transit_key(7).data(), core::kKeySize));
+    EXPECT_NE(key_a, to_hex(c.transit_key(7).data(), core::kKeySize));
+    EXPECT_NE(key_a, to_hex(a.transit_key(8).data(), core::kKeySize));
+    EXPECT_NE(key_a, to_hex(a.transit_key(7u << 24).data(), core::kKeySize));
+
+    core::AesGcm sealer(a.transit_key(7)), opener(b.transit_key(7)), other(a.transit_key(8));
     const std::uint8_t nonce[core::kNonceSize] = {1};
     const Bytes plaintext = from_string("transit");
     Bytes ciphertext(plaintext.size()), tag(core::kTagSize), out(plaintext.size());
-    a.transit().encrypt(nonce, nullptr, 0, plaintext.data(), plaintext.size(), ciphertext.data(),
-                        tag.data());
-    EXPECT_TRUE(b.transit().decrypt(nonce, nullptr, 0, ciphertext.data(), ciphertext.size(),
-                                    tag.data(), out.data()));
+    sealer.encrypt(nonce, nullptr, 0, plaintext.data(), plaintext.size(), ciphertext.data(), tag.data());
+    EXPECT_TRUE(opener.decrypt(nonce, nullptr, 0, ciphertext.data(), ciphertext.size(), tag.data(), out.data()));
     EXPECT_EQ(out, plaintext);
-    EXPECT_FALSE(c.transit().decrypt(nonce, nullptr, 0, ciphertext.data(), ciphertext.size(),
-                                     tag.data(), out.data()));
+    EXPECT_FALSE(other.decrypt(nonce, nullptr, 0, ciphertext.data(), ciphertext.size(), tag.data(), out.data()));
 }
 
 }  // namespace

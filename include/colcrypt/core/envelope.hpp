@@ -18,9 +18,12 @@
 // 2 + 1 + 1 + 12 + 8 + 16 = 40 bytes.
 //
 // Keyring id 0 is the transit keyring: values parsed before the target
-// column's keyring is known (type modifier -1) are sealed under the transit
+// column's keyring is known (type modifier -1) are sealed under a transit
 // key derived from the master key, and re-sealed under the column's keyring
-// by the type-modifier coercion.
+// by the type-modifier coercion.  Their key version is the transit epoch:
+// the transit key is derived per epoch (MasterKey::transit_key), and each
+// process moves to a fresh random epoch long before a key nears the GCM
+// nonce bound, while any process can still decrypt any epoch.
 //
 // Text form, used where an envelope travels as text (ciphertext output mode,
 // dumps): the prefix "colcrypt:" followed by standard base64 of the bytes.

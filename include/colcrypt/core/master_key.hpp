@@ -3,7 +3,8 @@
 // The raw 256-bit master key never encrypts anything itself.  HKDF-SHA256
 // derives three independent values from it:
 //   - the wrapping key, which wraps every data key and blind-index key;
-//   - the transit key, for values not yet bound to a keyring (see envelope.hpp);
+//   - the transit base key, from which the key of each transit epoch is
+//     derived, for values not yet bound to a keyring (see envelope.hpp);
 //   - the fingerprint, 8 bytes shown as 16 hex digits, stored next to every
 //     wrapped key so a wrong master key is reported as such.  It is a one-way
 //     derivation and reveals nothing about the key.
@@ -55,15 +56,16 @@ public:
     SecretKey unwrap(std::uint32_t keyring_id, KeyPurpose purpose, std::uint32_t version,
                      const std::uint8_t *wrapped, std::size_t size);
 
-    // AEAD for transit values (keyring id 0).
-    AesGcm &transit() noexcept { return transit_; }
+    // The transit key of one epoch (keyring id 0, key version = epoch):
+    // HKDF of the transit base key and the epoch, so any process holding the
+    // master key can derive the key of any epoch.
+    SecretKey transit_key(std::uint32_t epoch) const;
 
 private:
-    // Both keys are derived before the AEAD objects are built (member order).
+    // The keys are derived before the AEAD object is built (member order).
     SecretKey wrapping_key_;
-    SecretKey transit_key_;
+    SecretKey transit_base_key_;
     AesGcm wrapping_;
-    AesGcm transit_;
     NonceSource nonces_;
     char fingerprint_[kFingerprintHexSize + 1];
 };
