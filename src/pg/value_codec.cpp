@@ -100,6 +100,20 @@ char *open_value(core::ValueType type, struct varlena *value, std::size_t *size)
     return open_envelope(type, envelope);
 }
 
+char *open_parsed_value(core::ValueType type, const core::Envelope &envelope) {
+    return open_envelope(type, envelope);
+}
+
+// core::open wipes the output when the value does not authenticate, so the
+// varlena holds nothing readable when the error is raised.
+struct varlena *open_value_as_varlena(core::ValueType type, struct varlena *value) {
+    core::Envelope envelope = parse_value(value);
+    core::AesGcm &aead = decryption_key(envelope.keyring_id, envelope.key_version);
+    struct varlena *result = new_varlena(envelope.ciphertext_size);
+    cpp_guard([&] { core::open(aead, type, envelope, reinterpret_cast<std::uint8_t *>(VARDATA(result))); });
+    return result;
+}
+
 struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod) {
     core::Envelope envelope = parse_value(value);
     if (belongs_to(envelope, typmod))

@@ -26,6 +26,14 @@ struct varlena *seal_value(core::ValueType type, const char *plaintext, std::siz
 // *size receives the plaintext size.
 char *open_value(core::ValueType type, struct varlena *value, std::size_t *size);
 
+// The same for a value already parsed with parse_value (which must still
+// be valid): the plaintext is envelope.ciphertext_size bytes.
+char *open_parsed_value(core::ValueType type, const core::Envelope &envelope);
+
+// Decrypt straight into a new varlena (a text or bytea datum): the result
+// is the plaintext itself, with no copy left to wipe.
+struct varlena *open_value_as_varlena(core::ValueType type, struct varlena *value);
+
 // The value re-sealed under the keyring typmod names; the value itself when
 // it already is under that keyring or typmod is -1.
 struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod);
