@@ -14,12 +14,14 @@
 // Time is the thread's CPU time, like `openssl speed` (user CPU time), so other
 // processes on the machine disturb the figures less.  bench/run.sh takes medians.
 //
-//   core_bench [repetitions] [milliseconds per repetition]
+//   core_bench [repetitions] [milliseconds per repetition] [operation]
+// (with an operation name, only that operation is run: for profiling)
 #include <time.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <vector>
 
@@ -56,8 +58,11 @@ long calibrate(const std::function<void()> &op, double target_ns) {
     }
 }
 
+const char *only = nullptr;
+
 void run(const char *name, std::size_t size, int reps, double target_ns,
          const std::function<void()> &op) {
+    if (only != nullptr && std::strcmp(only, name) != 0) return;
     long n = calibrate(op, target_ns);
     for (int rep = 1; rep <= reps; ++rep) {
         double start = cpu_ns();
@@ -73,6 +78,7 @@ void run(const char *name, std::size_t size, int reps, double target_ns,
 int main(int argc, char **argv) {
     const int reps = argc > 1 ? std::atoi(argv[1]) : 5;
     const double target_ns = (argc > 2 ? std::atof(argv[2]) : 200) * 1e6;
+    only = argc > 3 ? argv[3] : nullptr;
 
     const core::SecretKey data_key = core::SecretKey::random();
     const core::SecretKey index_key = core::SecretKey::random();
