@@ -39,6 +39,7 @@ extern "C" {
 #include "colcrypt/core/envelope.hpp"
 #include "colcrypt/core/secure.hpp"
 #include "colcrypt/pg/equality.hpp"
+#include "colcrypt/pg/transaction_cache.hpp"
 #include "colcrypt/pg/value_codec.hpp"
 
 namespace colcrypt::pg {
@@ -204,7 +205,10 @@ PlannedStmt *colcrypt_planner(Query *parse, const char *query_string, int cursor
 // ---------------------------------------------------------------------------
 // colcrypt._bind: the functions the hook inserts.  Each remembers its last
 // input and result in fn_extra, so evaluating the same operand for every
-// row of a scan costs a comparison of the input bytes.
+// row of a scan costs a comparison of the input bytes.  Results are also
+// kept for the transaction (transaction_cache.hpp): the planner's
+// selectivity estimate and the executor evaluate the same operand through
+// different FmgrInfos, and the second reuses the first's result.
 // ---------------------------------------------------------------------------
 
 struct BindMemo {
@@ -226,7 +230,14 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
         std::memcmp(memo->input, bytes, size) == 0)
         return memo->result;
 
-    Datum result = compute(fcinfo, PointerGetDatum(input), typmod);
+    Oid function = fcinfo->flinfo->fn_oid;
+    Datum result;
+    if (struct varlena *known = cached_binding(function, typmod, bytes, size)) {
+        result = PointerGetDatum(known);
+    } else {
+        result = compute(fcinfo, PointerGetDatum(input), typmod);
+        cache_binding(function, typmod, bytes, size, (struct varlena *) DatumGetPointer(result));
+    }
     MemoryContext caller = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
     if (memo == nullptr) {
         memo = static_cast<BindMemo *>(palloc0(sizeof(BindMemo)));
@@ -249,10 +260,14 @@ Datum bind_one_value(FunctionCallInfo, Datum input, int32 typmod) {
     return PointerGetDatum(bind_value(core::ValueType::text, (struct varlena *) DatumGetPointer(input), typmod));
 }
 
+// The plaintext is known here: cached, so that comparisons with the bound
+// value never decrypt it.
 Datum bind_one_text(FunctionCallInfo, Datum input, int32 typmod) {
     auto *plaintext = (text *) DatumGetPointer(input);
-    return PointerGetDatum(
-        seal_value(core::ValueType::text, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext), typmod));
+    struct varlena *bound =
+        seal_value(core::ValueType::text, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext), typmod);
+    cache_plaintext(core::ValueType::text, bound, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext));
+    return PointerGetDatum(bound);
 }
 
 // Arrays of encrypted values or of text: every element bound.
