@@ -54,6 +54,7 @@ struct ComparisonOids {
     Oid encrypted_text;
     Oid encrypted_text_array;
     Oid eq, ne;            // (encrypted_text, encrypted_text)
+    Oid eq_function, ne_function;
     Oid eq_text, ne_text;  // (encrypted_text, text)
     Oid text_eq, text_ne;  // (text, encrypted_text)
     Oid bind_value, bind_text, bind_value_array, bind_text_array;
@@ -94,6 +95,10 @@ const ComparisonOids &comparison_oids() {
         found.ne_text = operator_oid("<>", enc, TEXTOID);
         found.text_eq = operator_oid("=", TEXTOID, enc);
         found.text_ne = operator_oid("<>", TEXTOID, enc);
+        if (OidIsValid(found.eq) && OidIsValid(found.ne)) {
+            found.eq_function = get_opcode(found.eq);
+            found.ne_function = get_opcode(found.ne);
+        }
         found.bind_value = bind_function_oid(enc);
         found.bind_text = bind_function_oid(TEXTOID);
         found.bind_value_array = bind_function_oid(found.encrypted_text_array);
@@ -122,7 +127,7 @@ Node *bind(Oid function, Oid result_type, Node *operand, int32 typmod) {
 // Switch a (encrypted, text) operator to (encrypted, encrypted).
 void use_encrypted_operator(Oid *opno, Oid *opfuncid, Oid *inputcollid, bool equal, const ComparisonOids &o) {
     *opno = equal ? o.eq : o.ne;
-    *opfuncid = get_opcode(*opno);
+    *opfuncid = equal ? o.eq_function : o.ne_function;
     *inputcollid = InvalidOid;  // encrypted_text is not collatable
 }
 
