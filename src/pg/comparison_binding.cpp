@@ -261,8 +261,11 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
     return memo->result;
 }
 
+// A transit value (an untyped parameter or literal) is decrypted to be
+// re-sealed: its plaintext is cached like bind_one_text's.
 Datum bind_one_value(FunctionCallInfo, Datum input, int32 typmod) {
-    return PointerGetDatum(bind_value(core::ValueType::text, (struct varlena *) DatumGetPointer(input), typmod));
+    return PointerGetDatum(
+        bind_value(core::ValueType::text, (struct varlena *) DatumGetPointer(input), typmod, true));
 }
 
 // The plaintext is known here: cached, so that comparisons with the bound

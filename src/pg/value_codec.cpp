@@ -14,6 +14,7 @@ extern "C" {
 #include "colcrypt/pg/boundary.hpp"
 #include "colcrypt/pg/key_store.hpp"
 #include "colcrypt/pg/sql_error.hpp"
+#include "colcrypt/pg/transaction_cache.hpp"
 #include "colcrypt/pg/value_codec.hpp"
 
 namespace colcrypt::pg {
@@ -114,12 +115,14 @@ struct varlena *open_value_as_varlena(core::ValueType type, struct varlena *valu
     return result;
 }
 
-struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod) {
+struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod, bool remember_plaintext) {
     core::Envelope envelope = parse_value(value);
     if (belongs_to(envelope, typmod))
         return value;
     char *plaintext = open_envelope(type, envelope);
     struct varlena *rebound = seal_value(type, plaintext, envelope.ciphertext_size, typmod);
+    if (remember_plaintext)
+        cache_plaintext(type, rebound, plaintext, envelope.ciphertext_size);
     core::secure_wipe(plaintext, envelope.ciphertext_size);
     pfree(plaintext);
     return rebound;

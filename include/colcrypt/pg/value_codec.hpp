@@ -35,8 +35,11 @@ char *open_parsed_value(core::ValueType type, const core::Envelope &envelope);
 struct varlena *open_value_as_varlena(core::ValueType type, struct varlena *value);
 
 // The value re-sealed under the keyring typmod names; the value itself when
-// it already is under that keyring or typmod is -1.
-struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod);
+// it already is under that keyring or typmod is -1.  With
+// remember_plaintext, a re-sealed value's plaintext goes to the transaction
+// cache (transaction_cache.hpp), for the comparisons it is bound for.
+struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod,
+                           bool remember_plaintext = false);
 
 // Text form ("colcrypt:" + base64) of a value, palloc'd and NUL-terminated.
 char *value_to_envelope_text(struct varlena *value);
