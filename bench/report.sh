@@ -52,12 +52,34 @@ medians() {
 }
 
 db_medians() { medians "$1" "2 3" 5; }          # measurement,variant,median,count
+# measurement,variant,median of the per-repetition ratios to plain text
+# (each repetition's variant over that repetition's plain text): less
+# sensitive than the ratio of medians to load that drifts during a run.
+paired_ratios() {
+    [ -f "$1" ] || return 0
+    awk -F, 'NR > 1 { v[$2, $3, $4] = $5; if ($3 != "plain") seen[$2 "," $3] = 1 }
+        END {
+            for (k in seen) {
+                split(k, p, ","); n = 0
+                for (r = 1; r <= 1000; r++)
+                    if (((p[1], p[2], r) in v) && ((p[1], "plain", r) in v) && v[p[1], "plain", r] > 0)
+                        a[++n] = v[p[1], p[2], r] / v[p[1], "plain", r]
+                for (i = 2; i <= n; i++) {
+                    x = a[i]; j = i - 1
+                    while (j > 0 && a[j] > x) { a[j + 1] = a[j]; j-- }
+                    a[j + 1] = x
+                }
+                if (n > 0) printf "%s,%.3f\n", k, n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+            }
+        }' "$1"
+}
 core_medians() { medians "$1" "1 2 3" 5; }      # source,operation,bytes,median,count
 
 DB=$(db_medians "$RESULTS")
 COREM=$(core_medians "$CORE")
 BASE_DB=$(db_medians "$BASE/results.csv")
 BASE_CORE=$(core_medians "$BASE/core.csv")
+PAIRED=$(paired_ratios "$RESULTS")
 
 # Look-ups in those lists; empty when not measured.
 get() { awk -F, -v k="$2" -v w="$3" '$1 == k && $2 == w { print $3; exit }' <<<"$1"; }
@@ -297,6 +319,19 @@ EOF
     for m in lookup_prepared lookup_simple; do
         printf '| %s | %s | %s | %s |\n' "$(measurement_title "$m")" "$(cell "$m" plain)" \
             "$(cell "$m" colcrypt)" "$(cell "$m" colcrypt_untyped)"
+    done
+    cat <<EOF
+
+Ratios are of the medians. Each repetition runs the variants back to back,
+so the median of the per-repetition ratios is a check on load that drifts
+during the run:
+EOF
+    for m in lookup_prepared lookup_simple; do
+        for v in colcrypt colcrypt_untyped; do
+            r=$(awk -F, -v k="$m" -v w="$v" '$1 == k && $2 == w { printf "%.2f", $3 }' <<<"$PAIRED")
+            [ -z "$r" ] || printf -- '- %s, %s: %sx\n' "$(measurement_title "$m" | sed 's/, tps//')" \
+                "$(variant_title "$v" | sed 's/64-bit blind index/text parameter/')" "$r"
+        done
     done
     cat <<EOF
 

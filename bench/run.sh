@@ -375,8 +375,12 @@ EOF
     [ "$(grep -c '^== ' "$PLANS")" = "$(grep -c 'Index Scan' "$PLANS")" ] ||
         fail "a lookup does not use its index (see $PLANS)"
     for rep in $(seq "$REPS"); do
+        # Every other repetition in reverse order, so that no variant always
+        # runs first (or right after another's run).
+        order=$lookup_variants
+        [ $((rep % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$lookup_variants" | tac | tr '\n' ' ')
         for mode in prepared simple; do
-            for v in $lookup_variants; do
+            for v in $order; do
                 tps=$(as_cluster_user "$BINDIR/pgbench" -n -M "$mode" -c "$CLIENTS" -j 2 -T "$RUN_SECONDS" \
                     -D rows="$ROWS" -f "$DIR/lookup_$v.sql" -h "$DIR" -p "$PORT" -U postgres bench 2>&1 |
                     sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
