@@ -10,6 +10,7 @@
 #   make check          every test suite: unit, pg_regress, isolation, TAP; one summary line
 #   make demo           a throwaway server and a guided scenario
 #   make unit           the C++ unit tests alone
+#   make bench          the benchmark: colcrypt vs plaintext and pgcrypto (bench/results/)
 
 EXTENSION  = colcrypt
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" colcrypt.control)
@@ -34,7 +35,7 @@ override with_llvm = no
 # The goals below are this project's own and need nothing from PGXS, whose
 # "check" would only say that it is unsupported: read PGXS for every other
 # goal (all, install, installcheck, clean, ...).
-OWN_GOALS = check demo unit
+OWN_GOALS = check demo unit bench
 ifneq ($(MAKECMDGOALS),)
 ifeq ($(filter-out $(OWN_GOALS),$(MAKECMDGOALS)),)
 ONLY_OWN_GOALS = 1
@@ -64,3 +65,6 @@ endif
 
 demo:
 	scripts/demo.sh
+
+bench:
+	PG_CONFIG='$(PG_CONFIG)' bench/run.sh

@@ -71,3 +71,20 @@ SELECT 'colcrypt'::colcrypt.encrypted_text('pii') AS plain1, 'COLCRYPT:abc'::col
 
 -- Nothing above changed the stored value, and the session is fine.
 SELECT v FROM victims;
+
+-- A wrapped data key altered in colcrypt.key_versions is reported every
+-- time the keyring is needed (it is never cached half-built), and the
+-- keyring works again once the row is restored.
+SELECT colcrypt.create_key('damaged');
+CREATE TEMP TABLE saved_key AS
+    SELECT v.wrapped_key FROM colcrypt.key_versions v JOIN colcrypt.keyrings k USING (keyring_id)
+     WHERE k.name = 'damaged' AND v.purpose = 'data';
+UPDATE colcrypt.key_versions v SET wrapped_key = set_byte(v.wrapped_key, 20, get_byte(v.wrapped_key, 20) # 1)
+  FROM colcrypt.keyrings k WHERE k.keyring_id = v.keyring_id AND k.name = 'damaged' AND v.purpose = 'data';
+SELECT 'x'::colcrypt.encrypted_text('damaged');
+\echo :LAST_ERROR_SQLSTATE
+SELECT 'x'::colcrypt.encrypted_text('damaged');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE colcrypt.key_versions v SET wrapped_key = (SELECT wrapped_key FROM saved_key)
+  FROM colcrypt.keyrings k WHERE k.keyring_id = v.keyring_id AND k.name = 'damaged' AND v.purpose = 'data';
+SELECT 'x'::colcrypt.encrypted_text('damaged')::text AS restored;

@@ -137,6 +137,25 @@ Envelope parse_envelope(const std::uint8_t *data, std::size_t size) {
     return env;
 }
 
+// The checks of parse_envelope, for the one shape it accepts here.
+bool peek_term(const std::uint8_t *data, std::size_t size, TermView *out) noexcept {
+    constexpr std::size_t kPrefix = 2 + 1 + 1 + kNonceSize;
+    if (size < kPrefix || data[0] != kHeaderByte) {
+        return false;
+    }
+    const std::size_t term_size = data[1];  // reserved bits must be 0
+    const std::uint8_t keyring_id = data[2];
+    const std::uint8_t key_version = data[3];
+    if (term_size == 0 || term_size > kMaxTermSize || keyring_id == 0 || keyring_id >= 0x80 ||
+        key_version == 0 || key_version >= 0x80 || size - kPrefix < term_size + kTagSize) {
+        return false;
+    }
+    out->keyring_id = keyring_id;
+    out->term = data + kPrefix;
+    out->term_size = term_size;
+    return true;
+}
+
 std::size_t sealed_size(std::uint32_t keyring_id, std::uint32_t key_version,
                         std::size_t term_size, std::size_t plaintext_size) {
     return prefix_size(keyring_id, key_version, term_size) + plaintext_size + kTagSize;

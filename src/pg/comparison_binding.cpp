@@ -39,6 +39,7 @@ extern "C" {
 #include "colcrypt/core/envelope.hpp"
 #include "colcrypt/core/secure.hpp"
 #include "colcrypt/pg/equality.hpp"
+#include "colcrypt/pg/transaction_cache.hpp"
 #include "colcrypt/pg/value_codec.hpp"
 
 namespace colcrypt::pg {
@@ -53,6 +54,7 @@ struct ComparisonOids {
     Oid encrypted_text;
     Oid encrypted_text_array;
     Oid eq, ne;            // (encrypted_text, encrypted_text)
+    Oid eq_function, ne_function;
     Oid eq_text, ne_text;  // (encrypted_text, text)
     Oid text_eq, text_ne;  // (text, encrypted_text)
     Oid bind_value, bind_text, bind_value_array, bind_text_array;
@@ -93,6 +95,10 @@ const ComparisonOids &comparison_oids() {
         found.ne_text = operator_oid("<>", enc, TEXTOID);
         found.text_eq = operator_oid("=", TEXTOID, enc);
         found.text_ne = operator_oid("<>", TEXTOID, enc);
+        if (OidIsValid(found.eq) && OidIsValid(found.ne)) {
+            found.eq_function = get_opcode(found.eq);
+            found.ne_function = get_opcode(found.ne);
+        }
         found.bind_value = bind_function_oid(enc);
         found.bind_text = bind_function_oid(TEXTOID);
         found.bind_value_array = bind_function_oid(found.encrypted_text_array);
@@ -121,7 +127,7 @@ Node *bind(Oid function, Oid result_type, Node *operand, int32 typmod) {
 // Switch a (encrypted, text) operator to (encrypted, encrypted).
 void use_encrypted_operator(Oid *opno, Oid *opfuncid, Oid *inputcollid, bool equal, const ComparisonOids &o) {
     *opno = equal ? o.eq : o.ne;
-    *opfuncid = get_opcode(*opno);
+    *opfuncid = equal ? o.eq_function : o.ne_function;
     *inputcollid = InvalidOid;  // encrypted_text is not collatable
 }
 
@@ -204,7 +210,10 @@ PlannedStmt *colcrypt_planner(Query *parse, const char *query_string, int cursor
 // ---------------------------------------------------------------------------
 // colcrypt._bind: the functions the hook inserts.  Each remembers its last
 // input and result in fn_extra, so evaluating the same operand for every
-// row of a scan costs a comparison of the input bytes.
+// row of a scan costs a comparison of the input bytes.  Results are also
+// kept for the transaction (transaction_cache.hpp): the planner's
+// selectivity estimate and the executor evaluate the same operand through
+// different FmgrInfos, and the second reuses the first's result.
 // ---------------------------------------------------------------------------
 
 struct BindMemo {
@@ -226,7 +235,14 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
         std::memcmp(memo->input, bytes, size) == 0)
         return memo->result;
 
-    Datum result = compute(fcinfo, PointerGetDatum(input), typmod);
+    Oid function = fcinfo->flinfo->fn_oid;
+    Datum result;
+    if (struct varlena *known = cached_binding(function, typmod, bytes, size)) {
+        result = PointerGetDatum(known);
+    } else {
+        result = compute(fcinfo, PointerGetDatum(input), typmod);
+        cache_binding(function, typmod, bytes, size, (struct varlena *) DatumGetPointer(result));
+    }
     MemoryContext caller = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
     if (memo == nullptr) {
         memo = static_cast<BindMemo *>(palloc0(sizeof(BindMemo)));
@@ -245,14 +261,21 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
     return memo->result;
 }
 
+// A transit value (an untyped parameter or literal) is decrypted to be
+// re-sealed: its plaintext is cached like bind_one_text's.
 Datum bind_one_value(FunctionCallInfo, Datum input, int32 typmod) {
-    return PointerGetDatum(bind_value(core::ValueType::text, (struct varlena *) DatumGetPointer(input), typmod));
+    return PointerGetDatum(
+        bind_value(core::ValueType::text, (struct varlena *) DatumGetPointer(input), typmod, true));
 }
 
+// The plaintext is known here: cached, so that comparisons with the bound
+// value never decrypt it.
 Datum bind_one_text(FunctionCallInfo, Datum input, int32 typmod) {
     auto *plaintext = (text *) DatumGetPointer(input);
-    return PointerGetDatum(
-        seal_value(core::ValueType::text, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext), typmod));
+    struct varlena *bound =
+        seal_value(core::ValueType::text, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext), typmod);
+    cache_plaintext(core::ValueType::text, bound, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext));
+    return PointerGetDatum(bound);
 }
 
 // Arrays of encrypted values or of text: every element bound.

@@ -107,13 +107,9 @@ extern "C" Datum colcrypt_text_to_encrypted_text(PG_FUNCTION_ARGS) {
     PG_RETURN_POINTER(encrypted_text_from_string(VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext), typmod));
 }
 
-// encrypted_text -> text: decrypts.
+// encrypted_text -> text: decrypts straight into the result.
 extern "C" Datum colcrypt_encrypted_text_to_text(PG_FUNCTION_ARGS) {
-    size_t size;
-    char *plaintext = open_value(ValueType::text, PG_GETARG_VARLENA_PP(0), &size);
-    text *result = cstring_to_text_with_len(plaintext, size);
-    colcrypt::core::secure_wipe(plaintext, size);
-    PG_RETURN_TEXT_P(result);
+    PG_RETURN_TEXT_P(reinterpret_cast<text *>(open_value_as_varlena(ValueType::text, PG_GETARG_VARLENA_PP(0))));
 }
 
 // Type modifier input: encrypted_text('pii') -> the keyring's modifier.

@@ -141,6 +141,7 @@ struct CachedKeyring {
     core::Normalization normalization;
     core::KeyringKeys keys;
     NonceCounter *counter = nullptr;  // of the active version, looked up on first encryption
+    core::AesGcm *active_aead = nullptr;  // keys.data_key(active_version), looked up once
 };
 
 using KeyringsById = std::unordered_map<std::uint32_t, std::unique_ptr<CachedKeyring>>;
@@ -151,6 +152,13 @@ KeyringsByTypmod *cache_by_typmod = nullptr;
 std::unordered_set<std::uint32_t> *missing_keyrings = nullptr;
 core::NonceSource *backend_nonces = nullptr;
 bool cache_stale = false;
+
+// The keyring each lookup found last.  The values of a column, and the
+// comparisons of an index scan, come one after another under one keyring,
+// so most lookups stop here instead of hashing.  Reset whenever the cache
+// is emptied; never consulted while it is stale.
+CachedKeyring *last_by_typmod = nullptr;
+CachedKeyring *last_by_id = nullptr;
 
 // Invalidation may arrive in the middle of a lookup (any lock acquisition
 // processes it), so it only marks the cache; it is emptied at the start of
@@ -176,6 +184,7 @@ void begin_lookup() {
     }
     if (cache_stale) {
         cache_stale = false;
+        last_by_typmod = last_by_id = nullptr;
         cpp_guard([] {
             cache_by_typmod->clear();
             cache_by_id->clear();
@@ -226,6 +235,9 @@ bool unwrap_into_cache(CachedKeyring &entry, core::KeyPurpose purpose, const Wra
 }
 
 // Load a keyring into the cache with its active data key and index key.
+// It enters the cache only once both are unwrapped, so a cached keyring
+// always has the keys its row promises; one whose keys fail is reported
+// again on every use, not cached half-built.
 CachedKeyring *load_keyring(bool by_typmod, int32 key) {
     KeyringRow row;
     load_keyring_row(by_typmod, key, &row);
@@ -235,36 +247,49 @@ CachedKeyring *load_keyring(bool by_typmod, int32 key) {
         check_fingerprint(row.name, row.data);
     if (row.index.present)
         check_fingerprint(row.name, row.index);
-    CachedKeyring *entry = cpp_guard([&] {
-        auto owned = std::make_unique<CachedKeyring>(row);
-        CachedKeyring *raw = owned.get();
-        (*cache_by_id)[row.keyring_id] = std::move(owned);
-        (*cache_by_typmod)[row.typmod] = raw;
-        return raw;
-    });
-    if (row.data.present && !unwrap_into_cache(*entry, core::KeyPurpose::data, row.data))
-        report_damaged_key(row.name, "data", row.data.version);
+    // Raw until cached: a failure below is reported after deleting it.  (An
+    // OpenSSL failure inside an unwrap would leak it; that error is fatal
+    // to the statement anyway.)
+    CachedKeyring *entry = cpp_guard([&] { return new CachedKeyring(row); });
+    bool data_ok = !row.data.present || unwrap_into_cache(*entry, core::KeyPurpose::data, row.data);
     // Unwrapped even when no terms are stored: comparisons then order values
     // by a full term computed on the fly, never by plaintext.
-    if (row.index.present && !unwrap_into_cache(*entry, core::KeyPurpose::index, row.index))
+    bool index_ok = data_ok && (!row.index.present || unwrap_into_cache(*entry, core::KeyPurpose::index, row.index));
+    if (!data_ok || !index_ok) {
+        cpp_guard([&] { delete entry; });
+        if (!data_ok)
+            report_damaged_key(row.name, "data", row.data.version);
         report_damaged_key(row.name, "index", row.index.version);
+    }
+    entry->active_aead = entry->active_version != 0 ? entry->keys.data_key(entry->active_version) : nullptr;
+    cpp_guard([&] {
+        std::unique_ptr<CachedKeyring> owned(entry);
+        (*cache_by_id)[row.keyring_id] = std::move(owned);
+        (*cache_by_typmod)[row.typmod] = entry;
+    });
     return entry;
 }
 
 CachedKeyring *cached_keyring_by_id(std::uint32_t keyring_id) {
+    if (!cache_stale && last_by_id != nullptr && last_by_id->keyring_id == keyring_id)
+        return last_by_id;
     begin_lookup();
     auto it = cache_by_id->find(keyring_id);
-    if (it != cache_by_id->end())
-        return it->second.get();
-    return load_keyring(false, (int32) keyring_id);
+    CachedKeyring *entry = it != cache_by_id->end() ? it->second.get() : load_keyring(false, (int32) keyring_id);
+    if (entry != nullptr)
+        last_by_id = entry;
+    return entry;
 }
 
 CachedKeyring *cached_keyring_by_typmod(int32 typmod) {
+    if (!cache_stale && last_by_typmod != nullptr && last_by_typmod->typmod == typmod)
+        return last_by_typmod;
     begin_lookup();
     auto it = cache_by_typmod->find(typmod);
-    if (it != cache_by_typmod->end())
-        return it->second;
-    return load_keyring(true, typmod);
+    CachedKeyring *entry = it != cache_by_typmod->end() ? it->second : load_keyring(true, typmod);
+    if (entry != nullptr)
+        last_by_typmod = entry;
+    return entry;
 }
 
 }  // namespace
@@ -324,7 +349,7 @@ EncryptionKey encryption_key_for_typmod(int32 typmod) {
     EncryptionKey key;
     key.keyring_id = entry->keyring_id;
     key.key_version = entry->active_version;
-    key.aead = entry->keys.data_key(entry->active_version);
+    key.aead = entry->active_aead;
     key.index = entry->term_size > 0 ? entry->keys.index_key() : nullptr;
     key.term_size = key.index ? entry->term_size : 0;
     key.normalization = entry->normalization;
@@ -415,6 +440,8 @@ core::AesGcm &decryption_key(std::uint32_t keyring_id, std::uint32_t key_version
     CachedKeyring *entry = cached_keyring_by_id(keyring_id);
     if (entry == nullptr)
         report_unknown_keyring(keyring_id);
+    if (key_version == entry->active_version && entry->active_aead != nullptr)
+        return *entry->active_aead;
     if (core::AesGcm *aead = entry->keys.data_key(key_version))
         return *aead;
 

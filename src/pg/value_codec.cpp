@@ -16,6 +16,7 @@ extern "C" {
 #include "colcrypt/pg/key_store.hpp"
 #include "colcrypt/pg/nonce_budget.hpp"
 #include "colcrypt/pg/sql_error.hpp"
+#include "colcrypt/pg/transaction_cache.hpp"
 #include "colcrypt/pg/value_codec.hpp"
 
 namespace colcrypt::pg {
@@ -120,12 +121,30 @@ char *open_value_internal_unchecked(core::ValueType type, struct varlena *value,
     return open_envelope(type, envelope);
 }
 
-struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod) {
+char *open_parsed_value(core::ValueType type, const core::Envelope &envelope) {
+    return open_envelope(type, envelope);
+}
+
+// core::open wipes the output when the value does not authenticate, so the
+// varlena holds nothing readable when the error is raised.
+struct varlena *open_value_as_varlena(core::ValueType type, struct varlena *value) {
+    core::Envelope envelope = parse_value(value);
+    if (envelope.keyring_id != core::kTransitKeyringId)
+        require_decrypt_privilege(envelope.keyring_id);
+    core::AesGcm &aead = decryption_key(envelope.keyring_id, envelope.key_version);
+    struct varlena *result = new_varlena(envelope.ciphertext_size);
+    cpp_guard([&] { core::open(aead, type, envelope, reinterpret_cast<std::uint8_t *>(VARDATA(result))); });
+    return result;
+}
+
+struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod, bool remember_plaintext) {
     core::Envelope envelope = parse_value(value);
     if (belongs_to(envelope, typmod))
         return value;
     char *plaintext = open_for_user(type, envelope);
     struct varlena *rebound = seal_value(type, plaintext, envelope.ciphertext_size, typmod);
+    if (remember_plaintext)
+        cache_plaintext(type, rebound, plaintext, envelope.ciphertext_size);
     core::secure_wipe(plaintext, envelope.ciphertext_size);
     pfree(plaintext);
     return rebound;

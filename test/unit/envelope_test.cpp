@@ -260,6 +260,76 @@ TEST_F(EnvelopeTest, EverySingleBitFlipIsRefused) {
     }
 }
 
+// peek_term reads id and term of the common shape, and agrees with
+// parse_envelope on everything it accepts.
+void expect_peek_agrees(const Bytes &bytes, const std::string &what) {
+    core::TermView view{};
+    if (!core::peek_term(bytes.data(), bytes.size(), &view)) {
+        return;
+    }
+    try {
+        const Envelope env = core::parse_envelope(bytes.data(), bytes.size());
+        EXPECT_EQ(view.keyring_id, env.keyring_id) << what;
+        EXPECT_EQ(view.term, env.term) << what;
+        EXPECT_EQ(view.term_size, env.term_size) << what;
+    } catch (const core::Error &) {
+        ADD_FAILURE() << what << ": peek_term accepted what parse_envelope refuses";
+    }
+}
+
+TEST_F(EnvelopeTest, PeekTermReadsTheCommonShape) {
+    for (std::size_t term_size : {1u, 8u, 32u}) {
+        for (std::size_t size : {0u, 1u, 100u}) {
+            const Bytes term = pattern(term_size, 3);
+            const Bytes sealed = seal(ValueType::text, 127, 5, term, pattern(size));
+            core::TermView view{};
+            ASSERT_TRUE(core::peek_term(sealed.data(), sealed.size(), &view));
+            EXPECT_EQ(view.keyring_id, 127u);
+            EXPECT_EQ(Bytes(view.term, view.term + view.term_size), term);
+        }
+    }
+}
+
+TEST_F(EnvelopeTest, PeekTermDeclinesOtherShapes) {
+    core::TermView view{};
+    const Bytes no_term = seal(ValueType::text, 1, 1, Bytes(), pattern(10));
+    const Bytes transit = seal(ValueType::text, core::kTransitKeyringId, 0, Bytes(), pattern(10));
+    const Bytes long_id = seal(ValueType::text, 128, 1, pattern(8), pattern(10));
+    const Bytes long_version = seal(ValueType::text, 1, 128, pattern(8), pattern(10));
+    EXPECT_FALSE(core::peek_term(no_term.data(), no_term.size(), &view));
+    EXPECT_FALSE(core::peek_term(transit.data(), transit.size(), &view));
+    EXPECT_FALSE(core::peek_term(long_id.data(), long_id.size(), &view));
+    EXPECT_FALSE(core::peek_term(long_version.data(), long_version.size(), &view));
+    EXPECT_FALSE(core::peek_term(nullptr, 0, &view));
+}
+
+// Every truncation, extension and single-bit flip of an envelope: whatever
+// peek_term accepts, parse_envelope accepts alike.
+TEST_F(EnvelopeTest, PeekTermNeverAcceptsWhatParseRefuses) {
+    const Bytes sealed = seal(ValueType::text, 5, 1, pattern(8), pattern(20));
+    for (std::size_t n = 0; n <= sealed.size(); ++n) {
+        expect_peek_agrees(Bytes(sealed.begin(), sealed.begin() + static_cast<long>(n)),
+                           "truncated to " + std::to_string(n));
+    }
+    Bytes longer = sealed;
+    longer.push_back(0);
+    expect_peek_agrees(longer, "one byte longer");
+    for (std::size_t bit = 0; bit < sealed.size() * 8; ++bit) {
+        Bytes flipped = sealed;
+        flipped[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+        expect_peek_agrees(flipped, "bit " + std::to_string(bit));
+    }
+    for (int b1 = 0; b1 < 256; ++b1) {
+        for (int b3 = 0; b3 < 256; ++b3) {
+            Bytes changed = sealed;
+            changed[1] = static_cast<std::uint8_t>(b1);
+            changed[3] = static_cast<std::uint8_t>(b3);
+            expect_peek_agrees(changed, "bytes 1 and 3 set to " + std::to_string(b1) + ", " +
+                                            std::to_string(b3));
+        }
+    }
+}
+
 TEST_F(EnvelopeTest, OpeningAsAnotherTypeOrUnderAnotherKeyFailsAndWipes) {
     const Bytes sealed = seal(ValueType::text, 1, 1, Bytes(), from_string("secret"));
     EXPECT_CORE_ERROR(open(ValueType::bytea, sealed), authentication_failed);

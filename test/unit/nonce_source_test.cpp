@@ -60,5 +60,43 @@ TEST(NonceSource, ForkedChildDoesNotReuseParentNonces) {
     EXPECT_NE(next(source), parent);
 }
 
+// Nonce the first child of a fork draws from source (inherited mid-batch).
+Nonce child_nonce(core::NonceSource &source) {
+    int fds[2];
+    if (pipe(fds) != 0) {
+        ADD_FAILURE() << "pipe";
+        return {};
+    }
+    const pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        const Nonce n = next(source);
+        const bool ok = write(fds[1], n.data(), n.size()) == static_cast<ssize_t>(n.size());
+        _exit(ok ? 0 : 1);
+    }
+    close(fds[1]);
+    Nonce n{};
+    const bool read_ok = pid > 0 && read(fds[0], n.data(), n.size()) == static_cast<ssize_t>(n.size());
+    close(fds[0]);
+    int status = 0;
+    const bool exited = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+                        WEXITSTATUS(status) == 0;
+    EXPECT_TRUE(read_ok && exited);
+    return n;
+}
+
+// Siblings inherit the same batch: each must draw its own, and none may
+// hand out what the parent hands out next.
+TEST(NonceSource, SiblingChildrenDrawDifferentNonces) {
+    core::NonceSource source;
+    next(source);
+    const Nonce first = child_nonce(source);
+    const Nonce second = child_nonce(source);
+    const Nonce parent = next(source);
+    EXPECT_NE(first, second);
+    EXPECT_NE(first, parent);
+    EXPECT_NE(second, parent);
+}
+
 }  // namespace
 }  // namespace colcrypt::test

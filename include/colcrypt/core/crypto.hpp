@@ -95,12 +95,14 @@ void hkdf_sha256(const std::uint8_t *ikm, std::size_t ikm_size, const std::uint8
                  std::size_t salt_size, const std::uint8_t *info, std::size_t info_size,
                  std::uint8_t *out, std::size_t out_size);
 
-// Random GCM nonces, drawn from RAND_bytes in batches.  The batch is dropped
-// when the process id changes, so a forked child never reuses nonces its
-// parent had buffered.
+// Random GCM nonces, drawn from RAND_bytes in batches.  A forked child never
+// reuses nonces its parent had buffered: a pthread_atfork child handler
+// (registered by the first NonceSource of a process) bumps a process-wide
+// fork generation, and a batch drawn in an earlier generation is dropped.
+// Checking costs a load per nonce instead of a getpid() system call.
 class NonceSource {
 public:
-    NonceSource() = default;
+    NonceSource();
     ~NonceSource();
     NonceSource(const NonceSource &) = delete;
     NonceSource &operator=(const NonceSource &) = delete;
@@ -111,7 +113,7 @@ private:
     static constexpr std::size_t kBatch = 256;  // nonces per refill
     std::uint8_t buffer_[kBatch * kNonceSize];
     std::size_t used_ = kBatch;                 // all used: refill on first call
-    long owner_pid_ = -1;
+    std::uint64_t generation_ = 0;              // fork generation of the batch
 };
 
 }  // namespace colcrypt::core

@@ -83,6 +83,19 @@ struct Envelope {
 // Error(unsupported_format) for an unknown format version or algorithm.
 Envelope parse_envelope(const std::uint8_t *data, std::size_t size);
 
+// The keyring id and blind-index term of an envelope of the common shape,
+// read from its first bytes: format 1 with AES-256-GCM, a term, keyring id
+// and key version from 1 to 127 (one varint byte each), and room for nonce,
+// term and tag.  An envelope it accepts is one parse_envelope accepts with
+// the same id and term.  False for anything else, well-formed or not: call
+// parse_envelope then.  For comparisons, which mostly need only the term.
+struct TermView {
+    std::uint32_t keyring_id;
+    const std::uint8_t *term;
+    std::size_t term_size;
+};
+bool peek_term(const std::uint8_t *data, std::size_t size, TermView *out) noexcept;
+
 // Exact size of the envelope seal() writes.
 std::size_t sealed_size(std::uint32_t keyring_id, std::uint32_t key_version,
                         std::size_t term_size, std::size_t plaintext_size);

@@ -33,10 +33,23 @@ char *open_value(core::ValueType type, struct varlena *value, std::size_t *size)
 // returned, shown or logged, only compared and wiped.
 char *open_value_internal_unchecked(core::ValueType type, struct varlena *value, std::size_t *size);
 
+// The same (unchecked, internal) for a value already parsed with
+// parse_value (which must still be valid): the plaintext is
+// envelope.ciphertext_size bytes.
+char *open_parsed_value(core::ValueType type, const core::Envelope &envelope);
+
+// Decrypt straight into a new varlena (a text or bytea datum) for the user,
+// checked like open_value: the result is the plaintext itself, with no copy
+// left to wipe.
+struct varlena *open_value_as_varlena(core::ValueType type, struct varlena *value);
+
 // The value re-sealed under the keyring typmod names; the value itself when
 // it already is under that keyring or typmod is -1.  Re-sealing a value of
-// another keyring needs the decrypt privilege on that keyring.
-struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod);
+// another keyring needs the decrypt privilege on that keyring.  With
+// remember_plaintext, a re-sealed value's plaintext goes to the transaction
+// cache (transaction_cache.hpp), for the comparisons it is bound for.
+struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod,
+                           bool remember_plaintext = false);
 
 // Text form ("colcrypt:" + base64) of a value, palloc'd and NUL-terminated.
 char *value_to_envelope_text(struct varlena *value);

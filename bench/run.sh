@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# colcrypt benchmark (`make bench`).
+#
+# Measures, side by side in one run on one machine, plaintext `text`,
+# colcrypt (with and without blind-index terms) and pgcrypto
+# (pgp_sym_encrypt, encrypt_iv aes-cbc):
+#   load     INSERT ... SELECT and COPY FROM of BENCH_ROWS rows
+#   read     a full-table read that decrypts both string columns
+#   lookup   equality lookups through a btree index, with pgbench
+#   core     the crypto core alone (bench/core_bench.cpp) next to `openssl speed`
+# then writes bench/results/: results.csv and core.csv (every repetition),
+# plans.txt, machine.txt, README.md (medians, ratios, targets) and ratios.png.
+#
+# Settings (environment):
+#   PG_CONFIG        the PostgreSQL installation to build against and run (pg_config)
+#   BENCH_ROWS       rows per table (200000)
+#   BENCH_REPS       repetitions of every measurement; medians are reported (5)
+#   BENCH_SECONDS    duration of each pgbench run (10)
+#   BENCH_CLIENTS    pgbench clients (4)
+#   BENCH_PARTS      which parts to run ("load read lookup core")
+#   BENCH_VARIANTS   which load/read variants ("plain colcrypt colcrypt_noidx pgp cbc")
+#   BENCH_OUT        where results go (bench/results)
+#
+# As root or as a user with sudo: installs gnuplot-nox if missing, builds and
+# installs colcrypt into PG_CONFIG's installation, and runs a throwaway
+# server (as "postgres" when started as root) that is stopped and removed
+# when the script ends, whatever happens.
+set -Eeuo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+PG_CONFIG=${PG_CONFIG:-pg_config}
+ROWS=${BENCH_ROWS:-200000}
+REPS=${BENCH_REPS:-5}
+RUN_SECONDS=${BENCH_SECONDS:-10}
+CLIENTS=${BENCH_CLIENTS:-4}
+PARTS=" ${BENCH_PARTS:-load read lookup core} "
+VARIANTS=${BENCH_VARIANTS:-plain colcrypt colcrypt_noidx pgp cbc}
+OUT=${BENCH_OUT:-$REPO/bench/results}
+SIZES="16 64 1024"
+
+fail() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+progress() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+has_part() { [[ $PARTS == *" $1 "* ]]; }
+
+for n in ROWS REPS RUN_SECONDS CLIENTS; do
+    [[ ${!n} =~ ^[1-9][0-9]*$ ]] || fail "$n must be a positive integer, not '${!n}'"
+done
+for v in $VARIANTS; do
+    case $v in plain | colcrypt | colcrypt_noidx | pgp | cbc) ;; *) fail "unknown variant '$v'" ;; esac
+done
+[[ " $VARIANTS " == *" plain "* ]] || fail "BENCH_VARIANTS must include plain: ratios are to plaintext"
+
+# --- prerequisites -------------------------------------------------------------
+command -v "$PG_CONFIG" >/dev/null || [ -x "$PG_CONFIG" ] || fail "pg_config not found (set PG_CONFIG)"
+BINDIR=$("$PG_CONFIG" --bindir)
+[ -f "$("$PG_CONFIG" --sharedir)/extension/pgcrypto.control" ] ||
+    fail "pgcrypto is not installed in $("$PG_CONFIG" --sharedir) (Debian: it comes with postgresql-15)"
+[ -x "$BINDIR/pgbench" ] || fail "$BINDIR/pgbench not found"
+if ! command -v gnuplot >/dev/null; then
+    progress "installing gnuplot-nox (for the chart)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null
+fi
+
+# --- build -----------------------------------------------------------------------
+cd "$REPO"
+progress "building and installing colcrypt into $("$PG_CONFIG" --pkglibdir)"
+if ! build_output=$(make -s -j2 PG_CONFIG="$PG_CONFIG" 2>&1); then
+    printf '%s\n' "$build_output"
+    fail "build failed"
+fi
+as_root make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
+if has_part core; then
+    progress "building bench/core_bench (CMake, build/bench)"
+    cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOLCRYPT_TESTS=OFF >/dev/null
+    cmake --build build/bench -j2 --target core_bench >/dev/null
+fi
+
+# --- a throwaway server ----------------------------------------------------------
+if [ "$(id -u)" = 0 ]; then
+    CLUSTER_USER=postgres
+    as_cluster_user() { runuser -u postgres -- "$@"; }
+else
+    CLUSTER_USER=$(id -un)
+    as_cluster_user() { "$@"; }
+fi
+DIR=''
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    if [ -n "$DIR" ] && [ -f "$DIR/data/postmaster.pid" ]; then
+        as_cluster_user "$BINDIR/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 ||
+            as_cluster_user "$BINDIR/pg_ctl" -D "$DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    [ -n "$DIR" ] && rm -rf "$DIR"
+    [ "$status" = 0 ] || printf 'bench: FAILED (exit status %d)\n' "$status" >&2
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+DIR=$(mktemp -d /tmp/colcrypt-bench.XXXXXX)
+chmod 0755 "$DIR"
+[ "$(id -u)" = 0 ] && chown "$CLUSTER_USER" "$DIR"
+port_in_use() {
+    [ -e "/tmp/.s.PGSQL.$1" ] || [ -e "/var/run/postgresql/.s.PGSQL.$1" ] ||
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+PORT=5633
+while port_in_use "$PORT"; do
+    PORT=$((PORT + 1))
+    [ "$PORT" -lt 5733 ] || fail "no free port between 5633 and 5732"
+done
+
+progress "starting a server in $DIR (port $PORT)"
+as_cluster_user "$BINDIR/initdb" -D "$DIR/data" -A trust -U postgres --encoding=UTF8 --locale=C.UTF-8 \
+    >"$DIR/initdb.log" 2>&1 || { cat "$DIR/initdb.log"; fail "initdb failed"; }
+# Everything is cached (the largest table is ~100 MB), no checkpoint or
+# autovacuum fires during a measurement, and every query runs in one process
+# (no parallel workers, no JIT), so the figures compare per-row work.
+as_cluster_user tee -a "$DIR/data/postgresql.conf" >/dev/null <<EOF
+
+# colcrypt benchmark
+port = $PORT
+listen_addresses = ''
+unix_socket_directories = '$DIR'
+shared_preload_libraries = 'colcrypt'
+shared_buffers = 1GB
+max_wal_size = 8GB
+checkpoint_timeout = 1h
+autovacuum = off
+max_parallel_workers_per_gather = 0
+jit = off
+EOF
+as_cluster_user "$BINDIR/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w start >/dev/null ||
+    { cat "$DIR/server.log"; fail "the server did not start"; }
+
+psql_bench() {
+    as_cluster_user "$BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres -d "${DB:-bench}" "$@"
+}
+DB=postgres psql_bench -c "CREATE DATABASE bench"
+
+# --- results files -----------------------------------------------------------------
+mkdir -p "$OUT"
+RESULTS=$OUT/results.csv
+CORE=$OUT/core.csv
+PLANS=$OUT/plans.txt
+# Files of parts not run this time would belong to another run: dropped.
+rm -f "$RESULTS" "$CORE" "$PLANS"
+if has_part load || has_part read || has_part lookup; then
+    echo "part,measurement,variant,rep,value,unit" >"$RESULTS"
+fi
+if has_part core; then
+    echo "source,operation,bytes,rep,ns_per_op" >"$CORE"
+fi
+record() {  # part measurement variant rep value unit
+    local IFS=,
+    echo "$*" >>"$RESULTS"
+}
+
+# Machine and software, for the report.
+{
+    echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+    echo "cores=$(nproc)"
+    echo "memory=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "kernel=$(uname -r)"
+    echo "postgresql=$(psql_bench -c 'SHOW server_version')"
+    echo "openssl=$(openssl version)"
+    echo "compiler=$(${CXX:-g++} --version | head -1)"
+    echo "colcrypt=$(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- src include || echo ' (with uncommitted changes)')"
+    echo "rows=$ROWS"
+    echo "reps=$REPS"
+    echo "pgbench=$CLIENTS clients, 2 threads, ${RUN_SECONDS} s per run"
+    echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$OUT/machine.txt"
+
+# --- schema and data -----------------------------------------------------------------
+# pgcrypto's key and IV: AES-256 (32-byte key) in CBC with a fixed IV, as
+# the other peers' benchmarks use it.
+PW="'bench-password'"
+KEY="'\\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f'::bytea"
+IV="'\\xa0a1a2a3a4a5a6a7a8a9aaabacadaeaf'::bytea"
+
+progress "creating $ROWS rows of (id bigint, email ~22 chars, note 200 chars)"
+psql_bench >/dev/null <<SQL
+CREATE EXTENSION colcrypt;
+CREATE EXTENSION pgcrypto;
+SELECT colcrypt.create_key('bench');
+SET colcrypt.blind_index_bits = 0;
+SELECT colcrypt.create_key('bench_noidx');
+RESET colcrypt.blind_index_bits;
+
+-- The source rows, read by INSERT ... SELECT and written to a file for COPY.
+CREATE TABLE bench_src (id bigint, email text, note text);
+INSERT INTO bench_src
+    SELECT g, 'user' || g || '@example.com', left(repeat(md5(g::text), 7), 200)
+      FROM generate_series(1, $ROWS) g;
+COPY bench_src TO '$DIR/rows.tsv';
+
+CREATE TABLE bench_plain (id bigint, email text, note text);
+CREATE TABLE bench_colcrypt (id bigint, email colcrypt.encrypted_text('bench'),
+                             note colcrypt.encrypted_text('bench'));
+CREATE TABLE bench_colcrypt_noidx (id bigint, email colcrypt.encrypted_text('bench_noidx'),
+                                   note colcrypt.encrypted_text('bench_noidx'));
+CREATE TABLE bench_pgp (id bigint, email bytea, note bytea);
+CREATE TABLE bench_cbc (id bigint, email bytea, note bytea);
+
+-- pgcrypto has no type that encrypts its input, so COPY of plaintext goes
+-- through a BEFORE INSERT trigger (what pgcrypto users, and pgsodium's
+-- generated triggers, do): the plaintext arrives in the bytea columns and
+-- leaves them encrypted.  bench_plain_trigger measures a no-op trigger alone.
+CREATE TABLE bench_pgp_copy (LIKE bench_pgp);
+CREATE TABLE bench_cbc_copy (LIKE bench_cbc);
+CREATE TABLE bench_plain_trigger (LIKE bench_plain);
+CREATE FUNCTION bench_pgp_encrypt() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+    NEW.email := pgp_sym_encrypt_bytea(NEW.email, $PW);
+    NEW.note := pgp_sym_encrypt_bytea(NEW.note, $PW);
+    RETURN NEW;
+END \$\$;
+CREATE FUNCTION bench_cbc_encrypt() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+    NEW.email := encrypt_iv(NEW.email, $KEY, $IV, 'aes-cbc');
+    NEW.note := encrypt_iv(NEW.note, $KEY, $IV, 'aes-cbc');
+    RETURN NEW;
+END \$\$;
+CREATE FUNCTION bench_noop() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+    RETURN NEW;
+END \$\$;
+CREATE TRIGGER encrypt BEFORE INSERT ON bench_pgp_copy FOR EACH ROW EXECUTE FUNCTION bench_pgp_encrypt();
+CREATE TRIGGER encrypt BEFORE INSERT ON bench_cbc_copy FOR EACH ROW EXECUTE FUNCTION bench_cbc_encrypt();
+CREATE TRIGGER noop BEFORE INSERT ON bench_plain_trigger FOR EACH ROW EXECUTE FUNCTION bench_noop();
+VACUUM ANALYZE bench_src;
+SQL
+
+# Per variant: what INSERT ... SELECT selects, where COPY goes, what the read sums.
+insert_select() {
+    case $1 in
+    plain | colcrypt | colcrypt_noidx) echo "SELECT id, email, note FROM bench_src" ;;
+    pgp) echo "SELECT id, pgp_sym_encrypt(email, $PW), pgp_sym_encrypt(note, $PW) FROM bench_src" ;;
+    cbc) echo "SELECT id, encrypt_iv(convert_to(email, 'UTF8'), $KEY, $IV, 'aes-cbc'),
+                      encrypt_iv(convert_to(note, 'UTF8'), $KEY, $IV, 'aes-cbc') FROM bench_src" ;;
+    esac
+}
+copy_table() {
+    case $1 in
+    pgp | cbc) echo "bench_${1}_copy" ;;
+    *) echo "bench_$1" ;;
+    esac
+}
+read_sum() {
+    case $1 in
+    plain) echo "SELECT sum(length(email)) + sum(length(note)) FROM bench_plain" ;;
+    colcrypt | colcrypt_noidx) echo "SELECT sum(length(email::text)) + sum(length(note::text)) FROM bench_$1" ;;
+    pgp) echo "SELECT sum(length(pgp_sym_decrypt(email, $PW))) + sum(length(pgp_sym_decrypt(note, $PW))) FROM bench_pgp" ;;
+    cbc) echo "SELECT sum(length(convert_from(decrypt_iv(email, $KEY, $IV, 'aes-cbc'), 'UTF8')))
+                    + sum(length(convert_from(decrypt_iv(note, $KEY, $IV, 'aes-cbc'), 'UTF8'))) FROM bench_cbc" ;;
+    esac
+}
+# Untimed, run first in each measuring session: the keyring's keys are then
+# in the session's cache, as in any session that has used them once.
+WARM_KEYS="SELECT length('warm'::colcrypt.encrypted_text('bench')::text), length('warm'::colcrypt.encrypted_text('bench_noidx')::text)"
+
+# Run the untimed statements given first, then time the last one, all in one
+# fresh session.  Prints "<milliseconds> <the last statement's output>";
+# use it as r=$(timed ...) so that a failure stops the script.
+timed() {
+    local args=() out ms
+    while [ $# -gt 1 ]; do args+=(-c "$1"); shift; done
+    out=$(psql_bench "${args[@]}" -c '\timing on' -c "$1") || fail "statement failed: $1"
+    ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -1)
+    [ -n "$ms" ] || fail "no timing for: $1"
+    echo "$ms $(grep -v '^Time: ' <<<"$out" | tail -1)"
+}
+
+# --- load ----------------------------------------------------------------------------
+LOADED=''
+if has_part load; then
+    for rep in $(seq "$REPS"); do
+        for v in $VARIANTS; do
+            r=$(timed "TRUNCATE bench_$v" "CHECKPOINT" "$WARM_KEYS" "INSERT INTO bench_$v $(insert_select "$v")")
+            read -r ms _ <<<"$r"
+            record load insert_select "$v" "$rep" "$ms" ms
+            progress "INSERT ... SELECT  rep $rep/$REPS  $(printf '%-15s %10.1f ms' "$v" "$ms")"
+        done
+    done
+    copy_variants=$VARIANTS
+    [[ " $VARIANTS " == *" pgp "* || " $VARIANTS " == *" cbc "* ]] && copy_variants+=" plain_trigger"
+    for rep in $(seq "$REPS"); do
+        for v in $copy_variants; do
+            t=$(copy_table "$v")
+            r=$(timed "TRUNCATE $t" "CHECKPOINT" "$WARM_KEYS" "COPY $t (id, email, note) FROM '$DIR/rows.tsv'")
+            read -r ms _ <<<"$r"
+            record load copy "$v" "$rep" "$ms" ms
+            progress "COPY FROM          rep $rep/$REPS  $(printf '%-15s %10.1f ms' "$v" "$ms")"
+        done
+    done
+    # bench_<variant> holds the last INSERT's rows (COPY wrote there too for
+    # plain and colcrypt).
+    LOADED=1
+fi
+if [ -z "$LOADED" ] && { has_part read || has_part lookup; }; then
+    progress "loading the tables (untimed)"
+    for v in $VARIANTS; do
+        psql_bench -c "TRUNCATE bench_$v" -c "INSERT INTO bench_$v $(insert_select "$v")"
+    done
+fi
+if has_part read || has_part lookup; then
+    for v in $VARIANTS; do psql_bench -c "VACUUM ANALYZE bench_$v"; done
+fi
+
+# --- read ----------------------------------------------------------------------------
+if has_part read; then
+    expected=''
+    for v in $VARIANTS; do  # warm the caches; every variant must agree
+        r=$(timed "$WARM_KEYS" "$(read_sum "$v")")
+        read -r ms sum <<<"$r"
+        [ -n "$expected" ] || expected=$sum
+        [ "$sum" = "$expected" ] || fail "read of $v gave $sum, plain text gave $expected"
+    done
+    for rep in $(seq "$REPS"); do
+        for v in $VARIANTS; do
+            r=$(timed "$WARM_KEYS" "$(read_sum "$v")")
+            read -r ms _ <<<"$r"
+            record read full_read "$v" "$rep" "$ms" ms
+            progress "full-table read    rep $rep/$REPS  $(printf '%-15s %10.1f ms' "$v" "$ms")"
+        done
+    done
+fi
+
+# --- lookup --------------------------------------------------------------------------
+# WHERE email = <an existing e-mail>, with the e-mail built from a random
+# row number (pgbench variables are numbers).  "colcrypt_untyped" casts the
+# operand to encrypted_text first, which is what an untyped bind parameter
+# ($1 with no type, as psycopg sends strings) costs: it arrives as a transit
+# value and is re-sealed under the column's keyring once per execution.
+if has_part lookup; then
+    progress "indexing bench_plain (email) and bench_colcrypt (email)"
+    psql_bench -c "CREATE INDEX IF NOT EXISTS bench_plain_email ON bench_plain (email)" \
+        -c "CREATE INDEX IF NOT EXISTS bench_colcrypt_email ON bench_colcrypt (email)" \
+        -c "VACUUM ANALYZE bench_plain" -c "VACUUM ANALYZE bench_colcrypt"
+    lookup_operand() {
+        case $1 in
+        colcrypt_untyped) echo "('user' || $2 || '@example.com')::colcrypt.encrypted_text" ;;
+        *) echo "'user' || $2 || '@example.com'" ;;
+        esac
+    }
+    lookup_table() { case $1 in plain) echo bench_plain ;; *) echo bench_colcrypt ;; esac; }
+    lookup_variants="plain colcrypt colcrypt_untyped"
+    : >"$PLANS"
+    for v in $lookup_variants; do
+        t=$(lookup_table "$v")
+        as_cluster_user tee "$DIR/lookup_$v.sql" >/dev/null <<EOF
+\\set n random(1, :rows)
+SELECT id FROM $t WHERE email = $(lookup_operand "$v" :n);
+EOF
+        # Each variant must find exactly the row it looks for, through the index.
+        for n in 1 $((ROWS / 2)) "$ROWS"; do
+            got=$(psql_bench -c "SELECT string_agg(id::text, ',') FROM $t WHERE email = $(lookup_operand "$v" "$n")")
+            [ "$got" = "$n" ] || fail "lookup $v of row $n found '$got'"
+        done
+        {
+            echo "== $v, custom plan (as in -M simple)"
+            psql_bench -c "EXPLAIN (COSTS OFF) SELECT id FROM $t WHERE email = $(lookup_operand "$v" 42)"
+            echo "== $v, generic plan (as in -M prepared)"
+            psql_bench -c "PREPARE q(text) AS SELECT id FROM $t WHERE email = $(lookup_operand "$v" '$1')" \
+                -c "SET plan_cache_mode = force_generic_plan" -c "EXPLAIN (COSTS OFF) EXECUTE q('42')"
+            echo
+        } >>"$PLANS"
+    done
+    [ "$(grep -c '^== ' "$PLANS")" = "$(grep -c 'Index Scan' "$PLANS")" ] ||
+        fail "a lookup does not use its index (see $PLANS)"
+    for rep in $(seq "$REPS"); do
+        # Every other repetition in reverse order, so that no variant always
+        # runs first (or right after another's run).
+        order=$lookup_variants
+        [ $((rep % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$lookup_variants" | tac | tr '\n' ' ')
+        for mode in prepared simple; do
+            for v in $order; do
+                tps=$(as_cluster_user "$BINDIR/pgbench" -n -M "$mode" -c "$CLIENTS" -j 2 -T "$RUN_SECONDS" \
+                    -D rows="$ROWS" -f "$DIR/lookup_$v.sql" -h "$DIR" -p "$PORT" -U postgres bench 2>&1 |
+                    sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
+                [ -n "$tps" ] || fail "pgbench gave no tps for $v ($mode)"
+                record lookup "lookup_$mode" "$v" "$rep" "$tps" tps
+                progress "$(printf "lookup (%s)%*s rep %d/%d  %-15s %8.0f tps" "$mode" $((9 - ${#mode})) "" "$rep" "$REPS" "$v" "$tps")"
+            done
+        done
+    done
+fi
+
+# --- core ------------------------------------------------------------------------------
+if has_part core; then
+    progress "crypto core: bench/core_bench ($REPS repetitions of ~200 ms per operation and size)"
+    build/bench/core_bench "$REPS" 200 >>"$CORE"
+    # openssl speed, same sizes: encryption as a stream (-evp) and per
+    # message with nonce, AAD and tag (-aead), HMAC-SHA256, SHA-256.
+    # "+R:<count>:<name>:<seconds>" gives the time per operation.
+    for rep in $(seq "$REPS"); do
+        progress "openssl speed  rep $rep/$REPS"
+        for size in $SIZES; do
+            for spec in "aes-256-gcm:-evp aes-256-gcm" "aes-256-gcm-aead:-aead -evp aes-256-gcm" \
+                "aes-256-gcm-aead-decrypt:-aead -decrypt -evp aes-256-gcm" \
+                "hmac-sha256:-hmac sha256" "sha256:-evp sha256"; do
+                name=${spec%%:*}
+                ns=$(openssl speed -mr -seconds 1 -bytes "$size" ${spec#*:} 2>&1 |
+                    awk -F: '/^\+R:/ { printf "%.1f", $4 * 1e9 / $2 }')
+                [ -n "$ns" ] || fail "openssl speed ${spec#*:} gave no result"
+                echo "openssl,$name,$size,$rep,$ns" >>"$CORE"
+            done
+        done
+    done
+fi
+
+echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
+progress "writing $OUT/README.md and ratios.png"
+"$REPO/bench/report.sh" "$OUT"
+progress "done: $OUT/README.md"

@@ -1,0 +1,56 @@
+// Two small caches that live as long as the current transaction, so that
+// an equality lookup on an encrypted column does its crypto once.
+//
+// Plaintexts.  An index lookup compares its search value with about twenty
+// index entries on the way down.  Blind-index terms settle all but the
+// match, whose equal term must be confirmed on the plaintexts (a truncated
+// term can collide): once by the btree order during the descent and once
+// more by = when the scan checks the entry.  Decrypting both sides each time
+// made four decryptions per lookup; with the cache the search value's
+// plaintext is known from colcrypt._bind, which sealed it, and the matching
+// entry is decrypted once.  Entries are keyed by the value type and the
+// whole envelope: an envelope has exactly one plaintext, and authenticates
+// only as the type it was sealed as.  Only values that authenticated, or
+// that colcrypt has just sealed itself, are entered.
+//
+// Bindings.  colcrypt._bind (comparison_binding.cpp) remembers its last
+// result per call site, but a simple-protocol query runs it at two call
+// sites with the same input: the planner evaluates it to estimate
+// selectivity, then the executor.  The second finds the first's result here
+// instead of computing a term and sealing again.  (After a key rotation in
+// the same transaction a cached result may be under the previous key
+// version: it still decrypts, and compares the same.)
+//
+// Both hold a few entries (least recently used replaced first) copied into
+// a memory context under TopTransactionContext; plaintexts and _bind inputs
+// (which may be plaintext) are wiped when it goes at the end of the
+// transaction, or when replaced.
+#pragma once
+
+#include <cstddef>
+
+#include "colcrypt/core/envelope.hpp"
+#include "colcrypt/pg/postgres.hpp"
+
+namespace colcrypt::pg {
+
+// Longer plaintexts and _bind inputs are not cached (rarely worth it).
+constexpr std::size_t kMaxCachedSize = 1024;
+
+// The plaintext of an encrypted value when cached, else nullptr; *size
+// receives its size.  Owned by the cache: valid until the next
+// cache_plaintext call or the end of the transaction.
+const char *cached_plaintext(core::ValueType type, struct varlena *value, std::size_t *size);
+
+// Remember the plaintext of an encrypted value; both are copied.
+void cache_plaintext(core::ValueType type, struct varlena *value, const char *plaintext, std::size_t size);
+
+// The result of the _bind function `function` for this type modifier and
+// input bytes, when cached, else nullptr.  Owned by the cache: valid until
+// the next cache_binding call or the end of the transaction.
+struct varlena *cached_binding(Oid function, int32 typmod, const char *input, std::size_t size);
+
+// Remember a _bind result (a varlena); input and result are copied.
+void cache_binding(Oid function, int32 typmod, const char *input, std::size_t size, struct varlena *result);
+
+}  // namespace colcrypt::pg
