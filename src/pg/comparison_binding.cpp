@@ -197,23 +197,38 @@ bool bind_walker(Node *node, void *context) {
     return expression_tree_walker(node, BIND_WALKER, context);
 }
 
+// Above zero while the planner runs (see memoized_bind).
+int planning_depth = 0;
+
 PlannedStmt *colcrypt_planner(Query *parse, const char *query_string, int cursor_options,
                               ParamListInfo bound_params) {
     const ComparisonOids &o = comparison_oids();
     if (o.installed)
         (void) bind_walker((Node *) parse, const_cast<ComparisonOids *>(&o));
-    if (previous_planner_hook)
-        return previous_planner_hook(parse, query_string, cursor_options, bound_params);
-    return standard_planner(parse, query_string, cursor_options, bound_params);
+    PlannedStmt *result;
+    planning_depth++;
+    PG_TRY();
+    {
+        result = previous_planner_hook ? previous_planner_hook(parse, query_string, cursor_options, bound_params)
+                                       : standard_planner(parse, query_string, cursor_options, bound_params);
+    }
+    PG_FINALLY();
+    {
+        planning_depth--;
+    }
+    PG_END_TRY();
+    return result;
 }
 
 // ---------------------------------------------------------------------------
 // colcrypt._bind: the functions the hook inserts.  Each remembers its last
 // input and result in fn_extra, so evaluating the same operand for every
-// row of a scan costs a comparison of the input bytes.  Results are also
-// kept for the transaction (transaction_cache.hpp): the planner's
-// selectivity estimate and the executor evaluate the same operand through
-// different FmgrInfos, and the second reuses the first's result.
+// row of a scan costs a comparison of the input bytes.  Results computed
+// while planning are also kept for the transaction (transaction_cache.hpp):
+// the planner's selectivity estimate and the executor evaluate the same
+// operand through different FmgrInfos, and the executor reuses the
+// planner's result.  (Executor results are not kept: a generic plan's
+// operand changes with every execution, so copying it would be waste.)
 // ---------------------------------------------------------------------------
 
 struct BindMemo {
@@ -241,7 +256,8 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
         result = PointerGetDatum(known);
     } else {
         result = compute(fcinfo, PointerGetDatum(input), typmod);
-        cache_binding(function, typmod, bytes, size, (struct varlena *) DatumGetPointer(result));
+        if (planning_depth > 0)
+            cache_binding(function, typmod, bytes, size, (struct varlena *) DatumGetPointer(result));
     }
     MemoryContext caller = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
     if (memo == nullptr) {
