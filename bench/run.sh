@@ -78,13 +78,7 @@ if has_part core; then
 fi
 
 # --- a throwaway server ----------------------------------------------------------
-if [ "$(id -u)" = 0 ]; then
-    CLUSTER_USER=postgres
-    as_cluster_user() { runuser -u postgres -- "$@"; }
-else
-    CLUSTER_USER=$(id -un)
-    as_cluster_user() { "$@"; }
-fi
+. "$REPO/scripts/lib/throwaway_cluster.sh"
 DIR=''
 cleanup() {
     local status=$?
@@ -101,18 +95,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-DIR=$(mktemp -d /tmp/colcrypt-bench.XXXXXX)
-chmod 0755 "$DIR"
-[ "$(id -u)" = 0 ] && chown "$CLUSTER_USER" "$DIR"
-port_in_use() {
-    [ -e "/tmp/.s.PGSQL.$1" ] || [ -e "/var/run/postgresql/.s.PGSQL.$1" ] ||
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-PORT=5633
-while port_in_use "$PORT"; do
-    PORT=$((PORT + 1))
-    [ "$PORT" -lt 5733 ] || fail "no free port between 5633 and 5732"
-done
+DIR=$(cluster_scratch_dir bench) || fail "could not create a scratch directory"
+PORT=$(free_port 5633) || fail "no free port between 5633 and 5732"
 
 progress "starting a server in $DIR (port $PORT)"
 as_cluster_user "$BINDIR/initdb" -D "$DIR/data" -A trust -U postgres --encoding=UTF8 --locale=C.UTF-8 \

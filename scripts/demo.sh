@@ -89,30 +89,12 @@ note "installed $("$PG_CONFIG" --pkglibdir)/colcrypt.so"
 
 # ==============================================================================
 heading "A throwaway server"
-# initdb and pg_ctl refuse to run as root: the cluster belongs to "postgres"
-# then, otherwise to the calling user.
-if [ "$(id -u)" = 0 ]; then
-    CLUSTER_USER=postgres
-    as_cluster_user() { runuser -u postgres -- "$@"; }
-else
-    CLUSTER_USER=$(id -un)
-    as_cluster_user() { "$@"; }
-fi
-DEMO_DIR=$(mktemp -d /tmp/colcrypt-demo.XXXXXX)
-chmod 0755 "$DEMO_DIR"
-[ "$(id -u)" = 0 ] && chown "$CLUSTER_USER" "$DEMO_DIR"
+. "$REPO/scripts/lib/throwaway_cluster.sh"
+DEMO_DIR=$(cluster_scratch_dir demo) || fail "could not create a scratch directory"
 DATA="$DEMO_DIR/data"
 LOG="$DEMO_DIR/server.log"
 
-port_in_use() {
-    [ -e "/tmp/.s.PGSQL.$1" ] || [ -e "/var/run/postgresql/.s.PGSQL.$1" ] ||
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-PORT=5433
-while port_in_use "$PORT"; do
-    PORT=$((PORT + 1))
-    [ "$PORT" -lt 5533 ] || fail "no free port between 5433 and 5532"
-done
+PORT=$(free_port 5433) || fail "no free port between 5433 and 5532"
 
 explain "Data directory $DATA (owner: $CLUSTER_USER), port $PORT, Unix socket in $DEMO_DIR, no TCP." \
     "colcrypt is in shared_preload_libraries: the postmaster loads the master key once at start.  No key is configured, so colcrypt generates one next to the data directory."
