@@ -286,7 +286,8 @@ repetition measures every variant in turn).
   btree-indexed \`text\` column and on the btree-indexed
   \`encrypted_text('bench')\` column. "untyped parameter" casts the operand to
   \`colcrypt.encrypted_text\` first: that is what a bind parameter without a
-  type costs (drivers such as psycopg 3 send strings untyped), since it
+  type costs (drivers may send strings with no type, leaving it to the
+  server), since it
   arrives as a transit value and is re-sealed under the column's keyring once
   per execution; measured with \`-M prepared\` only, since the simple
   protocol has no parameters. Every variant is checked to find exactly its
