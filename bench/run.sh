@@ -320,7 +320,7 @@ fi
 # WHERE email = <an existing e-mail>, with the e-mail built from a random
 # row number (pgbench variables are numbers).  "colcrypt_untyped" casts the
 # operand to encrypted_text first, which is what an untyped bind parameter
-# ($1 with no type, as psycopg sends strings) costs: it arrives as a transit
+# ($1 sent with no type, left for the server to infer) costs: it arrives as a transit
 # value and is re-sealed under the column's keyring once per execution.
 # Prepared only: the simple protocol has no parameters (an untyped literal
 # is sealed once, when the query is parsed, which this cast does not mimic).
