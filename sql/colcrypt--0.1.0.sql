@@ -325,6 +325,16 @@ CREATE OPERATOR CLASS colcrypt.encrypted_text_ops
         OPERATOR 4 colcrypt.#>=#,
         OPERATOR 5 colcrypt.#>#,
         FUNCTION 1 colcrypt.encrypted_text_cmp(colcrypt.encrypted_text, colcrypt.encrypted_text);
+-- Comparisons with text use the index as they are: the text is placed in
+-- the order of the keyring of the value it is compared with (term, then
+-- plaintext).  Only =: the order is that of terms, meaningless to users.
+-- Not MERGES: text has no order of its own in this family.
+CREATE FUNCTION colcrypt.encrypted_text_cmp_text(colcrypt.encrypted_text, text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_cmp_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+ALTER OPERATOR FAMILY colcrypt.encrypted_text_ops USING btree ADD
+    OPERATOR 3 pg_catalog.= (colcrypt.encrypted_text, text),
+    FUNCTION 1 (colcrypt.encrypted_text, text)
+        colcrypt.encrypted_text_cmp_text(colcrypt.encrypted_text, text);
 COMMENT ON OPERATOR CLASS colcrypt.encrypted_text_ops USING btree IS
     'equality lookups, UNIQUE, GROUP BY and DISTINCT through blind-index terms, within one keyring';
 
@@ -332,8 +342,6 @@ COMMENT ON OPERATOR CLASS colcrypt.encrypted_text_ops USING btree IS
 -- of a comparison, bound to the compared column's keyring.
 CREATE FUNCTION colcrypt._bind(colcrypt.encrypted_text, integer) RETURNS colcrypt.encrypted_text
     AS 'MODULE_PATHNAME', 'colcrypt_bind_value' LANGUAGE C STRICT STABLE PARALLEL SAFE;
-CREATE FUNCTION colcrypt._bind(text, integer) RETURNS colcrypt.encrypted_text
-    AS 'MODULE_PATHNAME', 'colcrypt_bind_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
 CREATE FUNCTION colcrypt._bind(colcrypt.encrypted_text[], integer) RETURNS colcrypt.encrypted_text[]
     AS 'MODULE_PATHNAME', 'colcrypt_bind_array' LANGUAGE C STRICT STABLE PARALLEL SAFE;
 CREATE FUNCTION colcrypt._bind(text[], integer) RETURNS colcrypt.encrypted_text[]

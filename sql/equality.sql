@@ -117,7 +117,9 @@ SELECT same_rows($$SELECT p.id FROM contacts c JOIN people p ON p.email = c.emai
                  $$SELECT p.id FROM contacts_plain c JOIN people_plain p ON p.email = c.email$$);
 RESET enable_hashjoin;
 RESET enable_nestloop;
--- Against a plaintext column: the text side is bound row by row.
+-- Against a plaintext column: each text value is looked up through the
+-- index as it is (the operator family's (encrypted_text, text) member).
+EXPLAIN (COSTS OFF) SELECT p.id FROM contacts_plain c JOIN people p ON p.email = c.email;
 SELECT same_rows($$SELECT p.id FROM contacts_plain c JOIN people p ON p.email = c.email$$,
                  $$SELECT p.id FROM contacts_plain c JOIN people_plain p ON p.email = c.email$$);
 -- Semi-join: IN (subquery).
@@ -144,6 +146,13 @@ SELECT count(*) AS wrong_lookups
 EXPLAIN (COSTS OFF) SELECT id FROM people WHERE name = 'name-17';
 SELECT same_rows($$SELECT id FROM people WHERE name = 'name-17'$$,
                  $$SELECT id FROM people_plain WHERE name = 'name-17'$$);
+-- The same lookups with text operands, through the index: the btree
+-- places the text among colliding terms by its plaintext.
+EXPLAIN (COSTS OFF) SELECT id FROM people WHERE name = 'name-17'::text;
+SELECT count(*) AS wrong_text_lookups
+  FROM (SELECT DISTINCT name FROM people_plain) d
+ WHERE (SELECT array_agg(id ORDER BY id) FROM people WHERE people.name = d.name::text)
+    IS DISTINCT FROM (SELECT array_agg(id ORDER BY id) FROM people_plain WHERE people_plain.name = d.name);
 SELECT same_rows($$SELECT name::text, count(*) FROM people GROUP BY name$$,
                  $$SELECT name, count(*) FROM people_plain GROUP BY name$$);
 SELECT same_rows($$SELECT a.id, b.id FROM people a JOIN people b ON a.name = b.name WHERE a.id < 300$$,
@@ -194,6 +203,11 @@ CREATE INDEX ON no_terms (v);
 SELECT (colcrypt.describe(v)).index_term_bits FROM no_terms LIMIT 1;
 SELECT same_rows($$SELECT id FROM no_terms WHERE v = 'user42@example.com'$$,
                  $$SELECT id FROM people_plain WHERE id <= 500 AND email = 'user42@example.com'$$);
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM no_terms WHERE v = 'user42@example.com'::text;
+SELECT same_rows($$SELECT id FROM no_terms WHERE v = 'user42@example.com'::text$$,
+                 $$SELECT id FROM people_plain WHERE id <= 500 AND email = 'user42@example.com'$$);
+RESET enable_seqscan;
 SELECT same_rows($$SELECT v::text, count(*) FROM no_terms GROUP BY v$$,
                  $$SELECT email, count(*) FROM people_plain WHERE id <= 500 GROUP BY email$$);
 
@@ -217,6 +231,9 @@ ANALYZE ci;
 EXPLAIN (COSTS OFF) SELECT id FROM ci WHERE email = 'User42@Example.COM';
 SELECT id, email FROM ci WHERE email = 'User42@Example.COM' ORDER BY id;
 SELECT same_rows($$SELECT id FROM ci WHERE email = 'uSER42@example.com'$$,
+                 $$SELECT id FROM ci_plain WHERE lower(email) = 'user42@example.com'$$);
+EXPLAIN (COSTS OFF) SELECT id FROM ci WHERE email = 'uSER42@example.com'::text;
+SELECT same_rows($$SELECT id FROM ci WHERE email = 'uSER42@example.com'::text$$,
                  $$SELECT id FROM ci_plain WHERE lower(email) = 'user42@example.com'$$);
 SELECT same_rows($$SELECT id FROM ci WHERE email <> 'uSER42@example.com'$$,
                  $$SELECT id FROM ci_plain WHERE lower(email) <> 'user42@example.com'$$);

@@ -3,8 +3,7 @@
 //
 //   email = 'alice@example.com'      ('...' is a transit value, modifier -1)
 //   email = $1                       ($1 arrives as a transit value)
-//   email = $1::text                 (plaintext)
-//   email IN ('a', 'b')  /  email = ANY($1)
+//   email IN ('a', 'b')  /  email = ANY($1)  /  email = ANY($1::text[])
 //
 // become comparisons with colcrypt._bind(<operand>, <the column's modifier>),
 // an encrypted value of the column's own keyring.  Then:
@@ -15,7 +14,12 @@
 //     a memcmp, not an HMAC and an AES encryption;
 //   - array keys of an index scan are sorted in the index's own order.
 // Only comparisons whose other side has no keyring are touched; comparisons
-// between two columns are left as they are.
+// between two columns are left as they are, and so are comparisons with a
+// single text value (email = $1::text, email = 'a' || $1): the btree
+// operator family has an (encrypted_text, text) member, which compares the
+// text's term, computed once per transaction, without sealing it.  Arrays of
+// text are still bound: a btree sorts array keys with the element type's own
+// order, and text has none in this family.
 #include "colcrypt/pg/postgres.hpp"
 
 #include <cstring>
@@ -56,8 +60,7 @@ struct ComparisonOids {
     Oid eq, ne;            // (encrypted_text, encrypted_text)
     Oid eq_function, ne_function;
     Oid eq_text, ne_text;  // (encrypted_text, text)
-    Oid text_eq, text_ne;  // (text, encrypted_text)
-    Oid bind_value, bind_text, bind_value_array, bind_text_array;
+    Oid bind_value, bind_value_array, bind_text_array;
 };
 
 ComparisonOids oids;
@@ -93,20 +96,16 @@ const ComparisonOids &comparison_oids() {
         found.ne = operator_oid("<>", enc, enc);
         found.eq_text = operator_oid("=", enc, TEXTOID);
         found.ne_text = operator_oid("<>", enc, TEXTOID);
-        found.text_eq = operator_oid("=", TEXTOID, enc);
-        found.text_ne = operator_oid("<>", TEXTOID, enc);
         if (OidIsValid(found.eq) && OidIsValid(found.ne)) {
             found.eq_function = get_opcode(found.eq);
             found.ne_function = get_opcode(found.ne);
         }
         found.bind_value = bind_function_oid(enc);
-        found.bind_text = bind_function_oid(TEXTOID);
         found.bind_value_array = bind_function_oid(found.encrypted_text_array);
         found.bind_text_array = bind_function_oid(TEXTARRAYOID);
         // Mid-way through CREATE EXTENSION some are still missing.
         found.installed = OidIsValid(found.eq) && OidIsValid(found.ne) && OidIsValid(found.eq_text) &&
-                          OidIsValid(found.ne_text) && OidIsValid(found.text_eq) && OidIsValid(found.text_ne) &&
-                          OidIsValid(found.bind_value) && OidIsValid(found.bind_text) &&
+                          OidIsValid(found.ne_text) && OidIsValid(found.bind_value) &&
                           OidIsValid(found.bind_value_array) && OidIsValid(found.bind_text_array);
     }
     oids = found;
@@ -142,19 +141,10 @@ void bind_operator(OpExpr *op, const ComparisonOids &o) {
             right = bind(o.bind_value, o.encrypted_text, right, lt);
         else if (rt >= 0 && lt < 0)
             left = bind(o.bind_value, o.encrypted_text, left, rt);
-    } else if (op->opno == o.eq_text || op->opno == o.ne_text) {
-        int32 lt = keyring_typmod(left, o);
-        if (lt >= 0) {
-            right = bind(o.bind_text, o.encrypted_text, right, lt);
-            use_encrypted_operator(&op->opno, &op->opfuncid, &op->inputcollid, op->opno == o.eq_text, o);
-        }
-    } else if (op->opno == o.text_eq || op->opno == o.text_ne) {
-        int32 rt = keyring_typmod(right, o);
-        if (rt >= 0) {
-            left = bind(o.bind_text, o.encrypted_text, left, rt);
-            use_encrypted_operator(&op->opno, &op->opfuncid, &op->inputcollid, op->opno == o.text_eq, o);
-        }
     }
+    // (encrypted, text) is left as it is: the operator class has a member
+    // for it (equality.cpp, colcrypt_encrypted_text_cmp_text), so an index
+    // serves it without sealing the text.
 }
 
 // column = ANY(array) and column IN (...), with an array of transit values
@@ -337,16 +327,11 @@ using namespace colcrypt::pg;
 
 extern "C" {
 PG_FUNCTION_INFO_V1(colcrypt_bind_value);
-PG_FUNCTION_INFO_V1(colcrypt_bind_text);
 PG_FUNCTION_INFO_V1(colcrypt_bind_array);
 }
 
 extern "C" Datum colcrypt_bind_value(PG_FUNCTION_ARGS) {
     return memoized_bind(fcinfo, bind_one_value);
-}
-
-extern "C" Datum colcrypt_bind_text(PG_FUNCTION_ARGS) {
-    return memoized_bind(fcinfo, bind_one_text);
 }
 
 extern "C" Datum colcrypt_bind_array(PG_FUNCTION_ARGS) {

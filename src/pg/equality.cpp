@@ -119,16 +119,23 @@ std::size_t compared_term_size(const IndexKey &key) {
 }
 
 // The operand's term under keyring: the stored one when it has it, else
-// computed from its plaintext.
+// computed from its plaintext (once per transaction for text operands,
+// which are compared with row after row).
 const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &key, std::uint8_t *scratch) {
     if (!op.is_plaintext && op.envelope.keyring_id == keyring && key.term_size > 0 &&
         op.envelope.term_size == key.term_size)
         return op.envelope.term;
+    std::size_t size = compared_term_size(key);
+    if (op.is_plaintext &&
+        cached_term(keyring, size, key.normalization, op.plaintext, op.plaintext_size, scratch))
+        return scratch;
     need_plaintext(op);
     cpp_guard([&] {
-        key.index->term(kType, reinterpret_cast<const std::uint8_t *>(op.plaintext), op.plaintext_size,
-                        compared_term_size(key), scratch, key.normalization);
+        key.index->term(kType, reinterpret_cast<const std::uint8_t *>(op.plaintext), op.plaintext_size, size,
+                        scratch, key.normalization);
     });
+    if (op.is_plaintext)
+        cache_term(keyring, size, key.normalization, op.plaintext, op.plaintext_size, scratch);
     return scratch;
 }
 
@@ -249,20 +256,89 @@ Datum apply_encrypted(Test test, struct varlena *a, struct varlena *b) {
     return apply(test, encrypted_operand(a), encrypted_operand(b));
 }
 
+// A text operand's term under one keyring, remembered in fn_extra: a btree
+// descent compares the same search text with about twenty entries through
+// one FmgrInfo, and a scan's qual compares it with every row.
+struct TextTermMemo {
+    std::uint32_t keyring_id;
+    std::size_t term_size;
+    std::size_t text_size;
+    char *text;  // a copy, to recognise the operand: plaintext, wiped when replaced
+    std::uint8_t term[core::kMaxTermSize];
+};
+
+TextTermMemo *remember_text_term(FmgrInfo *flinfo, std::uint32_t keyring_id, const char *bytes, std::size_t size,
+                                 const std::uint8_t *term, std::size_t term_size) {
+    auto *memo = static_cast<TextTermMemo *>(flinfo->fn_extra);
+    if (memo == nullptr) {
+        memo = static_cast<TextTermMemo *>(MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(TextTermMemo)));
+        flinfo->fn_extra = memo;
+    } else if (memo->text != nullptr) {
+        core::secure_wipe(memo->text, memo->text_size);
+        pfree(memo->text);
+        memo->text = nullptr;
+    }
+    memo->text = static_cast<char *>(MemoryContextAlloc(flinfo->fn_mcxt, size + 1));
+    std::memcpy(memo->text, bytes, size);
+    memo->text_size = size;
+    memo->keyring_id = keyring_id;
+    memo->term_size = term_size;
+    std::memcpy(memo->term, term, term_size);
+    return memo;
+}
+
+// The stored term of an encrypted value and the term of a text under the
+// same keyring, when the value has the term its keyring stores; otherwise
+// false, and the general path decides (and reports any error).
+bool stored_and_text_terms(FmgrInfo *flinfo, struct varlena *value, text *plaintext, const std::uint8_t **value_term,
+                           const std::uint8_t **text_term, std::size_t *size) {
+    core::TermView v;
+    if (!core::peek_term(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value), &v) ||
+        v.term_size == 0)
+        return false;
+    const char *bytes = VARDATA_ANY(plaintext);
+    std::size_t n = VARSIZE_ANY_EXHDR(plaintext);
+    auto *memo = static_cast<TextTermMemo *>(flinfo->fn_extra);
+    if (memo == nullptr || memo->keyring_id != v.keyring_id || memo->term_size != v.term_size ||
+        memo->text_size != n || std::memcmp(memo->text, bytes, n) != 0) {
+        IndexKey key = index_key_for_keyring(v.keyring_id);
+        if (key.index == nullptr || key.term_size != v.term_size)
+            return false;
+        Operand t = text_operand(plaintext);
+        std::uint8_t scratch[core::kMaxTermSize];
+        const std::uint8_t *term = term_of(t, v.keyring_id, key, scratch);
+        memo = remember_text_term(flinfo, v.keyring_id, bytes, n, term, v.term_size);
+    }
+    *value_term = v.term;
+    *text_term = memo->term;
+    *size = v.term_size;
+    return true;
+}
+
+// An encrypted value and a text: different terms settle = and <> (in
+// constant time); anything else goes the general way.
+Datum apply_with_text(Test test, FmgrInfo *flinfo, struct varlena *value, text *plaintext) {
+    const std::uint8_t *tv, *tt;
+    std::size_t size;
+    if (stored_and_text_terms(flinfo, value, plaintext, &tv, &tt, &size) && !core::constant_time_equal(tv, tt, size))
+        return BoolGetDatum(test == Test::ne);
+    return apply(test, encrypted_operand(value), text_operand(plaintext));
+}
+
 }  // namespace
 }  // namespace colcrypt::pg
 
 using namespace colcrypt::pg;
 
-#define ENC_ARG(n) encrypted_operand(PG_GETARG_VARLENA_PP(n))
-#define TEXT_ARG(n) text_operand(PG_GETARG_TEXT_PP(n))
-
 // One SQL-callable function per operator and argument pair.
-#define COMPARISON(name, test, left, right)                                    \
+#define TEXT_COMPARISON(name, test, encrypted_arg, text_arg)                   \
     extern "C" {                                                               \
     PG_FUNCTION_INFO_V1(name);                                                 \
     }                                                                          \
-    extern "C" Datum name(PG_FUNCTION_ARGS) { return apply(test, left(0), right(1)); }
+    extern "C" Datum name(PG_FUNCTION_ARGS) {                                  \
+        return apply_with_text(test, fcinfo->flinfo, PG_GETARG_VARLENA_PP(encrypted_arg), \
+                               PG_GETARG_TEXT_PP(text_arg));                   \
+    }
 #define ENCRYPTED_COMPARISON(name, test)                                       \
     extern "C" {                                                               \
     PG_FUNCTION_INFO_V1(name);                                                 \
@@ -277,10 +353,10 @@ ENCRYPTED_COMPARISON(colcrypt_encrypted_text_lt, Test::lt)
 ENCRYPTED_COMPARISON(colcrypt_encrypted_text_le, Test::le)
 ENCRYPTED_COMPARISON(colcrypt_encrypted_text_gt, Test::gt)
 ENCRYPTED_COMPARISON(colcrypt_encrypted_text_ge, Test::ge)
-COMPARISON(colcrypt_encrypted_text_eq_text, Test::eq, ENC_ARG, TEXT_ARG)
-COMPARISON(colcrypt_encrypted_text_ne_text, Test::ne, ENC_ARG, TEXT_ARG)
-COMPARISON(colcrypt_text_eq_encrypted_text, Test::eq, TEXT_ARG, ENC_ARG)
-COMPARISON(colcrypt_text_ne_encrypted_text, Test::ne, TEXT_ARG, ENC_ARG)
+TEXT_COMPARISON(colcrypt_encrypted_text_eq_text, Test::eq, 0, 1)
+TEXT_COMPARISON(colcrypt_encrypted_text_ne_text, Test::ne, 0, 1)
+TEXT_COMPARISON(colcrypt_text_eq_encrypted_text, Test::eq, 1, 0)
+TEXT_COMPARISON(colcrypt_text_ne_encrypted_text, Test::ne, 1, 0)
 
 extern "C" {
 PG_FUNCTION_INFO_V1(colcrypt_encrypted_text_cmp);
@@ -297,6 +373,30 @@ extern "C" Datum colcrypt_encrypted_text_cmp(PG_FUNCTION_ARGS) {
         c = std::memcmp(ta, tb, size);
     if (c == 0) {
         Operand a = encrypted_operand(va), b = encrypted_operand(vb);
+        c = compare_operands(a, b);
+    }
+    PG_RETURN_INT32(c < 0 ? -1 : (c > 0 ? 1 : 0));
+}
+
+extern "C" {
+PG_FUNCTION_INFO_V1(colcrypt_encrypted_text_cmp_text);
+}
+
+// btree support function 1 for (encrypted_text, text): the text placed in
+// the order of the encrypted value's keyring, (term, plaintext), which is
+// the order of the text sealed under that keyring.  This is what lets an
+// index on an encrypted column serve `col = <text>` directly: no sealing of
+// the search value, and its term is computed once per transaction.
+extern "C" Datum colcrypt_encrypted_text_cmp_text(PG_FUNCTION_ARGS) {
+    struct varlena *value = PG_GETARG_VARLENA_PP(0);
+    text *plaintext = PG_GETARG_TEXT_PP(1);
+    const std::uint8_t *tv, *tt;
+    std::size_t size;
+    int c = 0;
+    if (stored_and_text_terms(fcinfo->flinfo, value, plaintext, &tv, &tt, &size))
+        c = std::memcmp(tv, tt, size);
+    if (c == 0) {
+        Operand a = encrypted_operand(value), b = text_operand(plaintext);
         c = compare_operands(a, b);
     }
     PG_RETURN_INT32(c < 0 ? -1 : (c > 0 ? 1 : 0));

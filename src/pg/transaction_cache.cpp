@@ -17,9 +17,10 @@ namespace {
 // One entry of either cache: secret bytes looked up by public bytes.
 //   plaintexts: key = envelope, value = plaintext (secret)
 //   bindings:   key = _bind input (may be plaintext), value = result envelope
+//   terms:      key = plaintext (secret), value = its blind-index term
 struct Entry {
-    std::uint32_t kind;  // value type, or _bind function OID
-    int32 typmod;        // bindings only
+    std::uint32_t kind;  // value type, _bind function OID, or keyring id
+    int32 typmod;        // bindings: type modifier; terms: term size and normalisation
     std::uint8_t *key;   // nullptr: free slot
     std::size_t key_size;
     std::uint8_t *value;
@@ -29,9 +30,11 @@ struct Entry {
 
 constexpr int kPlaintexts = 8;
 constexpr int kBindings = 4;
+constexpr int kTerms = 4;
 
 Entry plaintexts[kPlaintexts];
 Entry bindings[kBindings];
+Entry terms[kTerms];
 std::uint64_t use_clock = 0;
 MemoryContext cache_context = nullptr;  // under TopTransactionContext
 
@@ -48,6 +51,8 @@ void wipe_all(void *) {
     for (Entry &e : plaintexts)
         wipe_entry(e);
     for (Entry &e : bindings)
+        wipe_entry(e);
+    for (Entry &e : terms)
         wipe_entry(e);
     cache_context = nullptr;
 }
@@ -119,6 +124,11 @@ void insert(Entry (&entries)[N], std::uint32_t kind, int32 typmod, const void *k
     slot->last_used = ++use_clock;
 }
 
+// What a term depends on besides keyring and plaintext, as one key field.
+int32 term_variant(std::size_t term_size, core::Normalization normalization) {
+    return static_cast<int32>(term_size << 8 | static_cast<std::uint32_t>(normalization));
+}
+
 }  // namespace
 
 const char *cached_plaintext(core::ValueType type, struct varlena *value, std::size_t *size) {
@@ -142,6 +152,20 @@ struct varlena *cached_binding(Oid function, int32 typmod, const char *input, st
 // The whole result varlena is the value, so a hit is a usable datum.
 void cache_binding(Oid function, int32 typmod, const char *input, std::size_t size, struct varlena *result) {
     insert(bindings, function, typmod, input, size, result, VARSIZE_ANY(result));
+}
+
+bool cached_term(std::uint32_t keyring_id, std::size_t term_size, core::Normalization normalization,
+                 const char *plaintext, std::size_t size, std::uint8_t *term) {
+    Entry *e = find(terms, keyring_id, term_variant(term_size, normalization), plaintext, size);
+    if (e == nullptr)
+        return false;
+    std::memcpy(term, e->value, term_size);
+    return true;
+}
+
+void cache_term(std::uint32_t keyring_id, std::size_t term_size, core::Normalization normalization,
+                const char *plaintext, std::size_t size, const std::uint8_t *term) {
+    insert(terms, keyring_id, term_variant(term_size, normalization), plaintext, size, term, term_size);
 }
 
 }  // namespace colcrypt::pg

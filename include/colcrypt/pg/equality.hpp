@@ -17,10 +17,14 @@
 // hash operator class: a hash consistent with equality would need the same
 // term for a transit value whatever keyring it meets.
 //
-// Values whose keyring is not known when a query is parsed (literals, bind
-// parameters, IN lists) are bound to the compared column's keyring by the
-// planner hook in comparison_binding.cpp, which makes them indexable and
-// computes their term once per statement instead of once per row.
+// The operator family also has an (encrypted_text, text) member: an index
+// serves `col = <text>` with the text as it is, its term computed once per
+// transaction (remembered per call site and in transaction_cache.hpp).
+// Encrypted values whose keyring is not known when a query is parsed
+// (literals, untyped bind parameters) and arrays (IN lists) are bound to the
+// compared column's keyring by the planner hook in comparison_binding.cpp,
+// which makes them indexable and computes their term once per statement
+// instead of once per row.
 #pragma once
 
 namespace colcrypt::pg {

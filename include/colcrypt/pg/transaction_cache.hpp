@@ -7,8 +7,8 @@
 // term can collide): once by the btree order during the descent and once
 // more by = when the scan checks the entry.  Decrypting both sides each time
 // made four decryptions per lookup; with the cache the search value's
-// plaintext is known from colcrypt._bind, which sealed it, and the matching
-// entry is decrypted once.  Entries are keyed by the value type and the
+// plaintext is known (from colcrypt._bind, which sealed it, or because it is
+// text), and the matching entry is decrypted once.  Entries are keyed by the value type and the
 // whole envelope: an envelope has exactly one plaintext, and authenticates
 // only as the type it was sealed as.  Only values that authenticated, or
 // that colcrypt has just sealed itself, are entered.
@@ -21,14 +21,21 @@
 // the same transaction a cached result may be under the previous key
 // version: it still decrypts, and compares the same.)
 //
-// Both hold a few entries (least recently used replaced first) copied into
+// Terms.  A comparison of an encrypted column with text (a text parameter,
+// an expression, a text column of another table) needs the text's term
+// under the column's keyring: for every row of a scan, and for each of the
+// twenty comparisons of an index descent, which the btree makes through a
+// new FmgrInfo for every scan.  The term is computed once per transaction.
+//
+// All three hold a few entries (least recently used replaced first) copied into
 // a memory context under TopTransactionContext; plaintexts and _bind inputs
-// (which may be plaintext) are wiped when it goes at the end of the
+// (which may be plaintext) and the plaintexts terms are cached for are wiped when it goes at the end of the
 // transaction, or when replaced.
 #pragma once
 
 #include <cstddef>
 
+#include "colcrypt/core/blind_index.hpp"
 #include "colcrypt/core/envelope.hpp"
 #include "colcrypt/pg/postgres.hpp"
 
@@ -52,5 +59,14 @@ struct varlena *cached_binding(Oid function, int32 typmod, const char *input, st
 
 // Remember a _bind result (a varlena); input and result are copied.
 void cache_binding(Oid function, int32 typmod, const char *input, std::size_t size, struct varlena *result);
+
+// The blind-index term of a plaintext under a keyring (term_size bytes, with
+// the keyring's normalisation) into *term, when cached; else false.
+bool cached_term(std::uint32_t keyring_id, std::size_t term_size, core::Normalization normalization,
+                 const char *plaintext, std::size_t size, std::uint8_t *term);
+
+// Remember the term of a plaintext; both are copied.
+void cache_term(std::uint32_t keyring_id, std::size_t term_size, core::Normalization normalization,
+                const char *plaintext, std::size_t size, const std::uint8_t *term);
 
 }  // namespace colcrypt::pg
