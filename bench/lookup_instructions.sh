@@ -6,7 +6,8 @@
 #   PG_CONFIG=... bench/lookup_instructions.sh [rows] [lookups]
 #
 # Loads the benchmark's table shape into a throwaway cluster, indexes email
-# in bench_plain and bench_colcrypt, stops the server, and runs the lookups
+# in bench_plain, bench_colcrypt (64-bit terms, the default) and bench_wide
+# (128-bit terms, conclusive: no confirming decryption), stops the server, and runs the lookups
 # in single-user mode (`postgres --single`, one transaction per statement)
 # under valgrind --tool=callgrind: -M prepared's shape (PREPARE once, then
 # EXECUTE with a generic plan) and -M simple's (a new query text each time).
@@ -50,15 +51,22 @@ as_cluster_user "$BINDIR/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w start >/
 as_cluster_user "$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$DIR" -U postgres -d postgres >/dev/null <<SQL
 CREATE EXTENSION colcrypt;
 SELECT colcrypt.create_key('bench');
+SET colcrypt.blind_index_bits = 128;
+SELECT colcrypt.create_key('bench_wide');
+RESET colcrypt.blind_index_bits;
 CREATE TABLE bench_plain (id bigint, email text, note text);
 INSERT INTO bench_plain
     SELECT g, 'user' || g || '@example.com', left(repeat(md5(g::text), 7), 200) FROM generate_series(1, $ROWS) g;
 CREATE TABLE bench_colcrypt (id bigint, email colcrypt.encrypted_text('bench'), note colcrypt.encrypted_text('bench'));
 INSERT INTO bench_colcrypt SELECT * FROM bench_plain;
+CREATE TABLE bench_wide (id bigint, email colcrypt.encrypted_text('bench_wide'), note colcrypt.encrypted_text('bench_wide'));
+INSERT INTO bench_wide SELECT * FROM bench_plain;
 CREATE INDEX ON bench_plain (email);
 CREATE INDEX ON bench_colcrypt (email);
+CREATE INDEX ON bench_wide (email);
 VACUUM ANALYZE bench_plain;
 VACUUM ANALYZE bench_colcrypt;
+VACUUM ANALYZE bench_wide;
 SQL
 as_cluster_user "$BINDIR/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null
 
@@ -81,7 +89,7 @@ instructions() {
         sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 for mode in prepared simple; do
-    for table in bench_plain bench_colcrypt; do
+    for table in bench_plain bench_colcrypt bench_wide; do
         {
             echo "SET plan_cache_mode = force_generic_plan;"
             echo "PREPARE q(text) AS SELECT id FROM $table WHERE email = 'user' || \$1 || '@example.com';"

@@ -175,6 +175,8 @@ CREATE EXTENSION pgcrypto;
 SELECT colcrypt.create_key('bench');
 SET colcrypt.blind_index_bits = 0;
 SELECT colcrypt.create_key('bench_noidx');
+SET colcrypt.blind_index_bits = 128;
+SELECT colcrypt.create_key('bench_wide');
 RESET colcrypt.blind_index_bits;
 
 -- The source rows, read by INSERT ... SELECT and written to a file for COPY.
@@ -189,6 +191,9 @@ CREATE TABLE bench_colcrypt (id bigint, email colcrypt.encrypted_text('bench'),
                              note colcrypt.encrypted_text('bench'));
 CREATE TABLE bench_colcrypt_noidx (id bigint, email colcrypt.encrypted_text('bench_noidx'),
                                    note colcrypt.encrypted_text('bench_noidx'));
+-- Lookups only: 128-bit terms, which decide equality without decrypting.
+CREATE TABLE bench_colcrypt_wide (id bigint, email colcrypt.encrypted_text('bench_wide'),
+                                  note colcrypt.encrypted_text('bench_wide'));
 CREATE TABLE bench_pgp (id bigint, email bytea, note bytea);
 CREATE TABLE bench_cbc (id bigint, email bytea, note bytea);
 
@@ -324,19 +329,25 @@ fi
 # value and is re-sealed under the column's keyring once per execution.
 # Prepared only: the simple protocol has no parameters (an untyped literal
 # is sealed once, when the query is parsed, which this cast does not mimic).
+# "colcrypt_wide" is the text-parameter lookup on a keyring with 128-bit
+# terms, which are conclusive: no decryption confirms the match.
 if has_part lookup; then
-    progress "indexing bench_plain (email) and bench_colcrypt (email)"
-    psql_bench -c "CREATE INDEX IF NOT EXISTS bench_plain_email ON bench_plain (email)" \
+    progress "loading bench_colcrypt_wide (untimed); indexing email of bench_plain, bench_colcrypt, bench_colcrypt_wide"
+    psql_bench -c "TRUNCATE bench_colcrypt_wide" -c "INSERT INTO bench_colcrypt_wide SELECT * FROM bench_src" \
+        -c "CREATE INDEX IF NOT EXISTS bench_plain_email ON bench_plain (email)" \
         -c "CREATE INDEX IF NOT EXISTS bench_colcrypt_email ON bench_colcrypt (email)" \
-        -c "VACUUM ANALYZE bench_plain" -c "VACUUM ANALYZE bench_colcrypt"
+        -c "CREATE INDEX IF NOT EXISTS bench_colcrypt_wide_email ON bench_colcrypt_wide (email)" \
+        -c "VACUUM ANALYZE bench_plain" -c "VACUUM ANALYZE bench_colcrypt" -c "VACUUM ANALYZE bench_colcrypt_wide"
     lookup_operand() {
         case $1 in
         colcrypt_untyped) echo "('user' || $2 || '@example.com')::colcrypt.encrypted_text" ;;
         *) echo "'user' || $2 || '@example.com'" ;;
         esac
     }
-    lookup_table() { case $1 in plain) echo bench_plain ;; *) echo bench_colcrypt ;; esac; }
-    lookup_variants="plain colcrypt colcrypt_untyped"
+    lookup_table() {
+        case $1 in plain) echo bench_plain ;; colcrypt_wide) echo bench_colcrypt_wide ;; *) echo bench_colcrypt ;; esac
+    }
+    lookup_variants="plain colcrypt colcrypt_wide colcrypt_untyped"
     : >"$PLANS"
     for v in $lookup_variants; do
         t=$(lookup_table "$v")

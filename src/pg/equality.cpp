@@ -151,9 +151,9 @@ int compare_operands(Operand &a, Operand &b) {
         normalization = key.normalization;
         if (key.index != nullptr) {
             std::uint8_t scratch_a[core::kMaxTermSize], scratch_b[core::kMaxTermSize];
-            c = std::memcmp(term_of(a, keyring, key, scratch_a), term_of(b, keyring, key, scratch_b),
-                            compared_term_size(key));
-            decided = c != 0;
+            std::size_t size = compared_term_size(key);
+            c = std::memcmp(term_of(a, keyring, key, scratch_a), term_of(b, keyring, key, scratch_b), size);
+            decided = c != 0 || core::term_is_conclusive(size);
         }
     }
     if (!decided)
@@ -164,7 +164,9 @@ int compare_operands(Operand &a, Operand &b) {
 }
 
 // Equality: different terms settle it, compared in constant time; equal
-// terms are confirmed by decrypting, because a truncated term can collide.
+// terms settle it when they are long enough to be conclusive
+// (core::kConclusiveTermSize), and are otherwise confirmed by decrypting,
+// because a short truncated term can collide.
 bool operands_equal(Operand &a, Operand &b) {
     std::uint32_t keyring = common_keyring(a, b);
     core::Normalization normalization = core::Normalization::none;
@@ -177,10 +179,11 @@ bool operands_equal(Operand &a, Operand &b) {
             std::uint8_t scratch_a[core::kMaxTermSize], scratch_b[core::kMaxTermSize];
             const std::uint8_t *ta = term_of(a, keyring, key, scratch_a);
             const std::uint8_t *tb = term_of(b, keyring, key, scratch_b);
-            if (!core::constant_time_equal(ta, tb, key.term_size)) {
+            bool equal_terms = core::constant_time_equal(ta, tb, key.term_size);
+            if (!equal_terms || core::term_is_conclusive(key.term_size)) {
                 release(a);
                 release(b);
-                return false;
+                return equal_terms;
             }
         }
     }
@@ -239,20 +242,38 @@ bool stored_terms(struct varlena *a, struct varlena *b, const std::uint8_t **ta,
     return true;
 }
 
-// Two encrypted values: different stored terms settle any test without
-// decrypting (compared in constant time for = and <>, like the general
-// path); anything else goes the general way.
+// Stored terms settle a test without decrypting when they differ, or when
+// they are equal and conclusive (compared in constant time for = and <>,
+// like the general path); otherwise false, and the general path decides.
+bool settled_by_terms(Test test, const std::uint8_t *ta, const std::uint8_t *tb, std::size_t size, Datum *result) {
+    if (test == Test::eq || test == Test::ne) {
+        bool equal = core::constant_time_equal(ta, tb, size);
+        if (equal && !core::term_is_conclusive(size))
+            return false;
+        *result = BoolGetDatum(equal == (test == Test::eq));
+        return true;
+    }
+    int c = std::memcmp(ta, tb, size);
+    if (c == 0 && !core::term_is_conclusive(size))
+        return false;
+    *result = test_result(test, c);
+    return true;
+}
+
+// The btree order from two terms: decided unless they are equal and short.
+bool ordered_by_terms(const std::uint8_t *ta, const std::uint8_t *tb, std::size_t size, int *c) {
+    *c = std::memcmp(ta, tb, size);
+    return *c != 0 || core::term_is_conclusive(size);
+}
+
+// Two encrypted values: stored terms settle most tests without decrypting;
+// anything else goes the general way.
 Datum apply_encrypted(Test test, struct varlena *a, struct varlena *b) {
     const std::uint8_t *ta, *tb;
     std::size_t size;
-    if (stored_terms(a, b, &ta, &tb, &size)) {
-        if (test == Test::eq || test == Test::ne) {
-            if (!core::constant_time_equal(ta, tb, size))
-                return BoolGetDatum(test == Test::ne);
-        } else if (int c = std::memcmp(ta, tb, size); c != 0) {
-            return test_result(test, c);
-        }
-    }
+    Datum result;
+    if (stored_terms(a, b, &ta, &tb, &size) && settled_by_terms(test, ta, tb, size, &result))
+        return result;
     return apply(test, encrypted_operand(a), encrypted_operand(b));
 }
 
@@ -315,13 +336,15 @@ bool stored_and_text_terms(FmgrInfo *flinfo, struct varlena *value, text *plaint
     return true;
 }
 
-// An encrypted value and a text: different terms settle = and <> (in
-// constant time); anything else goes the general way.
+// An encrypted value and a text: terms settle = and <> as for two encrypted
+// values; anything else goes the general way.
 Datum apply_with_text(Test test, FmgrInfo *flinfo, struct varlena *value, text *plaintext) {
     const std::uint8_t *tv, *tt;
     std::size_t size;
-    if (stored_and_text_terms(flinfo, value, plaintext, &tv, &tt, &size) && !core::constant_time_equal(tv, tt, size))
-        return BoolGetDatum(test == Test::ne);
+    Datum result;
+    if (stored_and_text_terms(flinfo, value, plaintext, &tv, &tt, &size) &&
+        settled_by_terms(test, tv, tt, size, &result))
+        return result;
     return apply(test, encrypted_operand(value), text_operand(plaintext));
 }
 
@@ -363,15 +386,13 @@ PG_FUNCTION_INFO_V1(colcrypt_encrypted_text_cmp);
 }
 
 // btree support function 1: by stored terms when they differ (the common
-// case), else the general order.
+// case) or are conclusive, else the general order.
 extern "C" Datum colcrypt_encrypted_text_cmp(PG_FUNCTION_ARGS) {
     struct varlena *va = PG_GETARG_VARLENA_PP(0), *vb = PG_GETARG_VARLENA_PP(1);
     const std::uint8_t *ta, *tb;
     std::size_t size;
-    int c = 0;
-    if (stored_terms(va, vb, &ta, &tb, &size))
-        c = std::memcmp(ta, tb, size);
-    if (c == 0) {
+    int c;
+    if (!stored_terms(va, vb, &ta, &tb, &size) || !ordered_by_terms(ta, tb, size, &c)) {
         Operand a = encrypted_operand(va), b = encrypted_operand(vb);
         c = compare_operands(a, b);
     }
@@ -392,10 +413,9 @@ extern "C" Datum colcrypt_encrypted_text_cmp_text(PG_FUNCTION_ARGS) {
     text *plaintext = PG_GETARG_TEXT_PP(1);
     const std::uint8_t *tv, *tt;
     std::size_t size;
-    int c = 0;
-    if (stored_and_text_terms(fcinfo->flinfo, value, plaintext, &tv, &tt, &size))
-        c = std::memcmp(tv, tt, size);
-    if (c == 0) {
+    int c;
+    if (!stored_and_text_terms(fcinfo->flinfo, value, plaintext, &tv, &tt, &size) ||
+        !ordered_by_terms(tv, tt, size, &c)) {
         Operand a = encrypted_operand(value), b = text_operand(plaintext);
         c = compare_operands(a, b);
     }

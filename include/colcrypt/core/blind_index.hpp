@@ -25,6 +25,17 @@ enum class Normalization : std::uint8_t { none = 0, ascii_case_fold = 1 };
 int compare_normalized(Normalization normalization, const std::uint8_t *a, std::size_t a_size,
                        const std::uint8_t *b, std::size_t b_size) noexcept;
 
+// Terms of at least this many bytes (128 bits) are proof of equality by
+// themselves.  Two different plaintexts share a 128-bit truncation of
+// HMAC-SHA256 with probability 2^-128, so even 2^40 distinct values under
+// one keyring hold a colliding pair with probability below 2^-48 (the
+// birthday bound, n^2 / 2^129): far less likely than a memory error.
+// Shorter terms, the 64-bit default among them, do collide in large tables
+// (at 2^32 distinct values, more likely than not), so equal short terms are
+// confirmed by decrypting.
+constexpr std::size_t kConclusiveTermSize = 16;
+constexpr bool term_is_conclusive(std::size_t term_size) { return term_size >= kConclusiveTermSize; }
+
 class BlindIndex {
 public:
     explicit BlindIndex(const SecretKey &index_key) : hmac_(index_key) {}

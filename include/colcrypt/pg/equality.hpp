@@ -4,7 +4,8 @@
 // the keyring's normalisation (case-insensitive keyrings fold ASCII case):
 // terms are compared first, without decrypting; only values whose terms are
 // equal are decrypted, so a truncated term's false positive never decides a
-// result.
+// result.  Terms of 128 bits or more are conclusive (blind_index.hpp,
+// kConclusiveTermSize): equal ones mean equal values, with no decryption.
 // Plaintext on the other side (a text argument, or a transit value not yet
 // bound to a keyring) is placed in the same order by computing its term
 // under the keyring of the encrypted side.  Values of two different keyrings
