@@ -224,9 +224,16 @@ PlannedStmt *colcrypt_planner(Query *parse, const char *query_string, int cursor
 struct BindMemo {
     int32 typmod;
     std::size_t input_size;
-    char *input;  // may be plaintext (text operands): wiped when replaced
+    char *input;  // may be plaintext (text arrays): wiped when replaced, and with the context
     Datum result;
 };
+
+// The input copy is wiped with the memo's memory context too.
+void wipe_bind_memo(void *arg) {
+    auto *memo = static_cast<BindMemo *>(arg);
+    if (memo->input != nullptr)
+        core::secure_wipe(memo->input, memo->input_size);
+}
 
 using BindCompute = Datum (*)(FunctionCallInfo fcinfo, Datum input, int32 typmod);
 
@@ -252,6 +259,10 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
     MemoryContext caller = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
     if (memo == nullptr) {
         memo = static_cast<BindMemo *>(palloc0(sizeof(BindMemo)));
+        auto *callback = static_cast<MemoryContextCallback *>(palloc(sizeof(MemoryContextCallback)));
+        callback->func = wipe_bind_memo;
+        callback->arg = memo;
+        MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, callback);
         fcinfo->flinfo->fn_extra = memo;
     } else {
         core::secure_wipe(memo->input, memo->input_size);

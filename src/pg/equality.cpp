@@ -288,11 +288,23 @@ struct TextTermMemo {
     std::uint8_t term[core::kMaxTermSize];
 };
 
+// The copy of the text is wiped with the memo's memory context too.
+void wipe_text_term_memo(void *arg) {
+    auto *memo = static_cast<TextTermMemo *>(arg);
+    if (memo->text != nullptr)
+        core::secure_wipe(memo->text, memo->text_size);
+}
+
 TextTermMemo *remember_text_term(FmgrInfo *flinfo, std::uint32_t keyring_id, const char *bytes, std::size_t size,
                                  const std::uint8_t *term, std::size_t term_size) {
     auto *memo = static_cast<TextTermMemo *>(flinfo->fn_extra);
     if (memo == nullptr) {
         memo = static_cast<TextTermMemo *>(MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(TextTermMemo)));
+        auto *callback = static_cast<MemoryContextCallback *>(
+            MemoryContextAlloc(flinfo->fn_mcxt, sizeof(MemoryContextCallback)));
+        callback->func = wipe_text_term_memo;
+        callback->arg = memo;
+        MemoryContextRegisterResetCallback(flinfo->fn_mcxt, callback);
         flinfo->fn_extra = memo;
     } else if (memo->text != nullptr) {
         core::secure_wipe(memo->text, memo->text_size);

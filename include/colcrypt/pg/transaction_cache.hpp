@@ -7,10 +7,10 @@
 // term can collide): once by the btree order during the descent and once
 // more by = when the scan checks the entry.  Decrypting both sides each time
 // made four decryptions per lookup; with the cache the search value's
-// plaintext is known (from colcrypt._bind, which sealed it, or because it is
-// text), and the matching entry is decrypted once.  Entries are keyed by the value type and the
-// whole envelope: an envelope has exactly one plaintext, and authenticates
-// only as the type it was sealed as.  Only values that authenticated, or
+// plaintext is known (from colcrypt._bind, which sealed it, or because it
+// is text), and the matching entry is decrypted once.  Entries are keyed by
+// the value type and the whole envelope: an envelope has exactly one
+// plaintext, and authenticates only as the type it was sealed as.  Only values that authenticated, or
 // that colcrypt has just sealed itself, are entered.
 //
 // Bindings.  colcrypt._bind (comparison_binding.cpp) remembers its last
@@ -27,10 +27,11 @@
 // twenty comparisons of an index descent, which the btree makes through a
 // new FmgrInfo for every scan.  The term is computed once per transaction.
 //
-// All three hold a few entries (least recently used replaced first) copied into
-// a memory context under TopTransactionContext; plaintexts and _bind inputs
-// (which may be plaintext) and the plaintexts terms are cached for are wiped when it goes at the end of the
-// transaction, or when replaced.
+// All three hold a few entries (least recently used replaced first) copied
+// into a memory context under TopTransactionContext.  Plaintexts, _bind
+// inputs (which may be plaintext) and the plaintexts that terms are cached
+// for are wiped when that context goes at the end of the transaction, or
+// when replaced.
 #pragma once
 
 #include <cstddef>
