@@ -256,7 +256,7 @@ optimisations), [core_ab.csv](core_ab.csv) (bench/core_ab.sh) and
 | load average (1, 5, 15 min) | at start $(machine load_start), at end $(machine load_end) |
 
 A shared virtual machine: other processes ran now and then, so every
-figure is the median of $(machine reps) repetitions, run interleaved (each
+figure is the median of $(machine reps) repetitions$(lr=$(machine lookup_reps); [ -n "$lr" ] && echo " ($lr shorter ones for the pgbench lookups)"), run interleaved (each
 repetition measures every variant in turn).
 
 ## How it is measured

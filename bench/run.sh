@@ -14,8 +14,12 @@
 # Settings (environment):
 #   PG_CONFIG        the PostgreSQL installation to build against and run (pg_config)
 #   BENCH_ROWS       rows per table (200000)
-#   BENCH_REPS       repetitions of every measurement; medians are reported (5)
-#   BENCH_SECONDS    duration of each pgbench run (10)
+#   BENCH_REPS       repetitions of every load, read and core measurement;
+#                    medians are reported (5)
+#   BENCH_LOOKUP_REPS  repetitions of every pgbench lookup run (15): many
+#                    short runs, interleaved, so that the machine's drift
+#                    reaches every variant alike
+#   BENCH_SECONDS    duration of each pgbench run (4)
 #   BENCH_CLIENTS    pgbench clients (4)
 #   BENCH_PARTS      which parts to run ("load read lookup core")
 #   BENCH_VARIANTS   which load/read variants ("plain colcrypt colcrypt_noidx pgp cbc")
@@ -31,7 +35,8 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
 ROWS=${BENCH_ROWS:-200000}
 REPS=${BENCH_REPS:-5}
-RUN_SECONDS=${BENCH_SECONDS:-10}
+LOOKUP_REPS=${BENCH_LOOKUP_REPS:-15}
+RUN_SECONDS=${BENCH_SECONDS:-4}
 CLIENTS=${BENCH_CLIENTS:-4}
 PARTS=" ${BENCH_PARTS:-load read lookup core} "
 VARIANTS=${BENCH_VARIANTS:-plain colcrypt colcrypt_noidx pgp cbc}
@@ -43,7 +48,7 @@ progress() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 has_part() { [[ $PARTS == *" $1 "* ]]; }
 
-for n in ROWS REPS RUN_SECONDS CLIENTS; do
+for n in ROWS REPS LOOKUP_REPS RUN_SECONDS CLIENTS; do
     [[ ${!n} =~ ^[1-9][0-9]*$ ]] || fail "$n must be a positive integer, not '${!n}'"
 done
 for v in $VARIANTS; do
@@ -157,6 +162,7 @@ record() {  # part measurement variant rep value unit
     echo "colcrypt=$(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- src include || echo ' (with uncommitted changes)')"
     echo "rows=$ROWS"
     echo "reps=$REPS"
+    echo "lookup_reps=$LOOKUP_REPS"
     echo "pgbench=$CLIENTS clients, 2 threads, ${RUN_SECONDS} s per run"
     echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/machine.txt"
@@ -371,7 +377,7 @@ EOF
     done
     [ "$(grep -c '^== ' "$PLANS")" = "$(grep -c 'Index Scan' "$PLANS")" ] ||
         fail "a lookup does not use its index (see $PLANS)"
-    for rep in $(seq "$REPS"); do
+    for rep in $(seq "$LOOKUP_REPS"); do
         # Every other repetition in reverse order, so that no variant always
         # runs first (or right after another's run).
         order=$lookup_variants
@@ -384,7 +390,7 @@ EOF
                     sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
                 [ -n "$tps" ] || fail "pgbench gave no tps for $v ($mode)"
                 record lookup "lookup_$mode" "$v" "$rep" "$tps" tps
-                progress "$(printf "lookup (%s)%*s rep %d/%d  %-15s %8.0f tps" "$mode" $((9 - ${#mode})) "" "$rep" "$REPS" "$v" "$tps")"
+                progress "$(printf "lookup (%s)%*s rep %d/%d  %-15s %8.0f tps" "$mode" $((9 - ${#mode})) "" "$rep" "$LOOKUP_REPS" "$v" "$tps")"
             done
         done
     done
