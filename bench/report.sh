@@ -153,7 +153,7 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set grid ytics
 set key outside bottom center horizontal
-set multiplot layout 1,2 title "colcrypt vs plaintext and pgcrypto, $(machine rows) rows, medians of $(machine reps) runs ($(machine date))" font ",13"
+set multiplot layout 1,2 title "colcrypt vs plaintext and pgcrypto, $(machine rows) rows, medians of $(machine reps) runs$(lr=$(machine lookup_reps); [ -n "$lr" ] && echo ", of $lr for lookups") ($(machine date))" font ",13"
 
 set size 0.64,0.92
 set origin 0,0
