@@ -57,6 +57,13 @@ SELECT same_rows($$SELECT id FROM people WHERE email = 'user42@example.com'::tex
                  $$SELECT id FROM people_plain WHERE email = 'user42@example.com'$$);
 SELECT same_rows($$SELECT id FROM people WHERE 'user42@example.com'::text = email$$,
                  $$SELECT id FROM people_plain WHERE email = 'user42@example.com'$$);
+-- Two keys on the index column, of different types: the btree cannot
+-- compare them with each other (no (text, text) member), so it applies both.
+EXPLAIN (COSTS OFF) SELECT id FROM people WHERE email = 'user42@example.com'::text AND email = 'user42@example.com';
+SELECT same_rows($$SELECT id FROM people WHERE email = 'user42@example.com'::text AND email = 'user42@example.com'$$,
+                 $$SELECT id FROM people_plain WHERE email = 'user42@example.com'$$);
+SELECT same_rows($$SELECT id FROM people WHERE email = 'user42@example.com'::text AND email = 'user43@example.com'::text$$,
+                 $$SELECT id FROM people_plain WHERE false$$);
 
 -- <> (a sequential scan on both).
 EXPLAIN (COSTS OFF) SELECT id FROM people WHERE email <> 'user42@example.com';
