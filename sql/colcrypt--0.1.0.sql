@@ -327,7 +327,8 @@ CREATE OPERATOR CLASS colcrypt.encrypted_text_ops
         FUNCTION 1 colcrypt.encrypted_text_cmp(colcrypt.encrypted_text, colcrypt.encrypted_text);
 -- Comparisons with text use the index as they are: the text is placed in
 -- the order of the keyring of the value it is compared with (term, then
--- plaintext).  Only =: the order is that of terms, meaningless to users.
+-- plaintext for terms under 128 bits).  Only =: the order is that of terms,
+-- meaningless to users.
 -- Not MERGES: text has no order of its own in this family.
 CREATE FUNCTION colcrypt.encrypted_text_cmp_text(colcrypt.encrypted_text, text) RETURNS integer
     AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_cmp_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;

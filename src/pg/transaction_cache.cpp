@@ -14,7 +14,8 @@ extern "C" {
 namespace colcrypt::pg {
 namespace {
 
-// One entry of either cache: secret bytes looked up by public bytes.
+// One entry of any of the caches: secret bytes looked up by public bytes, or
+// public bytes looked up by secret ones.
 //   plaintexts: key = envelope, value = plaintext (secret)
 //   bindings:   key = _bind input (may be plaintext), value = result envelope
 //   terms:      key = plaintext (secret), value = its blind-index term
