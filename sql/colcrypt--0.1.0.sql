@@ -328,8 +328,10 @@ CREATE OPERATOR CLASS colcrypt.encrypted_text_ops
 -- Comparisons with text use the index as they are: the text is placed in
 -- the order of the keyring of the value it is compared with (term, then
 -- plaintext for terms under 128 bits).  Only =: the order is that of terms,
--- meaningless to users.
--- Not MERGES: text has no order of its own in this family.
+-- meaningless to users.  amvalidate() calls the family incomplete, on
+-- purpose: text has no order of its own here, so this = is not MERGES and
+-- there is no (text, text) or (text, encrypted_text) member; the btree then
+-- keeps keys it cannot compare with each other (equality.sql covers it).
 CREATE FUNCTION colcrypt.encrypted_text_cmp_text(colcrypt.encrypted_text, text) RETURNS integer
     AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_cmp_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
 ALTER OPERATOR FAMILY colcrypt.encrypted_text_ops USING btree ADD
