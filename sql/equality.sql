@@ -129,6 +129,24 @@ RESET enable_nestloop;
 EXPLAIN (COSTS OFF) SELECT p.id FROM contacts_plain c JOIN people p ON p.email = c.email;
 SELECT same_rows($$SELECT p.id FROM contacts_plain c JOIN people p ON p.email = c.email$$,
                  $$SELECT p.id FROM contacts_plain c JOIN people_plain p ON p.email = c.email$$);
+-- A nested loop makes one index descent per outer row, each through a new
+-- FmgrInfo for the (encrypted_text, text) support function: nothing may
+-- pile up in the query's memory (it once kept ~350 bytes per descent).
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_seqscan = off;
+SET enable_memoize = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM people_plain p JOIN people e ON e.email = p.email;
+BEGIN;
+DECLARE nested CURSOR FOR SELECT count(*) FROM people_plain p JOIN people e ON e.email = p.email;
+FETCH ALL FROM nested;
+SELECT max(total_bytes) < 1024 * 1024 AS executor_memory_bounded
+  FROM pg_backend_memory_contexts WHERE name = 'ExecutorState';
+COMMIT;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_seqscan;
+RESET enable_memoize;
 -- Semi-join: IN (subquery).
 SELECT same_rows($$SELECT id FROM people WHERE email IN (SELECT email FROM contacts)$$,
                  $$SELECT id FROM people_plain WHERE email IN (SELECT email FROM contacts_plain)$$);

@@ -126,8 +126,7 @@ const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &
         op.envelope.term_size == key.term_size)
         return op.envelope.term;
     std::size_t size = compared_term_size(key);
-    if (op.is_plaintext &&
-        cached_term(keyring, size, key.normalization, op.plaintext, op.plaintext_size, scratch))
+    if (op.is_plaintext && cached_term(keyring, size, op.plaintext, op.plaintext_size, scratch))
         return scratch;
     need_plaintext(op);
     cpp_guard([&] {
@@ -135,7 +134,7 @@ const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &
                         scratch, key.normalization);
     });
     if (op.is_plaintext)
-        cache_term(keyring, size, key.normalization, op.plaintext, op.plaintext_size, scratch);
+        cache_term(keyring, size, op.plaintext, op.plaintext_size, scratch);
     return scratch;
 }
 
@@ -277,85 +276,38 @@ Datum apply_encrypted(Test test, struct varlena *a, struct varlena *b) {
     return apply(test, encrypted_operand(a), encrypted_operand(b));
 }
 
-// A text operand's term under one keyring, remembered in fn_extra: a btree
-// descent compares the same search text with about twenty entries through
-// one FmgrInfo, and a scan's qual compares it with every row.
-struct TextTermMemo {
-    std::uint32_t keyring_id;
-    std::size_t term_size;
-    std::size_t text_size;
-    char *text;  // a copy, to recognise the operand: plaintext, wiped when replaced
-    std::uint8_t term[core::kMaxTermSize];
-};
-
-// The copy of the text is wiped with the memo's memory context too.
-void wipe_text_term_memo(void *arg) {
-    auto *memo = static_cast<TextTermMemo *>(arg);
-    if (memo->text != nullptr)
-        core::secure_wipe(memo->text, memo->text_size);
-}
-
-TextTermMemo *remember_text_term(FmgrInfo *flinfo, std::uint32_t keyring_id, const char *bytes, std::size_t size,
-                                 const std::uint8_t *term, std::size_t term_size) {
-    auto *memo = static_cast<TextTermMemo *>(flinfo->fn_extra);
-    if (memo == nullptr) {
-        memo = static_cast<TextTermMemo *>(MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(TextTermMemo)));
-        auto *callback = static_cast<MemoryContextCallback *>(
-            MemoryContextAlloc(flinfo->fn_mcxt, sizeof(MemoryContextCallback)));
-        callback->func = wipe_text_term_memo;
-        callback->arg = memo;
-        MemoryContextRegisterResetCallback(flinfo->fn_mcxt, callback);
-        flinfo->fn_extra = memo;
-    } else if (memo->text != nullptr) {
-        core::secure_wipe(memo->text, memo->text_size);
-        pfree(memo->text);
-        memo->text = nullptr;
-    }
-    memo->text = static_cast<char *>(MemoryContextAlloc(flinfo->fn_mcxt, size + 1));
-    std::memcpy(memo->text, bytes, size);
-    memo->text_size = size;
-    memo->keyring_id = keyring_id;
-    memo->term_size = term_size;
-    std::memcpy(memo->term, term, term_size);
-    return memo;
-}
-
 // The stored term of an encrypted value and the term of a text under the
-// same keyring, when the value has the term its keyring stores; otherwise
-// false, and the general path decides (and reports any error).
-bool stored_and_text_terms(FmgrInfo *flinfo, struct varlena *value, text *plaintext, const std::uint8_t **value_term,
-                           const std::uint8_t **text_term, std::size_t *size) {
+// same keyring (into scratch), when the value has the term its keyring
+// stores; otherwise false, and the general path decides (and reports any
+// error).  The text's term comes from the transaction cache after its first
+// computation: the btree compares one search text with about twenty entries
+// per descent, and a scan's qual with every row.
+bool stored_and_text_terms(struct varlena *value, text *plaintext, std::uint8_t *scratch,
+                           const std::uint8_t **value_term, std::size_t *size) {
     core::TermView v;
     if (!core::peek_term(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value), &v) ||
         v.term_size == 0)
         return false;
-    const char *bytes = VARDATA_ANY(plaintext);
-    std::size_t n = VARSIZE_ANY_EXHDR(plaintext);
-    auto *memo = static_cast<TextTermMemo *>(flinfo->fn_extra);
-    if (memo == nullptr || memo->keyring_id != v.keyring_id || memo->term_size != v.term_size ||
-        memo->text_size != n || std::memcmp(memo->text, bytes, n) != 0) {
+    if (!cached_term(v.keyring_id, v.term_size, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext), scratch)) {
         IndexKey key = index_key_for_keyring(v.keyring_id);
         if (key.index == nullptr || key.term_size != v.term_size)
             return false;
         Operand t = text_operand(plaintext);
-        std::uint8_t scratch[core::kMaxTermSize];
-        const std::uint8_t *term = term_of(t, v.keyring_id, key, scratch);
-        memo = remember_text_term(flinfo, v.keyring_id, bytes, n, term, v.term_size);
+        term_of(t, v.keyring_id, key, scratch);  // computes and caches it
     }
     *value_term = v.term;
-    *text_term = memo->term;
     *size = v.term_size;
     return true;
 }
 
 // An encrypted value and a text: terms settle = and <> as for two encrypted
 // values; anything else goes the general way.
-Datum apply_with_text(Test test, FmgrInfo *flinfo, struct varlena *value, text *plaintext) {
-    const std::uint8_t *tv, *tt;
+Datum apply_with_text(Test test, struct varlena *value, text *plaintext) {
+    const std::uint8_t *tv;
+    std::uint8_t tt[core::kMaxTermSize];
     std::size_t size;
     Datum result;
-    if (stored_and_text_terms(flinfo, value, plaintext, &tv, &tt, &size) &&
-        settled_by_terms(test, tv, tt, size, &result))
+    if (stored_and_text_terms(value, plaintext, tt, &tv, &size) && settled_by_terms(test, tv, tt, size, &result))
         return result;
     return apply(test, encrypted_operand(value), text_operand(plaintext));
 }
@@ -371,7 +323,7 @@ using namespace colcrypt::pg;
     PG_FUNCTION_INFO_V1(name);                                                 \
     }                                                                          \
     extern "C" Datum name(PG_FUNCTION_ARGS) {                                  \
-        return apply_with_text(test, fcinfo->flinfo, PG_GETARG_VARLENA_PP(encrypted_arg), \
+        return apply_with_text(test, PG_GETARG_VARLENA_PP(encrypted_arg),    \
                                PG_GETARG_TEXT_PP(text_arg));                   \
     }
 #define ENCRYPTED_COMPARISON(name, test)                                       \
@@ -419,15 +371,17 @@ PG_FUNCTION_INFO_V1(colcrypt_encrypted_text_cmp_text);
 // the order of the encrypted value's keyring, (term, plaintext), which is
 // the order of the text sealed under that keyring.  This is what lets an
 // index on an encrypted column serve `col = <text>` directly: no sealing of
-// the search value, and its term is computed once per transaction.
+// the search value, and its term is computed once per transaction.  The
+// btree calls it through a new FmgrInfo for every descent: nothing may be
+// allocated per call site here.
 extern "C" Datum colcrypt_encrypted_text_cmp_text(PG_FUNCTION_ARGS) {
     struct varlena *value = PG_GETARG_VARLENA_PP(0);
     text *plaintext = PG_GETARG_TEXT_PP(1);
-    const std::uint8_t *tv, *tt;
+    const std::uint8_t *tv;
+    std::uint8_t tt[colcrypt::core::kMaxTermSize];
     std::size_t size;
     int c;
-    if (!stored_and_text_terms(fcinfo->flinfo, value, plaintext, &tv, &tt, &size) ||
-        !ordered_by_terms(tv, tt, size, &c)) {
+    if (!stored_and_text_terms(value, plaintext, tt, &tv, &size) || !ordered_by_terms(tv, tt, size, &c)) {
         Operand a = encrypted_operand(value), b = text_operand(plaintext);
         c = compare_operands(a, b);
     }

@@ -21,7 +21,7 @@ namespace {
 //   terms:      key = plaintext (secret), value = its blind-index term
 struct Entry {
     std::uint32_t kind;  // value type, _bind function OID, or keyring id
-    int32 typmod;        // bindings: type modifier; terms: term size and normalisation
+    int32 typmod;        // bindings: type modifier; terms: term size
     std::uint8_t *key;   // nullptr: free slot
     std::size_t key_size;
     std::uint8_t *value;
@@ -125,11 +125,6 @@ void insert(Entry (&entries)[N], std::uint32_t kind, int32 typmod, const void *k
     slot->last_used = ++use_clock;
 }
 
-// What a term depends on besides keyring and plaintext, as one key field.
-int32 term_variant(std::size_t term_size, core::Normalization normalization) {
-    return static_cast<int32>(term_size << 8 | static_cast<std::uint32_t>(normalization));
-}
-
 }  // namespace
 
 const char *cached_plaintext(core::ValueType type, struct varlena *value, std::size_t *size) {
@@ -155,18 +150,18 @@ void cache_binding(Oid function, int32 typmod, const char *input, std::size_t si
     insert(bindings, function, typmod, input, size, result, VARSIZE_ANY(result));
 }
 
-bool cached_term(std::uint32_t keyring_id, std::size_t term_size, core::Normalization normalization,
-                 const char *plaintext, std::size_t size, std::uint8_t *term) {
-    Entry *e = find(terms, keyring_id, term_variant(term_size, normalization), plaintext, size);
+bool cached_term(std::uint32_t keyring_id, std::size_t term_size, const char *plaintext, std::size_t size,
+                 std::uint8_t *term) {
+    Entry *e = find(terms, keyring_id, static_cast<int32>(term_size), plaintext, size);
     if (e == nullptr)
         return false;
     std::memcpy(term, e->value, term_size);
     return true;
 }
 
-void cache_term(std::uint32_t keyring_id, std::size_t term_size, core::Normalization normalization,
-                const char *plaintext, std::size_t size, const std::uint8_t *term) {
-    insert(terms, keyring_id, term_variant(term_size, normalization), plaintext, size, term, term_size);
+void cache_term(std::uint32_t keyring_id, std::size_t term_size, const char *plaintext, std::size_t size,
+                const std::uint8_t *term) {
+    insert(terms, keyring_id, static_cast<int32>(term_size), plaintext, size, term, term_size);
 }
 
 }  // namespace colcrypt::pg

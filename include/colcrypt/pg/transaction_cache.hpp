@@ -25,7 +25,10 @@
 // an expression, a text column of another table) needs the text's term
 // under the column's keyring: for every row of a scan, and for each of the
 // twenty comparisons of an index descent, which the btree makes through a
-// new FmgrInfo for every scan.  The term is computed once per transaction.
+// new FmgrInfo for every descent (so nothing can be kept in fn_extra: a
+// nested loop would pile it up).  The term is computed once per
+// transaction.  A keyring's index key and normalisation never change, so
+// keyring id and term size identify the term function.
 //
 // All three hold a few entries (least recently used replaced first) copied
 // into a memory context under TopTransactionContext.  Plaintexts, _bind
@@ -36,7 +39,6 @@
 
 #include <cstddef>
 
-#include "colcrypt/core/blind_index.hpp"
 #include "colcrypt/core/envelope.hpp"
 #include "colcrypt/pg/postgres.hpp"
 
@@ -61,13 +63,13 @@ struct varlena *cached_binding(Oid function, int32 typmod, const char *input, st
 // Remember a _bind result (a varlena); input and result are copied.
 void cache_binding(Oid function, int32 typmod, const char *input, std::size_t size, struct varlena *result);
 
-// The blind-index term of a plaintext under a keyring (term_size bytes, with
-// the keyring's normalisation) into *term, when cached; else false.
-bool cached_term(std::uint32_t keyring_id, std::size_t term_size, core::Normalization normalization,
-                 const char *plaintext, std::size_t size, std::uint8_t *term);
+// The blind-index term of a plaintext under a keyring (term_size bytes)
+// into *term, when cached; else false.
+bool cached_term(std::uint32_t keyring_id, std::size_t term_size, const char *plaintext, std::size_t size,
+                 std::uint8_t *term);
 
 // Remember the term of a plaintext; both are copied.
-void cache_term(std::uint32_t keyring_id, std::size_t term_size, core::Normalization normalization,
-                const char *plaintext, std::size_t size, const std::uint8_t *term);
+void cache_term(std::uint32_t keyring_id, std::size_t term_size, const char *plaintext, std::size_t size,
+                const std::uint8_t *term);
 
 }  // namespace colcrypt::pg
