@@ -20,7 +20,7 @@
 //
 // The operator family also has an (encrypted_text, text) member: an index
 // serves `col = <text>` with the text as it is, its term computed once per
-// transaction (remembered per call site and in transaction_cache.hpp).
+// transaction (transaction_cache.hpp).
 // Encrypted values whose keyring is not known when a query is parsed
 // (literals, untyped bind parameters) and arrays (IN lists) are bound to the
 // compared column's keyring by the planner hook in comparison_binding.cpp,
