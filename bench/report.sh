@@ -117,6 +117,17 @@ verdict() {  # value bound max|min
 # Left: time relative to plaintext for load and read (log scale: pgp_sym_encrypt
 # is two orders of magnitude above the rest).  Right: lookup throughput
 # relative to plaintext.  Dashed lines are the targets.
+# ratio_cells MEASUREMENT VARIANT...: each variant's ratio to plain text,
+# "?" (gnuplot's missing value) where not measured.
+ratio_cells() {
+    local m=$1 v r cells=()
+    shift
+    for v in "$@"; do
+        r=$(ratio "$(get "$DB" "$m" "$v")" "$(get "$DB" "$m" plain)")
+        cells+=("${r:-?}")
+    done
+    echo "${cells[*]}"
+}
 chart() {
     local dat=$OUT/.ratios.dat lk=$OUT/.lookups.dat
     {
@@ -124,23 +135,13 @@ chart() {
         for m in insert_select copy full_read; do
             label=$(case $m in insert_select) echo '"INSERT ... SELECT"' ;; copy) echo '"COPY FROM"' ;;
                 full_read) echo '"full-table read"' ;; esac)
-            row=$label
-            for v in colcrypt colcrypt_noidx cbc pgp; do
-                r=$(ratio "$(get "$DB" "$m" "$v")" "$(get "$DB" "$m" plain)")
-                row+=" ${r:-?}"
-            done
-            echo "$row"
+            echo "$label $(ratio_cells "$m" colcrypt colcrypt_noidx cbc pgp)"
         done
     } >"$dat"
     {
         echo "# measurement colcrypt colcrypt_wide colcrypt_untyped"
         for m in lookup_prepared lookup_simple; do
-            row="\"-M ${m#lookup_}\""
-            for v in colcrypt colcrypt_wide colcrypt_untyped; do
-                r=$(ratio "$(get "$DB" "$m" "$v")" "$(get "$DB" "$m" plain)")
-                row+=" ${r:-?}"
-            done
-            echo "$row"
+            echo "\"-M ${m#lookup_}\" $(ratio_cells "$m" colcrypt colcrypt_wide colcrypt_untyped)"
         done
     } >"$lk"
     gnuplot <<EOF

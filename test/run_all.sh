@@ -31,6 +31,21 @@ record() {  # suite passed failed [skipped]
     passed=$((passed + $2)); failed=$((failed + $3)); skipped=$((skipped + ${4:-0}))
     suite_summaries+=("$(printf '%-8s %4d passed, %d failed, %d skipped' "$1" "$2" "$3" "${4:-0}")")
 }
+# record_pg_regress SUITE LOG EXPECTED DIFFS: count the "... ok" and
+# "... FAILED" lines of a pg_regress or pg_isolation_regress log; tests that
+# never reported (a crash, a missing file) count as failed.  On failure,
+# show the diffs.
+record_pg_regress() {
+    local ok bad
+    ok=$(grep -cE '^(test| ) *[a-z_0-9-]+ +\.\.\. ok' "$2")
+    bad=$(grep -cE '\.\.\. FAILED' "$2")
+    [ $((ok + bad)) -lt "$3" ] && bad=$(($3 - ok))
+    record "$1" "$ok" "$bad"
+    if [ "$bad" -gt 0 ] && [ -f "$4" ]; then
+        section "$1: regression.diffs"
+        cat "$4"
+    fi
+}
 as_test_user() {
     if [ "$(id -u)" = 0 ]; then
         runuser -u "$RUN_USER" -- env PATH="$BINDIR:$PATH" "$@"
@@ -84,15 +99,7 @@ as_test_user "$PGXS_SRC/test/regress/pg_regress" \
     --temp-instance="$WORK/regress/tmp_check" --inputdir="$WORK" --outputdir="$WORK/regress" \
     --bindir="$BINDIR" --temp-config="$WORK/test/regress.conf" \
     $(cat test/regress_schedule) 2>&1 | tee "$regress_log"
-ok=$(grep -cE '^(test| ) *[a-z_0-9]+ +\.\.\. ok' "$regress_log")
-bad=$(grep -cE '\.\.\. FAILED' "$regress_log")
-expected_tests=$(wc -w <test/regress_schedule)
-[ $((ok + bad)) -lt "$expected_tests" ] && bad=$((expected_tests - ok))
-record regress "$ok" "$bad"
-if [ "$bad" -gt 0 ] && [ -f "$WORK/regress/regression.diffs" ]; then
-    section "regression.diffs"
-    cat "$WORK/regress/regression.diffs"
-fi
+record_pg_regress regress "$regress_log" "$(wc -w <test/regress_schedule)" "$WORK/regress/regression.diffs"
 
 # --- 3. isolation ------------------------------------------------------------
 section "isolation tests"
@@ -103,15 +110,7 @@ if [ -n "$iso_specs" ]; then
         --temp-instance="$WORK/isolation/tmp_check" --inputdir="$WORK/test/isolation" \
         --outputdir="$WORK/isolation" --bindir="$BINDIR" --temp-config="$WORK/test/regress.conf" \
         $iso_specs 2>&1 | tee "$iso_log"
-    ok=$(grep -cE '^(test| ) *[a-z_0-9-]+ +\.\.\. ok' "$iso_log")
-    bad=$(grep -cE '\.\.\. FAILED' "$iso_log")
-    expected_tests=$(wc -w <<<"$iso_specs")
-    [ $((ok + bad)) -lt "$expected_tests" ] && bad=$((expected_tests - ok))
-    record isolation "$ok" "$bad"
-    if [ "$bad" -gt 0 ] && [ -f "$WORK/isolation/regression.diffs" ]; then
-        section "isolation regression.diffs"
-        cat "$WORK/isolation/regression.diffs"
-    fi
+    record_pg_regress isolation "$iso_log" "$(wc -w <<<"$iso_specs")" "$WORK/isolation/regression.diffs"
 fi
 
 # --- 4. TAP ------------------------------------------------------------------
