@@ -22,7 +22,8 @@
 #   BENCH_SECONDS    duration of each pgbench run (4)
 #   BENCH_CLIENTS    pgbench clients (4)
 #   BENCH_PARTS      which parts to run ("load read lookup core")
-#   BENCH_VARIANTS   which load/read variants ("plain colcrypt colcrypt_noidx pgp cbc")
+#   BENCH_VARIANTS   which load/read variants
+#                    ("plain colcrypt colcrypt_mixed colcrypt_noidx pgp cbc")
 #   BENCH_OUT        where results go (bench/results)
 #
 # As root or as a user with sudo: installs gnuplot-nox if missing, builds and
@@ -39,7 +40,7 @@ LOOKUP_REPS=${BENCH_LOOKUP_REPS:-15}
 RUN_SECONDS=${BENCH_SECONDS:-4}
 CLIENTS=${BENCH_CLIENTS:-4}
 PARTS=" ${BENCH_PARTS:-load read lookup core} "
-VARIANTS=${BENCH_VARIANTS:-plain colcrypt colcrypt_noidx pgp cbc}
+VARIANTS=${BENCH_VARIANTS:-plain colcrypt colcrypt_mixed colcrypt_noidx pgp cbc}
 OUT=${BENCH_OUT:-$REPO/bench/results}
 SIZES="16 64 1024"
 
@@ -52,7 +53,7 @@ for n in ROWS REPS LOOKUP_REPS RUN_SECONDS CLIENTS; do
     [[ ${!n} =~ ^[1-9][0-9]*$ ]] || fail "$n must be a positive integer, not '${!n}'"
 done
 for v in $VARIANTS; do
-    case $v in plain | colcrypt | colcrypt_noidx | pgp | cbc) ;; *) fail "unknown variant '$v'" ;; esac
+    case $v in plain | colcrypt | colcrypt_mixed | colcrypt_noidx | pgp | cbc) ;; *) fail "unknown variant '$v'" ;; esac
 done
 [[ " $VARIANTS " == *" plain "* ]] || fail "BENCH_VARIANTS must include plain: ratios are to plaintext"
 
@@ -197,6 +198,10 @@ CREATE TABLE bench_colcrypt (id bigint, email colcrypt.encrypted_text('bench'),
                              note colcrypt.encrypted_text('bench'));
 CREATE TABLE bench_colcrypt_noidx (id bigint, email colcrypt.encrypted_text('bench_noidx'),
                                    note colcrypt.encrypted_text('bench_noidx'));
+-- The usual schema: terms for the column that is looked up, none for the
+-- one that is only stored and shown.
+CREATE TABLE bench_colcrypt_mixed (id bigint, email colcrypt.encrypted_text('bench'),
+                                   note colcrypt.encrypted_text('bench_noidx'));
 -- Lookups only: 128-bit terms, which decide equality without decrypting.
 CREATE TABLE bench_colcrypt_wide (id bigint, email colcrypt.encrypted_text('bench_wide'),
                                   note colcrypt.encrypted_text('bench_wide'));
@@ -235,7 +240,7 @@ SQL
 # Per variant: what INSERT ... SELECT selects, where COPY goes, what the read sums.
 insert_select() {
     case $1 in
-    plain | colcrypt | colcrypt_noidx) echo "SELECT id, email, note FROM bench_src" ;;
+    plain | colcrypt | colcrypt_mixed | colcrypt_noidx) echo "SELECT id, email, note FROM bench_src" ;;
     pgp) echo "SELECT id, pgp_sym_encrypt(email, $PW), pgp_sym_encrypt(note, $PW) FROM bench_src" ;;
     cbc) echo "SELECT id, encrypt_iv(convert_to(email, 'UTF8'), $KEY, $IV, 'aes-cbc'),
                       encrypt_iv(convert_to(note, 'UTF8'), $KEY, $IV, 'aes-cbc') FROM bench_src" ;;
@@ -250,7 +255,7 @@ copy_table() {
 read_sum() {
     case $1 in
     plain) echo "SELECT sum(length(email)) + sum(length(note)) FROM bench_plain" ;;
-    colcrypt | colcrypt_noidx) echo "SELECT sum(length(email::text)) + sum(length(note::text)) FROM bench_$1" ;;
+    colcrypt | colcrypt_mixed | colcrypt_noidx) echo "SELECT sum(length(email::text)) + sum(length(note::text)) FROM bench_$1" ;;
     pgp) echo "SELECT sum(length(pgp_sym_decrypt(email, $PW))) + sum(length(pgp_sym_decrypt(note, $PW))) FROM bench_pgp" ;;
     cbc) echo "SELECT sum(length(convert_from(decrypt_iv(email, $KEY, $IV, 'aes-cbc'), 'UTF8')))
                     + sum(length(convert_from(decrypt_iv(note, $KEY, $IV, 'aes-cbc'), 'UTF8'))) FROM bench_cbc" ;;
