@@ -70,6 +70,17 @@ EXPLAIN (COSTS OFF) SELECT id FROM people WHERE email <> 'user42@example.com';
 SELECT same_rows($$SELECT id FROM people WHERE email <> 'user42@example.com'$$,
                  $$SELECT id FROM people_plain WHERE email <> 'user42@example.com'$$);
 
+-- Several literals in one qual, each compared with every row; and a search
+-- value longer than the comparison caches take.
+SELECT same_rows($$SELECT id FROM people WHERE email = 'user1@example.com' OR email = 'user2@example.com'
+                     OR email = 'user3@example.com' OR email = 'user4@example.com' OR email = 'user5@example.com'
+                     OR email = 'user6@example.com' OR email = 'nobody'$$,
+                 $$SELECT id FROM people_plain WHERE email IN ('user1@example.com', 'user2@example.com',
+                     'user3@example.com', 'user4@example.com', 'user5@example.com', 'user6@example.com')$$);
+SELECT same_rows($$SELECT id FROM people WHERE email = repeat('x', 2000)::colcrypt.encrypted_text
+                     OR email = 'user42@example.com'$$,
+                 $$SELECT id FROM people_plain WHERE email = 'user42@example.com'$$);
+
 -- IN (...) and = ANY(array).
 EXPLAIN (COSTS OFF) SELECT id FROM people WHERE email IN ('user1@example.com', 'user2@example.com', 'nobody');
 EXPLAIN (COSTS OFF) SELECT id FROM people_plain WHERE email IN ('user1@example.com', 'user2@example.com', 'nobody');
@@ -105,6 +116,21 @@ EXECUTE by_text('user9@example.com');
 EXECUTE by_text('user10@example.com');
 EXECUTE by_text('nobody');
 RESET plan_cache_mode;
+-- Reads spend none of the column key's nonce budget: a literal or an
+-- untyped parameter is compared as the transit value it arrives as, never
+-- sealed again under the column's keyring.  (Array elements are: the btree
+-- sorts them in the index's order.)
+CREATE TEMP TABLE encryptions_before AS
+    SELECT sum(encryptions) AS n FROM colcrypt.keys WHERE keyring = 'lookup';
+SET plan_cache_mode = force_generic_plan;
+EXECUTE by_inferred('user7@example.com');
+EXECUTE by_inferred('user8@example.com');
+RESET plan_cache_mode;
+EXECUTE by_inferred('user9@example.com');
+SELECT count(*) FROM people WHERE email = 'user42@example.com';
+SELECT count(*) FROM people WHERE email <> 'user42@example.com';
+SELECT (SELECT sum(encryptions) FROM colcrypt.keys WHERE keyring = 'lookup') - n AS encryptions_by_reads
+  FROM encryptions_before;
 
 -- Joins between columns of one keyring.
 CREATE TABLE contacts (email colcrypt.encrypted_text('lookup'));
@@ -177,6 +203,13 @@ EXPLAIN (COSTS OFF) SELECT id FROM people WHERE name = 'name-17'::text;
 SELECT count(*) AS wrong_text_lookups
   FROM (SELECT DISTINCT name FROM people_plain) d
  WHERE (SELECT array_agg(id ORDER BY id) FROM people WHERE people.name = d.name::text)
+    IS DISTINCT FROM (SELECT array_agg(id ORDER BY id) FROM people_plain WHERE people_plain.name = d.name);
+-- And with transit operands (what a literal or an untyped parameter is),
+-- through the index alike.
+EXPLAIN (COSTS OFF) SELECT id FROM people WHERE name = 'name-17'::text::colcrypt.encrypted_text;
+SELECT count(*) AS wrong_transit_lookups
+  FROM (SELECT DISTINCT name FROM people_plain) d
+ WHERE (SELECT array_agg(id ORDER BY id) FROM people WHERE people.name = d.name::colcrypt.encrypted_text)
     IS DISTINCT FROM (SELECT array_agg(id ORDER BY id) FROM people_plain WHERE people_plain.name = d.name);
 SELECT same_rows($$SELECT name::text, count(*) FROM people GROUP BY name$$,
                  $$SELECT name, count(*) FROM people_plain GROUP BY name$$);

@@ -156,6 +156,11 @@ bool peek_term(const std::uint8_t *data, std::size_t size, TermView *out) noexce
     return true;
 }
 
+bool looks_transit(const std::uint8_t *data, std::size_t size) noexcept {
+    // Header byte, flags with the term size, then the keyring id's varint.
+    return size > 2 && data[0] == kHeaderByte && data[2] == kTransitKeyringId;
+}
+
 std::size_t sealed_size(std::uint32_t keyring_id, std::uint32_t key_version,
                         std::size_t term_size, std::size_t plaintext_size) {
     return prefix_size(keyring_id, key_version, term_size) + plaintext_size + kTagSize;

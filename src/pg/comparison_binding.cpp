@@ -6,13 +6,17 @@
 //   email IN ('a', 'b')  /  email = ANY($1)  /  email = ANY($1::text[])
 //
 // become comparisons with colcrypt._bind(<operand>, <the column's modifier>),
-// an encrypted value of the column's own keyring.  Then:
+// a value the column's keyring can compare with.  Then:
 //   - the comparison is between values of one keyring, so the btree operator
 //     class applies and the planner can use an index on the column;
-//   - the operand's blind-index term is computed once per statement: _bind
-//     remembers its last input and result, so a qual evaluated per row costs
-//     a memcmp, not an HMAC and an AES encryption;
-//   - array keys of an index scan are sorted in the index's own order.
+//   - an operand of another keyring is re-sealed under the column's (with
+//     the decrypt grant on its own) once per statement, not per row: _bind
+//     remembers its last input and result;
+//   - a transit value stays as it is, and comparisons take its term under
+//     the column's keyring from the transaction cache (equality.cpp), so
+//     reads spend none of the column key's nonce budget;
+//   - array keys of an index scan are sealed under the column's keyring and
+//     sorted in the index's own order.
 // Only comparisons whose other side has no keyring are touched; comparisons
 // between two columns are left as they are, and so are comparisons with a
 // single text value (email = $1::text, email = 'a' || $1): the btree
@@ -278,11 +282,28 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
     return memo->result;
 }
 
-// A transit value (an untyped parameter or literal) is decrypted to be
-// re-sealed: its plaintext is cached like bind_one_text's.
+// An array element of another keyring or none (a transit value) is
+// decrypted to be re-sealed under the column's keyring, so that the btree
+// can sort the array's keys in its own order; its plaintext is cached like
+// bind_one_text's.
 Datum bind_one_value(FunctionCallInfo, Datum input, int32 typmod) {
     return PointerGetDatum(
         bind_value(core::ValueType::text, (struct varlena *) DatumGetPointer(input), typmod, true));
+}
+
+// A single value: a transit value (an untyped parameter, a literal) stays
+// as it is.  Comparisons take its term under the column's keyring from the
+// transaction cache (equality.cpp), computed once; sealing it again under
+// the column's keyring would cost an encryption per execution and spend the
+// column's nonce budget on reads.  Values of another keyring are re-sealed.
+// (Longer values than the cache takes are sealed: their terms would be
+// computed again at every comparison.)
+Datum bind_single_value(FunctionCallInfo fcinfo, Datum input, int32 typmod) {
+    auto *value = (struct varlena *) DatumGetPointer(input);
+    std::size_t size = VARSIZE_ANY_EXHDR(value);
+    if (size <= kMaxCachedSize && core::looks_transit(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), size))
+        return input;
+    return bind_one_value(fcinfo, input, typmod);
 }
 
 // The plaintext is known here: cached, so that comparisons with the bound
@@ -342,7 +363,7 @@ PG_FUNCTION_INFO_V1(colcrypt_bind_array);
 }
 
 extern "C" Datum colcrypt_bind_value(PG_FUNCTION_ARGS) {
-    return memoized_bind(fcinfo, bind_one_value);
+    return memoized_bind(fcinfo, bind_single_value);
 }
 
 extern "C" Datum colcrypt_bind_array(PG_FUNCTION_ARGS) {

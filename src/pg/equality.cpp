@@ -119,22 +119,26 @@ std::size_t compared_term_size(const IndexKey &key) {
 }
 
 // The operand's term under keyring: the stored one when it has it, else
-// computed from its plaintext (once per transaction for text operands,
-// which are compared with row after row).
+// computed from its plaintext, once per transaction for text and transit
+// values (search values, compared with row after row).
 const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &key, std::uint8_t *scratch) {
     if (!op.is_plaintext && op.envelope.keyring_id == keyring && key.term_size > 0 &&
         op.envelope.term_size == key.term_size)
         return op.envelope.term;
     std::size_t size = compared_term_size(key);
-    if (op.is_plaintext && cached_term(keyring, size, op.plaintext, op.plaintext_size, scratch))
+    bool cached = op.is_plaintext || op.envelope.keyring_id == core::kTransitKeyringId;
+    TermOf of = op.is_plaintext ? TermOf::plaintext : TermOf::transit_value;
+    const char *bytes = op.is_plaintext ? op.plaintext : VARDATA_ANY(op.datum);
+    std::size_t bytes_size = op.is_plaintext ? op.plaintext_size : VARSIZE_ANY_EXHDR(op.datum);
+    if (cached && cached_term(of, keyring, size, bytes, bytes_size, scratch))
         return scratch;
     need_plaintext(op);
     cpp_guard([&] {
         key.index->term(kType, reinterpret_cast<const std::uint8_t *>(op.plaintext), op.plaintext_size, size,
                         scratch, key.normalization);
     });
-    if (op.is_plaintext)
-        cache_term(keyring, size, op.plaintext, op.plaintext_size, scratch);
+    if (cached)
+        cache_term(of, keyring, size, bytes, bytes_size, scratch);
     return scratch;
 }
 
@@ -220,23 +224,65 @@ Datum apply(Test test, Operand a, Operand b) {
     return test_result(test, compare_operands(a, b));
 }
 
+bool peek(struct varlena *value, core::TermView *view) {
+    return core::peek_term(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value), view);
+}
+
+bool looks_transit(struct varlena *value) {
+    return core::looks_transit(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value));
+}
+
+// The term of a transit value under the keyring of a stored value (view)
+// into scratch, computed on its first comparison in the transaction, which
+// parses it and opens it (its plaintext is usually cached: it was sealed in
+// this transaction), then cached.  False when the keyring stores no terms.
+bool transit_term(struct varlena *transit, const core::TermView &stored, std::uint8_t *scratch) {
+    IndexKey key = index_key_for_keyring(stored.keyring_id);
+    if (key.index == nullptr || key.term_size != stored.term_size)
+        return false;
+    if (!cached_term(TermOf::transit_value, stored.keyring_id, key.term_size, VARDATA_ANY(transit),
+                     VARSIZE_ANY_EXHDR(transit), scratch)) {
+        Operand op = encrypted_operand(transit);
+        term_of(op, stored.keyring_id, key, scratch);  // computes and caches it
+        release(op);
+    }
+    return true;
+}
+
 // The stored terms of two encrypted values when they can be compared as
 // they are: same keyring, terms of the size the keyring stores, and the
-// common envelope shape (core::peek_term).  Otherwise false, and the general
-// path decides, reporting any error.  Index scans compare two stored values
-// about twenty times per lookup; this spares each a full parse of both.
-bool stored_terms(struct varlena *a, struct varlena *b, const std::uint8_t **ta, const std::uint8_t **tb,
-                  std::size_t *size) {
+// common envelope shape (core::peek_term); or one such value and a transit
+// value (a search value that _bind left as it is), whose term under that
+// keyring goes into scratch.  Otherwise false, and the general path decides,
+// reporting any error.  Index scans compare their search value with about
+// twenty stored values per lookup, and a scan's qual with every row; this
+// spares each comparison a full parse of both.
+bool stored_terms(struct varlena *a, struct varlena *b, std::uint8_t *scratch, const std::uint8_t **ta,
+                  const std::uint8_t **tb, std::size_t *size) {
     core::TermView va, vb;
-    if (!core::peek_term(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(a)), VARSIZE_ANY_EXHDR(a), &va) ||
-        !core::peek_term(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(b)), VARSIZE_ANY_EXHDR(b), &vb) ||
-        va.keyring_id != vb.keyring_id || va.term_size != vb.term_size)
+    bool a_stored = peek(a, &va), b_stored = peek(b, &vb);
+    if (a_stored && b_stored) {
+        if (va.keyring_id != vb.keyring_id || va.term_size != vb.term_size)
+            return false;
+        IndexKey key = index_key_for_keyring(va.keyring_id);
+        if (key.index == nullptr || key.term_size != va.term_size)
+            return false;
+        *ta = va.term;
+        *tb = vb.term;
+    } else if (a_stored && looks_transit(b)) {
+        if (!transit_term(b, va, scratch))
+            return false;
+        *ta = va.term;
+        *tb = scratch;
+    } else if (b_stored && looks_transit(a)) {
+        if (!transit_term(a, vb, scratch))
+            return false;
+        *ta = scratch;
+        *tb = vb.term;
+        va = vb;
+    } else {
         return false;
-    IndexKey key = index_key_for_keyring(va.keyring_id);
-    if (key.index == nullptr || key.term_size != va.term_size)
-        return false;
-    *ta = va.term;
-    *tb = vb.term;
+    }
     *size = va.term_size;
     return true;
 }
@@ -269,9 +315,10 @@ bool ordered_by_terms(const std::uint8_t *ta, const std::uint8_t *tb, std::size_
 // anything else goes the general way.
 Datum apply_encrypted(Test test, struct varlena *a, struct varlena *b) {
     const std::uint8_t *ta, *tb;
+    std::uint8_t scratch[core::kMaxTermSize];
     std::size_t size;
     Datum result;
-    if (stored_terms(a, b, &ta, &tb, &size) && settled_by_terms(test, ta, tb, size, &result))
+    if (stored_terms(a, b, scratch, &ta, &tb, &size) && settled_by_terms(test, ta, tb, size, &result))
         return result;
     return apply(test, encrypted_operand(a), encrypted_operand(b));
 }
@@ -285,10 +332,10 @@ Datum apply_encrypted(Test test, struct varlena *a, struct varlena *b) {
 bool stored_and_text_terms(struct varlena *value, text *plaintext, std::uint8_t *scratch,
                            const std::uint8_t **value_term, std::size_t *size) {
     core::TermView v;
-    if (!core::peek_term(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value), &v) ||
-        v.term_size == 0)
+    if (!peek(value, &v))
         return false;
-    if (!cached_term(v.keyring_id, v.term_size, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext), scratch)) {
+    if (!cached_term(TermOf::plaintext, v.keyring_id, v.term_size, VARDATA_ANY(plaintext),
+                     VARSIZE_ANY_EXHDR(plaintext), scratch)) {
         IndexKey key = index_key_for_keyring(v.keyring_id);
         if (key.index == nullptr || key.term_size != v.term_size)
             return false;
@@ -354,9 +401,10 @@ PG_FUNCTION_INFO_V1(colcrypt_encrypted_text_cmp);
 extern "C" Datum colcrypt_encrypted_text_cmp(PG_FUNCTION_ARGS) {
     struct varlena *va = PG_GETARG_VARLENA_PP(0), *vb = PG_GETARG_VARLENA_PP(1);
     const std::uint8_t *ta, *tb;
+    std::uint8_t scratch[colcrypt::core::kMaxTermSize];
     std::size_t size;
     int c;
-    if (!stored_terms(va, vb, &ta, &tb, &size) || !ordered_by_terms(ta, tb, size, &c)) {
+    if (!stored_terms(va, vb, scratch, &ta, &tb, &size) || !ordered_by_terms(ta, tb, size, &c)) {
         Operand a = encrypted_operand(va), b = encrypted_operand(vb);
         c = compare_operands(a, b);
     }

@@ -1,4 +1,4 @@
-// Transaction-lifetime caches of plaintexts and _bind results.  See
+// Transaction-lifetime caches of plaintexts, _bind results and terms.  See
 // include/colcrypt/pg/transaction_cache.hpp.
 #include "colcrypt/pg/postgres.hpp"
 
@@ -19,6 +19,7 @@ namespace {
 //   plaintexts: key = envelope, value = plaintext (secret)
 //   bindings:   key = _bind input (may be plaintext), value = result envelope
 //   terms:      key = plaintext (secret), value = its blind-index term
+//   transit terms: key = transit envelope, value = its blind-index term
 struct Entry {
     std::uint32_t kind;  // value type, _bind function OID, or keyring id
     int32 typmod;        // bindings: type modifier; terms: term size
@@ -31,11 +32,15 @@ struct Entry {
 
 constexpr int kPlaintexts = 8;
 constexpr int kBindings = 4;
-constexpr int kTerms = 4;
+// Room for the search values of a query's quals (email = 'a' OR email = 'b'
+// OR ...): each is compared with every row, and one evicting another would
+// compute its term again per row.
+constexpr int kTerms = 16;
 
 Entry plaintexts[kPlaintexts];
 Entry bindings[kBindings];
 Entry terms[kTerms];
+Entry transit_terms[kTerms];
 std::uint64_t use_clock = 0;
 MemoryContext cache_context = nullptr;  // under TopTransactionContext
 
@@ -55,6 +60,8 @@ void wipe_all(void *) {
         wipe_entry(e);
     for (Entry &e : terms)
         wipe_entry(e);
+    for (Entry &e : transit_terms)
+        wipe_entry(e);
     cache_context = nullptr;
 }
 
@@ -71,13 +78,18 @@ MemoryContext context_for_entries() {
     return cache_context;
 }
 
+// Slots fill from the first (insert takes the first free one), so the
+// search stops at the first free slot.  (A slot left free by a failed
+// allocation hides the ones after it until it is filled again: misses,
+// never a wrong hit.)
 template <int N>
 Entry *find(Entry (&entries)[N], std::uint32_t kind, int32 typmod, const void *key, std::size_t size) {
     if (cache_context == nullptr)
         return nullptr;
     for (Entry &e : entries) {
-        if (e.key != nullptr && e.kind == kind && e.typmod == typmod && e.key_size == size &&
-            std::memcmp(e.key, key, size) == 0) {
+        if (e.key == nullptr)
+            break;
+        if (e.kind == kind && e.typmod == typmod && e.key_size == size && std::memcmp(e.key, key, size) == 0) {
             e.last_used = ++use_clock;
             return &e;
         }
@@ -150,18 +162,20 @@ void cache_binding(Oid function, int32 typmod, const char *input, std::size_t si
     insert(bindings, function, typmod, input, size, result, VARSIZE_ANY(result));
 }
 
-bool cached_term(std::uint32_t keyring_id, std::size_t term_size, const char *plaintext, std::size_t size,
+bool cached_term(TermOf of, std::uint32_t keyring_id, std::size_t term_size, const char *bytes, std::size_t size,
                  std::uint8_t *term) {
-    Entry *e = find(terms, keyring_id, static_cast<int32>(term_size), plaintext, size);
+    Entry *e = find(of == TermOf::plaintext ? terms : transit_terms, keyring_id, static_cast<int32>(term_size), bytes,
+                    size);
     if (e == nullptr)
         return false;
     std::memcpy(term, e->value, term_size);
     return true;
 }
 
-void cache_term(std::uint32_t keyring_id, std::size_t term_size, const char *plaintext, std::size_t size,
+void cache_term(TermOf of, std::uint32_t keyring_id, std::size_t term_size, const char *bytes, std::size_t size,
                 const std::uint8_t *term) {
-    insert(terms, keyring_id, static_cast<int32>(term_size), plaintext, size, term, term_size);
+    insert(of == TermOf::plaintext ? terms : transit_terms, keyring_id, static_cast<int32>(term_size), bytes, size,
+           term, term_size);
 }
 
 }  // namespace colcrypt::pg

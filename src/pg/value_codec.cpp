@@ -106,7 +106,13 @@ core::Envelope parse_value(struct varlena *value) {
 }
 
 struct varlena *seal_value(core::ValueType type, const char *plaintext, std::size_t size, int32 typmod) {
-    return seal_with(key_for_typmod(typmod), type, plaintext, size);
+    struct varlena *sealed = seal_with(key_for_typmod(typmod), type, plaintext, size);
+    // A transit value is opened again soon, in the same statement: bound to
+    // a column's keyring, or compared.  Its plaintext (the session's own
+    // input) is kept for the transaction instead.
+    if (typmod < 0)
+        cache_plaintext(type, sealed, plaintext, size);
+    return sealed;
 }
 
 char *open_value(core::ValueType type, struct varlena *value, std::size_t *size) {
@@ -141,7 +147,18 @@ struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 ty
     core::Envelope envelope = parse_value(value);
     if (belongs_to(envelope, typmod))
         return value;
-    char *plaintext = open_for_user(type, envelope);
+    char *plaintext;
+    std::size_t cached_size;
+    const char *cached = envelope.keyring_id == core::kTransitKeyringId
+                             ? cached_plaintext(type, value, &cached_size)
+                             : nullptr;
+    if (cached != nullptr) {
+        // A copy: caching the result below may replace the cached entry.
+        plaintext = static_cast<char *>(palloc(cached_size + 1));
+        std::memcpy(plaintext, cached, cached_size);
+    } else {
+        plaintext = open_for_user(type, envelope);
+    }
     struct varlena *rebound = seal_value(type, plaintext, envelope.ciphertext_size, typmod);
     if (remember_plaintext)
         cache_plaintext(type, rebound, plaintext, envelope.ciphertext_size);

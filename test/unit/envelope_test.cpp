@@ -303,6 +303,27 @@ TEST_F(EnvelopeTest, PeekTermDeclinesOtherShapes) {
     EXPECT_FALSE(core::peek_term(nullptr, 0, &view));
 }
 
+// looks_transit routes transit values (any epoch, which may take more than
+// one varint byte) and nothing of a keyring.
+TEST_F(EnvelopeTest, LooksTransitTellsTransitValuesApart) {
+    for (std::uint32_t epoch : {0u, 5u, 300u, 0xffffffu}) {
+        const Bytes transit = seal(ValueType::text, core::kTransitKeyringId, epoch, Bytes(), pattern(10));
+        EXPECT_TRUE(core::looks_transit(transit.data(), transit.size())) << epoch;
+    }
+    for (std::uint32_t keyring : {1u, 127u, 128u, 256u}) {
+        const Bytes with_term = seal(ValueType::text, keyring, 1, pattern(8), pattern(10));
+        const Bytes no_term = seal(ValueType::text, keyring, 1, Bytes(), pattern(10));
+        EXPECT_FALSE(core::looks_transit(with_term.data(), with_term.size())) << keyring;
+        EXPECT_FALSE(core::looks_transit(no_term.data(), no_term.size())) << keyring;
+    }
+    const Bytes transit = seal(ValueType::text, core::kTransitKeyringId, 1, Bytes(), pattern(10));
+    EXPECT_FALSE(core::looks_transit(transit.data(), 2));
+    EXPECT_FALSE(core::looks_transit(nullptr, 0));
+    Bytes other_format = transit;
+    other_format[0] ^= 0x10;
+    EXPECT_FALSE(core::looks_transit(other_format.data(), other_format.size()));
+}
+
 // Every truncation, extension and single-bit flip of an envelope: whatever
 // peek_term accepts, parse_envelope accepts alike.
 TEST_F(EnvelopeTest, PeekTermNeverAcceptsWhatParseRefuses) {

@@ -96,6 +96,11 @@ struct TermView {
 };
 bool peek_term(const std::uint8_t *data, std::size_t size, TermView *out) noexcept;
 
+// Whether the first bytes are those of a transit value (format 1 with
+// AES-256-GCM, keyring id kTransitKeyringId).  Only a routing hint: the rest
+// is not checked, so parse_envelope decides whether it is well formed.
+bool looks_transit(const std::uint8_t *data, std::size_t size) noexcept;
+
 // Exact size of the envelope seal() writes.
 std::size_t sealed_size(std::uint32_t keyring_id, std::uint32_t key_version,
                         std::size_t term_size, std::size_t plaintext_size);

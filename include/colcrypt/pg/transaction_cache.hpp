@@ -1,5 +1,5 @@
-// Two small caches that live as long as the current transaction, so that
-// an equality lookup on an encrypted column does its crypto once.
+// Small caches that live as long as the current transaction, so that an
+// equality lookup on an encrypted column does its crypto once.
 //
 // Plaintexts.  An index lookup compares its search value with about twenty
 // index entries on the way down.  Blind-index terms settle all but the
@@ -28,9 +28,13 @@
 // new FmgrInfo for every descent (so nothing can be kept in fn_extra: a
 // nested loop would pile it up).  The term is computed once per
 // transaction.  A keyring's index key and normalisation never change, so
-// keyring id and term size identify the term function.
+// keyring id and term size identify the term function.  Transit values (an
+// untyped parameter, a literal) are compared the same way, row after row
+// and entry after entry, without being sealed again under the column's
+// keyring: their terms are looked up by their envelope, in a table of their
+// own (a text could be made of an envelope's bytes).
 //
-// All three hold a few entries (least recently used replaced first) copied
+// All hold a few entries (least recently used replaced first) copied
 // into a memory context under TopTransactionContext.  Plaintexts, _bind
 // inputs (which may be plaintext) and the plaintexts that terms are cached
 // for are wiped when that context goes at the end of the transaction, or
@@ -63,13 +67,17 @@ struct varlena *cached_binding(Oid function, int32 typmod, const char *input, st
 // Remember a _bind result (a varlena); input and result are copied.
 void cache_binding(Oid function, int32 typmod, const char *input, std::size_t size, struct varlena *result);
 
-// The blind-index term of a plaintext under a keyring (term_size bytes)
-// into *term, when cached; else false.
-bool cached_term(std::uint32_t keyring_id, std::size_t term_size, const char *plaintext, std::size_t size,
+// What a cached term is looked up by: a plaintext, or the envelope of a
+// transit value.
+enum class TermOf { plaintext, transit_value };
+
+// The blind-index term under a keyring (term_size bytes) of a plaintext or
+// transit value given by its bytes, into *term, when cached; else false.
+bool cached_term(TermOf of, std::uint32_t keyring_id, std::size_t term_size, const char *bytes, std::size_t size,
                  std::uint8_t *term);
 
-// Remember the term of a plaintext; both are copied.
-void cache_term(std::uint32_t keyring_id, std::size_t term_size, const char *plaintext, std::size_t size,
+// Remember the term of a plaintext or transit value; both are copied.
+void cache_term(TermOf of, std::uint32_t keyring_id, std::size_t term_size, const char *bytes, std::size_t size,
                 const std::uint8_t *term);
 
 }  // namespace colcrypt::pg
