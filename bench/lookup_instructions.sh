@@ -10,7 +10,9 @@
 # (128-bit terms, conclusive: no confirming decryption), stops the server, and runs the lookups
 # in single-user mode (`postgres --single`, one transaction per statement)
 # under valgrind --tool=callgrind: -M prepared's shape (PREPARE once, then
-# EXECUTE with a generic plan) and -M simple's (a new query text each time).
+# EXECUTE with a generic plan), the same with a parameter whose type the
+# server infers ("untyped": what drivers that send no types cost), and
+# -M simple's (a new query text each time).
 # A run with only the warm-up statements is subtracted, so the figure is
 # per lookup, without start-up.  Crypto counts are inflated: valgrind runs
 # SHA-256 without the CPU's SHA extensions.  Needs valgrind; as root, runs
@@ -77,6 +79,8 @@ statements() {
         n=$(((i * 104729) % ROWS + 1))
         if [ "$2" = prepared ]; then
             echo "EXECUTE q('$n');"
+        elif [ "$2" = untyped ]; then
+            echo "EXECUTE q('user$n@example.com');"
         else
             echo "SELECT id FROM $1 WHERE email = 'user' || $n || '@example.com';"
         fi
@@ -88,11 +92,17 @@ instructions() {
         "$BINDIR/postgres" --single -D "$DIR/data" postgres <"$1" 2>&1 >/dev/null |
         sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-for mode in prepared simple; do
+for mode in prepared untyped simple; do
     for table in bench_plain bench_colcrypt bench_wide; do
         {
             echo "SET plan_cache_mode = force_generic_plan;"
-            echo "PREPARE q(text) AS SELECT id FROM $table WHERE email = 'user' || \$1 || '@example.com';"
+            if [ "$mode" = untyped ]; then
+                # $1's type is left to the server: text for the plain
+                # table, encrypted_text (a transit value) for the others.
+                echo "PREPARE q AS SELECT id FROM $table WHERE email = \$1;"
+            else
+                echo "PREPARE q(text) AS SELECT id FROM $table WHERE email = 'user' || \$1 || '@example.com';"
+            fi
             statements "$table" "$mode" 1 "$WARMUP"
         } >"$DIR/warmup.sql"
         { cat "$DIR/warmup.sql"; statements "$table" "$mode" $((WARMUP + 1)) "$LOOKUPS"; } >"$DIR/lookups.sql"

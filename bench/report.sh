@@ -297,8 +297,9 @@ repetition measures every variant in turn).
   \`colcrypt.encrypted_text\` first: that is what a bind parameter without a
   type costs (drivers may send strings with no type, leaving it to the
   server), since it
-  arrives as a transit value and is re-sealed under the column's keyring once
-  per execution; measured with \`-M prepared\` only, since the simple
+  arrives as a transit value, sealed under a transit key on every
+  execution, whose term under the column's keyring is then computed once;
+  measured with \`-M prepared\` only, since the simple
   protocol has no parameters. "128-bit terms" is the text-parameter lookup
   on a keyring created with \`colcrypt.blind_index_bits = 128\`, whose terms
   are conclusive: equal terms are not confirmed by decrypting (the default

@@ -337,7 +337,8 @@ fi
 # row number (pgbench variables are numbers).  "colcrypt_untyped" casts the
 # operand to encrypted_text first, which is what an untyped bind parameter
 # ($1 sent with no type, left for the server to infer) costs: it arrives as a transit
-# value and is re-sealed under the column's keyring once per execution.
+# value, sealed under a transit key on every execution, whose term under the
+# column's keyring is then computed once.
 # Prepared only: the simple protocol has no parameters (an untyped literal
 # is sealed once, when the query is parsed, which this cast does not mimic).
 # "colcrypt_wide" is the text-parameter lookup on a keyring with 128-bit
