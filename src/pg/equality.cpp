@@ -237,15 +237,16 @@ bool looks_transit(struct varlena *value) {
 // parses it and opens it (its plaintext is usually cached: it was sealed in
 // this transaction), then cached.  False when the keyring stores no terms.
 bool transit_term(struct varlena *transit, const core::TermView &stored, std::uint8_t *scratch) {
+    // A term is cached only under a keyring whose index key has its size.
+    if (cached_term(TermOf::transit_value, stored.keyring_id, stored.term_size, VARDATA_ANY(transit),
+                    VARSIZE_ANY_EXHDR(transit), scratch))
+        return true;
     IndexKey key = index_key_for_keyring(stored.keyring_id);
     if (key.index == nullptr || key.term_size != stored.term_size)
         return false;
-    if (!cached_term(TermOf::transit_value, stored.keyring_id, key.term_size, VARDATA_ANY(transit),
-                     VARSIZE_ANY_EXHDR(transit), scratch)) {
-        Operand op = encrypted_operand(transit);
-        term_of(op, stored.keyring_id, key, scratch);  // computes and caches it
-        release(op);
-    }
+    Operand op = encrypted_operand(transit);
+    term_of(op, stored.keyring_id, key, scratch);  // computes and caches it
+    release(op);
     return true;
 }
 
