@@ -300,8 +300,7 @@ Datum bind_one_value(FunctionCallInfo, Datum input, int32 typmod) {
 // computed again at every comparison.)
 Datum bind_single_value(FunctionCallInfo fcinfo, Datum input, int32 typmod) {
     auto *value = (struct varlena *) DatumGetPointer(input);
-    std::size_t size = VARSIZE_ANY_EXHDR(value);
-    if (size <= kMaxCachedSize && core::looks_transit(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), size))
+    if (VARSIZE_ANY_EXHDR(value) <= kMaxCachedSize && is_transit_value(value))
         return input;
     return bind_one_value(fcinfo, input, typmod);
 }

@@ -56,12 +56,11 @@ std::uint32_t keyring_of(const Operand &op) {
     return op.is_plaintext ? core::kTransitKeyringId : op.envelope.keyring_id;
 }
 
-// Decrypted only to compare: nothing is shown to the caller.
+// Decrypted only to compare, without the decrypt-privilege check: nothing
+// is shown to the caller.
 void need_plaintext(Operand &op) {
     if (op.plaintext != nullptr)
         return;
-    // Decrypted only to compare, without the decrypt-privilege check:
-    // nothing is shown to the caller.
     if ((op.plaintext = cached_plaintext(kType, op.datum, &op.plaintext_size)) != nullptr)
         return;
     op.plaintext = open_parsed_value(kType, op.envelope);
@@ -228,24 +227,23 @@ bool peek(struct varlena *value, core::TermView *view) {
     return core::peek_term(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value), view);
 }
 
-bool looks_transit(struct varlena *value) {
-    return core::looks_transit(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value));
-}
-
-// The term of a transit value under the keyring of a stored value (view)
-// into scratch, computed on its first comparison in the transaction, which
-// parses it and opens it (its plaintext is usually cached: it was sealed in
-// this transaction), then cached.  False when the keyring stores no terms.
-bool transit_term(struct varlena *transit, const core::TermView &stored, std::uint8_t *scratch) {
+// The term of a search value (a text, or a transit value) under the keyring
+// of a stored value (view), into scratch: from the transaction cache after
+// its first computation (term_of caches it), so that the twenty comparisons
+// of an index descent and a scan's qual on every row find it by a memcmp,
+// without building an operand.  A transit value is opened for it, usually
+// from the plaintext cache (it was sealed in this transaction).  False when
+// the keyring's index key does not have the stored term's size.
+bool search_term(TermOf of, struct varlena *search, const core::TermView &stored, std::uint8_t *scratch) {
     // A term is cached only under a keyring whose index key has its size.
-    if (cached_term(TermOf::transit_value, stored.keyring_id, stored.term_size, VARDATA_ANY(transit),
-                    VARSIZE_ANY_EXHDR(transit), scratch))
+    if (cached_term(of, stored.keyring_id, stored.term_size, VARDATA_ANY(search), VARSIZE_ANY_EXHDR(search),
+                    scratch))
         return true;
     IndexKey key = index_key_for_keyring(stored.keyring_id);
     if (key.index == nullptr || key.term_size != stored.term_size)
         return false;
-    Operand op = encrypted_operand(transit);
-    term_of(op, stored.keyring_id, key, scratch);  // computes and caches it
+    Operand op = of == TermOf::plaintext ? text_operand(search) : encrypted_operand(search);
+    term_of(op, stored.keyring_id, key, scratch);
     release(op);
     return true;
 }
@@ -270,13 +268,13 @@ bool stored_terms(struct varlena *a, struct varlena *b, std::uint8_t *scratch, c
             return false;
         *ta = va.term;
         *tb = vb.term;
-    } else if (a_stored && looks_transit(b)) {
-        if (!transit_term(b, va, scratch))
+    } else if (a_stored && is_transit_value(b)) {
+        if (!search_term(TermOf::transit_value, b, va, scratch))
             return false;
         *ta = va.term;
         *tb = scratch;
-    } else if (b_stored && looks_transit(a)) {
-        if (!transit_term(a, vb, scratch))
+    } else if (b_stored && is_transit_value(a)) {
+        if (!search_term(TermOf::transit_value, a, vb, scratch))
             return false;
         *ta = scratch;
         *tb = vb.term;
@@ -325,24 +323,14 @@ Datum apply_encrypted(Test test, struct varlena *a, struct varlena *b) {
 }
 
 // The stored term of an encrypted value and the term of a text under the
-// same keyring (into scratch), when the value has the term its keyring
-// stores; otherwise false, and the general path decides (and reports any
-// error).  The text's term comes from the transaction cache after its first
-// computation: the btree compares one search text with about twenty entries
-// per descent, and a scan's qual with every row.
+// same keyring (into scratch, search_term), when the value has the term its
+// keyring stores; otherwise false, and the general path decides (and
+// reports any error).
 bool stored_and_text_terms(struct varlena *value, text *plaintext, std::uint8_t *scratch,
                            const std::uint8_t **value_term, std::size_t *size) {
     core::TermView v;
-    if (!peek(value, &v))
+    if (!peek(value, &v) || !search_term(TermOf::plaintext, plaintext, v, scratch))
         return false;
-    if (!cached_term(TermOf::plaintext, v.keyring_id, v.term_size, VARDATA_ANY(plaintext),
-                     VARSIZE_ANY_EXHDR(plaintext), scratch)) {
-        IndexKey key = index_key_for_keyring(v.keyring_id);
-        if (key.index == nullptr || key.term_size != v.term_size)
-            return false;
-        Operand t = text_operand(plaintext);
-        term_of(t, v.keyring_id, key, scratch);  // computes and caches it
-    }
     *value_term = v.term;
     *size = v.term_size;
     return true;

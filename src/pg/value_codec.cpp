@@ -69,14 +69,19 @@ char *open_envelope(core::ValueType type, const core::Envelope &envelope) {
     return plaintext;
 }
 
-// Decrypt for the user: the one place the decrypt privilege is checked.
-// Everything whose plaintext can reach the user goes through here: output
-// in plaintext mode, casts to text, binary send, and re-encryption under
-// another keyring (which would otherwise launder a value into a keyring the
-// user can read).  Transit values belong to no keyring and need no grant.
-char *open_for_user(core::ValueType type, const core::Envelope &envelope) {
+// The decrypt privilege, checked before anything whose plaintext can reach
+// the user: output in plaintext mode, casts to text, binary send, and
+// re-encryption under another keyring (which would otherwise launder a
+// value into a keyring the user can read).  Transit values belong to no
+// keyring and need no grant.
+void require_user_may_open(const core::Envelope &envelope) {
     if (envelope.keyring_id != core::kTransitKeyringId)
         require_decrypt_privilege(envelope.keyring_id);
+}
+
+// Decrypt for the user.
+char *open_for_user(core::ValueType type, const core::Envelope &envelope) {
+    require_user_may_open(envelope);
     return open_envelope(type, envelope);
 }
 
@@ -115,6 +120,10 @@ struct varlena *seal_value(core::ValueType type, const char *plaintext, std::siz
     return sealed;
 }
 
+bool is_transit_value(struct varlena *value) {
+    return core::looks_transit(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value));
+}
+
 char *open_value(core::ValueType type, struct varlena *value, std::size_t *size) {
     core::Envelope envelope = parse_value(value);
     *size = envelope.ciphertext_size;
@@ -135,8 +144,7 @@ char *open_parsed_value(core::ValueType type, const core::Envelope &envelope) {
 // varlena holds nothing readable when the error is raised.
 struct varlena *open_value_as_varlena(core::ValueType type, struct varlena *value) {
     core::Envelope envelope = parse_value(value);
-    if (envelope.keyring_id != core::kTransitKeyringId)
-        require_decrypt_privilege(envelope.keyring_id);
+    require_user_may_open(envelope);
     core::AesGcm &aead = decryption_key(envelope.keyring_id, envelope.key_version);
     struct varlena *result = new_varlena(envelope.ciphertext_size);
     cpp_guard([&] { core::open(aead, type, envelope, reinterpret_cast<std::uint8_t *>(VARDATA(result))); });

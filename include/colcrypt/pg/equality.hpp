@@ -22,10 +22,11 @@
 // serves `col = <text>` with the text as it is, its term computed once per
 // transaction (transaction_cache.hpp).
 // Encrypted values whose keyring is not known when a query is parsed
-// (literals, untyped bind parameters) and arrays (IN lists) are bound to the
-// compared column's keyring by the planner hook in comparison_binding.cpp,
-// which makes them indexable and computes their term once per statement
-// instead of once per row.
+// (literals, untyped bind parameters: transit values) are compared as they
+// are, their term under the other side's keyring computed once per
+// transaction too.  Arrays (IN lists) and values of another keyring are
+// re-sealed under the compared column's keyring, once per statement, by the
+// planner hook in comparison_binding.cpp.
 #pragma once
 
 namespace colcrypt::pg {

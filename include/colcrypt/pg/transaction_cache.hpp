@@ -7,11 +7,13 @@
 // term can collide): once by the btree order during the descent and once
 // more by = when the scan checks the entry.  Decrypting both sides each time
 // made four decryptions per lookup; with the cache the search value's
-// plaintext is known (from colcrypt._bind, which sealed it, or because it
-// is text), and the matching entry is decrypted once.  Entries are keyed by
+// plaintext is known (kept when it was sealed: a transit value, or an array
+// element colcrypt._bind bound; or because it is text), and the matching
+// entry is decrypted once.  Entries are keyed by
 // the value type and the whole envelope: an envelope has exactly one
-// plaintext, and authenticates only as the type it was sealed as.  Only values that authenticated, or
-// that colcrypt has just sealed itself, are entered.
+// plaintext, and authenticates only as the type it was sealed as.  Only
+// values that authenticated, or that colcrypt has just sealed itself, are
+// entered.
 //
 // Bindings.  colcrypt._bind (comparison_binding.cpp) remembers its last
 // result per call site, but a simple-protocol query runs it at two call

@@ -19,8 +19,14 @@ extern int guc_output_mode;
 
 void define_value_codec_gucs();
 
-// Encrypt plaintext under the keyring typmod names (transit for -1).
+// Encrypt plaintext under the keyring typmod names (transit for -1).  A
+// transit value's plaintext is kept in the transaction cache
+// (transaction_cache.hpp): binding or comparing it then opens nothing.
 struct varlena *seal_value(core::ValueType type, const char *plaintext, std::size_t size, int32 typmod);
+
+// Whether a value is a transit value (core::looks_transit): a routing hint,
+// the value is parsed where it is used.
+bool is_transit_value(struct varlena *value);
 
 // Decrypt into a fresh buffer of ciphertext-size + 1 bytes, NUL-terminated;
 // *size receives the plaintext size.  For plaintext that goes to the user:
