@@ -18,9 +18,11 @@ MODULE_big = colcrypt
 OBJS       = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
 DATA       = sql/colcrypt--$(EXTVERSION).sql
 
-# pg_regress suites, in order; each is sql/NAME.sql with expected/NAME.out.
-REGRESS      = $(shell cat test/regress_schedule)
-REGRESS_OPTS = --temp-config=test/regress.conf
+# pg_regress suites, in schedule order: test/regress/sql/NAME.sql against
+# test/regress/expected/NAME.out ("make installcheck" on a server that
+# preloads colcrypt; "make check" runs them on a throwaway one).
+REGRESS      = $(shell sed -n 's/^test: *//p' test/regress/schedule)
+REGRESS_OPTS = --inputdir=test/regress --temp-config=test/regress/regress.conf
 
 PG_CONFIG  ?= pg_config
 PG_CPPFLAGS = -I$(CURDIR)/include

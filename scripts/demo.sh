@@ -13,8 +13,7 @@
 set -Eeuo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-PG_MAJOR=15
-PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libssl-dev g++ make cmake)
+. "$REPO/scripts/lib/packages.sh"
 
 if [ -t 1 ]; then
     BOLD=$'\e[1m'; DIM=$'\e[2m'; GREEN=$'\e[32m'; RED=$'\e[31m'; RESET=$'\e[0m'
@@ -28,7 +27,6 @@ explain() { printf '%s\n' "$@" | fold -s -w 78 | sed 's/^/   /'; }
 note() { printf '%s-> %s%s\n' "$GREEN" "$*" "$RESET"; }
 fail() { printf '%sdemo failed: %s%s\n' "$RED" "$*" "$RESET" >&2; exit 1; }
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- cleanup, also on error and interrupt --------------------------------------
 DEMO_DIR=''
@@ -60,17 +58,7 @@ trap 'printf "%serror at line %d: %s%s\n" "$RED" "$LINENO" "$BASH_COMMAND" "$RES
 # ==============================================================================
 heading "Prerequisites"
 explain "PostgreSQL $PG_MAJOR with its server headers, OpenSSL headers and a C++ toolchain.  Only missing packages are installed."
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    note "installing: ${missing[*]}"
-    as_root apt-get update
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-else
-    note "all present: ${PACKAGES[*]}"
-fi
+ensure_packages "${BUILD_PACKAGES[@]}" | sed "s/^/   /" || fail "could not install the packages"
 
 PG_CONFIG=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
 [ -x "$PG_CONFIG" ] || fail "$PG_CONFIG not found"
@@ -84,7 +72,7 @@ if ! build_output=$(make -s -j2 PG_CONFIG="$PG_CONFIG" 2>&1); then
     printf '%s\n' "$build_output"
     fail "build failed"
 fi
-as_root make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
+run_as_root make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
 note "installed $("$PG_CONFIG" --pkglibdir)/colcrypt.so"
 
 # ==============================================================================

@@ -6,17 +6,25 @@
 #                in test/isolation/expected, same throwaway cluster setup
 #   4. tap       PostgreSQL::Test::Cluster scripts in test/t
 # Ends with one line "N passed, N failed" over all suites and exits non-zero
-# if anything failed.  PostgreSQL refuses to run as root, so when started as
-# root the server-side suites run as the "postgres" user from a scratch copy
-# of the test files; the extension is installed first (root, or sudo).
+# if anything failed.  Missing Debian packages are installed first (apt, as
+# root or through sudo), so a fresh clone on a fresh machine needs nothing
+# else.  PostgreSQL refuses to run as root, so when started as root the
+# server-side suites run as the "postgres" user from a scratch copy of the
+# test files; the extension is installed first (root, or sudo).
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+. scripts/lib/packages.sh
+if ! ensure_packages "${TEST_PACKAGES[@]}"; then
+    echo "could not install the packages the tests need"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
 # Every throwaway cluster is UTF-8 with byte-order collation, whatever the
 # caller's locale: the tests hold multibyte text and sort it.
 export LC_ALL=C.UTF-8
-PG_CONFIG=${PG_CONFIG:-pg_config}
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
 BINDIR=$("$PG_CONFIG" --bindir)
 PGXS_SRC=$(dirname "$("$PG_CONFIG" --pgxs)")/..
 RUN_USER=${COLCRYPT_TEST_USER:-postgres}
@@ -53,9 +61,6 @@ as_test_user() {
         env PATH="$BINDIR:$PATH" "$@"
     fi
 }
-as_root() {
-    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
-}
 
 # --- 1. unit -----------------------------------------------------------------
 section "unit tests (CTest)"
@@ -77,8 +82,8 @@ fi
 
 # --- build and install the extension ------------------------------------------
 section "build and install colcrypt"
-if ! { make -s -j2 2>&1 | grep -v "overriding recipe\|ignoring old recipe"; [ "${PIPESTATUS[0]}" = 0 ]; } ||
-    ! as_root make -s install >/dev/null 2>&1; then
+if ! { make -s -j2 PG_CONFIG="$PG_CONFIG" 2>&1 | grep -v "overriding recipe\|ignoring old recipe"; [ "${PIPESTATUS[0]}" = 0 ]; } ||
+    ! run_as_root make -s install PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1; then
     echo "could not build or install the extension"
     record build 0 1
     printf '\n%s\n' "${suite_summaries[@]}"
@@ -89,17 +94,17 @@ echo "installed into $("$PG_CONFIG" --pkglibdir)"
 
 # Scratch copy of the test material, owned by the user who runs the server.
 WORK=$(mktemp -d /tmp/colcrypt-check.XXXXXX)
-cp -r sql expected test "$WORK/"
+cp -r test "$WORK/"
 [ "$(id -u)" = 0 ] && chown -R "$RUN_USER" "$WORK"
 
 # --- 2. pg_regress -----------------------------------------------------------
 section "pg_regress"
 regress_log="$WORK/regress.log"
 as_test_user "$PGXS_SRC/test/regress/pg_regress" \
-    --temp-instance="$WORK/regress/tmp_check" --inputdir="$WORK" --outputdir="$WORK/regress" \
-    --bindir="$BINDIR" --temp-config="$WORK/test/regress.conf" \
-    $(cat test/regress_schedule) 2>&1 | tee "$regress_log"
-record_pg_regress regress "$regress_log" "$(wc -w <test/regress_schedule)" "$WORK/regress/regression.diffs"
+    --temp-instance="$WORK/regress/tmp_check" --inputdir="$WORK/test/regress" --outputdir="$WORK/regress" \
+    --bindir="$BINDIR" --temp-config="$WORK/test/regress/regress.conf" \
+    --schedule="$WORK/test/regress/schedule" 2>&1 | tee "$regress_log"
+record_pg_regress regress "$regress_log" "$(grep -c '^test:' test/regress/schedule)" "$WORK/regress/regression.diffs"
 
 # --- 3. isolation ------------------------------------------------------------
 section "isolation tests"
@@ -108,7 +113,7 @@ if [ -n "$iso_specs" ]; then
     iso_log="$WORK/isolation.log"
     as_test_user "$PGXS_SRC/test/isolation/pg_isolation_regress" \
         --temp-instance="$WORK/isolation/tmp_check" --inputdir="$WORK/test/isolation" \
-        --outputdir="$WORK/isolation" --bindir="$BINDIR" --temp-config="$WORK/test/regress.conf" \
+        --outputdir="$WORK/isolation" --bindir="$BINDIR" --temp-config="$WORK/test/regress/regress.conf" \
         $iso_specs 2>&1 | tee "$iso_log"
     record_pg_regress isolation "$iso_log" "$(wc -w <<<"$iso_specs")" "$WORK/isolation/regression.diffs"
 fi
