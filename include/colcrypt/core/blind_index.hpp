@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "colcrypt/core/crypto.hpp"
-#include "colcrypt/core/envelope.hpp"
+#include "colcrypt/core/envelope.hpp"  // kMaxTermSize, ValueType
 
 namespace colcrypt::core {
 

@@ -33,19 +33,9 @@
 #include <cstdint>
 
 #include "colcrypt/core/crypto.hpp"
+#include "colcrypt/core/value_type.hpp"
 
 namespace colcrypt::core {
-
-enum class ValueType : std::uint8_t {
-    text = 1,
-    bytea = 2,
-    jsonb = 3,
-    int4 = 4,
-    int8 = 5,
-    numeric = 6,
-    date = 7,
-    timestamptz = 8,
-};
 
 constexpr std::uint8_t kFormatVersion = 1;
 constexpr std::uint8_t kAlgorithmAes256Gcm = 1;
