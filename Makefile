@@ -13,10 +13,10 @@
 #   make bench          the benchmark: colcrypt vs plaintext and pgcrypto (bench/results/)
 
 EXTENSION  = colcrypt
-EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" colcrypt.control)
 MODULE_big = colcrypt
-OBJS       = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
-DATA       = sql/colcrypt--$(EXTVERSION).sql
+OBJS       = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp src/pg/*/*.cpp)))
+# Every versioned script: the 0.1.0 install script and the update chain.
+DATA       = $(sort $(wildcard sql/colcrypt--*.sql))
 
 # pg_regress suites, in schedule order: test/regress/sql/NAME.sql against
 # test/regress/expected/NAME.out ("make installcheck" on a server that
@@ -49,7 +49,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 endif
 
-$(OBJS): $(wildcard include/colcrypt/*/*.hpp src/*/*.hpp) build/cxxflags
+$(OBJS): $(wildcard include/colcrypt/*/*.hpp include/colcrypt/*/*/*.hpp src/*/*.hpp) build/cxxflags
 
 .PHONY: $(OWN_GOALS)
 

@@ -1,19 +1,21 @@
-// Module entry: GUCs, hooks and, when preloaded, the master key.
-#include "colcrypt/pg/postgres.hpp"
+// Module entry: settings, hooks, invalidation callbacks and, when preloaded,
+// the master key, shared memory and the launcher.
+#include "colcrypt/pg/compat/postgres.hpp"
 
 extern "C" {
 #include "miscadmin.h"
-#include "utils/guc.h"
 }
 
-#include "colcrypt/pg/access_control.hpp"
-#include "colcrypt/pg/ddl_hook.hpp"
-#include "colcrypt/pg/equality.hpp"
-#include "colcrypt/pg/key_store.hpp"
-#include "colcrypt/pg/log_redaction.hpp"
-#include "colcrypt/pg/master_key_provider.hpp"
-#include "colcrypt/pg/nonce_budget.hpp"
-#include "colcrypt/pg/value_codec.hpp"
+#include "colcrypt/pg/config/gucs.hpp"
+#include "colcrypt/pg/hooks/ddl_hook.hpp"
+#include "colcrypt/pg/hooks/log_redaction.hpp"
+#include "colcrypt/pg/keys/decrypt_privilege.hpp"
+#include "colcrypt/pg/keys/key_cache.hpp"
+#include "colcrypt/pg/keys/master_key_provider.hpp"
+#include "colcrypt/pg/planner/comparison_binding.hpp"
+#include "colcrypt/pg/state/shared_memory.hpp"
+#include "colcrypt/pg/types/encrypted_type.hpp"
+#include "colcrypt/pg/worker/launcher.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -22,15 +24,11 @@ void _PG_init(void);
 
 extern "C" void _PG_init(void) {
     using namespace colcrypt::pg;
-    define_master_key_gucs();
-    define_key_store_gucs();
-    define_value_codec_gucs();
-    define_ddl_gucs();
-    define_nonce_budget_gucs();
-    MarkGUCPrefixReserved("colcrypt");
+    define_gucs();
 
     register_key_cache_invalidation();
-    register_access_control_invalidation();
+    register_decrypt_privilege_invalidation();
+    register_encrypted_type_invalidation();
     install_ddl_hook();
     install_comparison_binding_hook();
     install_log_redaction_hook();
@@ -39,6 +37,7 @@ extern "C" void _PG_init(void) {
     // and no backend ever reads the key file or runs the key command.
     if (process_shared_preload_libraries_in_progress) {
         load_master_key_at_startup();
-        install_nonce_budget_hooks();
+        install_shared_memory_hooks();
+        register_launcher();
     }
 }

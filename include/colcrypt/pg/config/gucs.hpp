@@ -1,0 +1,34 @@
+// Every colcrypt setting (GUC): the variables PostgreSQL writes, and their
+// definition.  The README's GUC table lists them with defaults and contexts.
+#pragma once
+
+#include "colcrypt/pg/compat/postgres.hpp"
+
+namespace colcrypt::pg {
+
+// Master key providers (postmaster; read once, in the postmaster).
+extern char *guc_master_key_file;
+extern char *guc_master_key_command;
+extern bool guc_allow_core_dumps;
+// The key being replaced, read by colcrypt.rotate_master_key() (reload).
+extern char *guc_previous_master_key_file;
+extern char *guc_previous_master_key_command;
+
+// Index-term size of keyrings created from now on (superuser).
+extern int guc_blind_index_bits;
+// Keyring for encrypted columns declared without one.
+extern char *guc_default_key;
+// Encryptions per data-key version before automatic rotation (reload).
+extern int guc_nonce_budget;
+
+// How output shows encrypted values (colcrypt.output_mode).
+enum class OutputMode { plaintext, ciphertext };
+extern int guc_output_mode;
+inline bool output_is_ciphertext() { return guc_output_mode == static_cast<int>(OutputMode::ciphertext); }
+
+// Define them all, and reserve the "colcrypt." prefix.  Postmaster-only
+// settings are defined only while shared_preload_libraries is processed:
+// a backend that loads the library later must not define them.
+void define_gucs();
+
+}  // namespace colcrypt::pg

@@ -1,0 +1,9 @@
+// emit_log_hook that keeps encrypted columns' plaintext out of the details
+// of integrity-constraint errors (see src/pg/hooks/log_redaction.cpp).
+#pragma once
+
+namespace colcrypt::pg {
+
+void install_log_redaction_hook();
+
+}  // namespace colcrypt::pg

@@ -1,0 +1,127 @@
+// Every SQL statement colcrypt runs on its own tables: colcrypt.keyrings,
+// colcrypt.key_versions, colcrypt.decrypt_grants and colcrypt.key_events.
+// Nothing else in the PostgreSQL layer reads or writes them.
+//
+// Each function runs as the tables' owner (internal_access.hpp) and returns
+// plain data (no destructors), so PostgreSQL code may fill it and ereport.
+// Locks taken here last until the transaction ends.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "colcrypt/core/keyring_name.hpp"
+#include "colcrypt/core/master_key.hpp"
+#include "colcrypt/pg/compat/postgres.hpp"
+
+namespace colcrypt::pg::catalog {
+
+// ---------------------------------------------------------------------------
+// Reading keyrings and their wrapped keys.
+// ---------------------------------------------------------------------------
+
+struct WrappedKeyRow {
+    bool present;
+    std::uint32_t version;
+    char state[16];  // active, decrypt_only or retired
+    std::uint8_t wrapped[core::kWrappedKeySize];
+    std::size_t wrapped_size;  // 0 when retired (the key is destroyed)
+    char fingerprint[core::kFingerprintHexSize + 1];
+};
+
+struct KeyringRow {
+    bool found;
+    std::uint32_t keyring_id;
+    int32 typmod;
+    int term_bits;
+    bool case_insensitive;
+    char name[core::kMaxKeyringNameSize + 1];
+    WrappedKeyRow data;   // the active data key
+    WrappedKeyRow index;  // the active blind-index key
+};
+
+enum class KeyringBy { id, type_modifier };
+
+// A keyring with its active data and index keys; row->found is false when
+// there is none.
+void load_keyring(KeyringBy by, int32 key, KeyringRow *row);
+
+// One data-key version of a keyring (row->present false when there is none).
+void load_data_key(std::uint32_t keyring_id, std::uint32_t version, WrappedKeyRow *row);
+
+// A keyring's name, palloc'd; nullptr when there is none.
+char *keyring_name(KeyringBy by, int32 key);
+
+// The roles granted decryption of a keyring, palloc'd; *count of them.
+Oid *decrypt_grantees(std::uint32_t keyring_id, int *count);
+
+// ---------------------------------------------------------------------------
+// Key administration.  Reads after a lock see what committed while it waited.
+// ---------------------------------------------------------------------------
+
+struct LockedKeyring {
+    int32 keyring_id;
+    int32 typmod;
+    char name[NAMEDATALEN];
+};
+
+// Lock a keyring's row, found by name (or by id when name is nullptr):
+// FOR UPDATE serializes operations that change its versions, FOR SHARE only
+// keeps it from changing underneath.  ERROR when there is no such keyring.
+void lock_keyring(const char *name, int32 keyring_id, bool for_update, LockedKeyring *out);
+
+// Keep other creators out until commit (ids are max + 1, names unique).
+void lock_keyrings_for_create();
+// The name of the keyring with this type modifier, palloc'd; nullptr if none.
+char *keyring_name_for_create(int32 typmod);
+int32 next_keyring_id();
+void insert_keyring(int32 keyring_id, const char *name, int32 typmod, int term_bits, bool case_insensitive,
+                    const char *created_by);
+
+// A new active key version, wrapped by the master key with fingerprint.
+void insert_key_version(int32 keyring_id, core::KeyPurpose purpose, int32 version,
+                        const std::uint8_t wrapped[core::kWrappedKeySize], const char *fingerprint);
+
+struct DataKeyVersions {
+    int32 latest;  // highest version ever made (0: none)
+    int32 active;  // the active one (0: none)
+};
+DataKeyVersions data_key_versions(int32 keyring_id);
+// The active data key becomes decrypt_only.
+void demote_active_data_key(int32 keyring_id);
+// The state of a data-key version into state; false when it does not exist.
+bool data_key_state(int32 keyring_id, int32 version, char *state, std::size_t state_size);
+// Destroy a data-key version's wrapped key.
+void retire_data_key(int32 keyring_id, int32 version);
+
+// False when the role held the grant already / did not hold it.
+bool insert_decrypt_grant(int32 keyring_id, Oid role, const char *granted_by);
+bool delete_decrypt_grant(int32 keyring_id, Oid role);
+
+// Master key rotation: every wrapped key, with its keyring's name.
+struct StoredKeyRow {
+    int32 keyring_id;
+    core::KeyPurpose purpose;
+    int32 version;
+    std::uint8_t wrapped[core::kWrappedKeySize];
+    std::size_t wrapped_size;
+    char fingerprint[core::kFingerprintHexSize + 1];
+    char keyring[NAMEDATALEN];
+};
+// Keeps key creation, rotation and retirement out until commit; readers
+// are not blocked.
+void lock_key_versions();
+// Every key that is not retired, palloc'd; *count of them.
+StoredKeyRow *stored_keys(long *count);
+void update_wrapped_key(int32 keyring_id, core::KeyPurpose purpose, int32 version,
+                        const std::uint8_t wrapped[core::kWrappedKeySize], const char *fingerprint);
+
+// ---------------------------------------------------------------------------
+// The audit trail.
+// ---------------------------------------------------------------------------
+
+// keyring and detail may be nullptr; versions <= 0 are stored as NULL.
+void insert_key_event(const char *session_user, const char *current_user, const char *operation,
+                      const char *keyring, int32 old_version, int32 new_version, const char *detail);
+
+}  // namespace colcrypt::pg::catalog

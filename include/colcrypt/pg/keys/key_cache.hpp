@@ -1,0 +1,58 @@
+// The per-backend cache of unwrapped keyrings.
+//
+// A keyring's keys are unwrapped once per backend and kept with their
+// OpenSSL contexts (core::KeyringKeys), so no value pays for a key setup.
+// Any change to the key tables is broadcast as a relcache invalidation of
+// colcrypt.keyrings; each backend then drops its cache before its next
+// lookup, so a new keyring or version is seen by every session without
+// reconnecting.  The rows come from keys/catalog.cpp.
+#pragma once
+
+#include <cstdint>
+
+#include "colcrypt/core/keyring_policy.hpp"
+#include "colcrypt/pg/compat/postgres.hpp"
+
+namespace colcrypt::pg {
+
+void register_key_cache_invalidation();
+
+// Ask every backend (this one included) to drop its cached keys: called by
+// every function that changes the key tables, effective at commit.
+void invalidate_key_caches();
+
+// What sealing under a keyring's active data-key version needs, and the
+// keyring's name for messages (owned by the cache: valid until the next
+// lookup).
+struct SealingKeyring {
+    core::SealingKey key;
+    const char *keyring_name;
+};
+
+// The active data key of the keyring a type modifier names (typmod >= 0).
+// ERROR when no such keyring exists or it has no active version.
+SealingKeyring sealing_key_for_typmod(int32 typmod);
+
+// The key that decrypts (keyring_id, key_version); keyring 0 is transit.
+// ERROR when the keyring or version does not exist, the version is
+// retired, or the master key does not match the one that wrapped it.
+core::AesGcm &data_key(std::uint32_t keyring_id, std::uint32_t key_version);
+
+// The blind-index key of a keyring and its term policy (the key exists even
+// when no terms are stored).  ERROR when the keyring does not exist or its
+// keys cannot be unwrapped.
+struct IndexKey {
+    core::BlindIndex *index;  // nullptr only for a keyring row without index key
+    core::TermPolicy policy;
+};
+IndexKey index_key_for_keyring(std::uint32_t keyring_id);
+
+// Whether keyring_id exists in this database (transit: true).  Absent ids
+// are remembered until the next key-table invalidation: the answer is used
+// only to decide whether a restore can verify an envelope now.
+bool keyring_exists(std::uint32_t keyring_id);
+
+// The error for a value whose keyring this database does not have.
+[[noreturn]] void report_unknown_keyring(std::uint32_t keyring_id);
+
+}  // namespace colcrypt::pg

@@ -1,9 +1,0 @@
-// emit_log_hook that keeps encrypted columns' plaintext out of the details
-// of integrity-constraint errors (see src/pg/log_redaction.cpp).
-#pragma once
-
-namespace colcrypt::pg {
-
-void install_log_redaction_hook();
-
-}  // namespace colcrypt::pg

@@ -1,0 +1,148 @@
+// SQL-callable keyring verbs: create_key, rotate_key, retire_key.  Grants
+// are in decrypt_grants.cpp, master key rotation in master_key_rotation.cpp.
+#include "colcrypt/pg/compat/postgres.hpp"
+
+#include <cstring>
+
+extern "C" {
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+}
+
+#include "colcrypt/core/master_key.hpp"
+#include "colcrypt/pg/admin/keyring_verbs.hpp"
+#include "colcrypt/pg/admin/value_scan.hpp"
+#include "colcrypt/pg/config/gucs.hpp"
+#include "colcrypt/pg/keys/catalog.hpp"
+#include "colcrypt/pg/keys/key_cache.hpp"
+#include "colcrypt/pg/keys/key_events.hpp"
+#include "colcrypt/pg/keys/key_wrapping.hpp"
+#include "colcrypt/pg/keys/keyring_names.hpp"
+#include "colcrypt/pg/keys/master_key_provider.hpp"
+#include "colcrypt/pg/state/nonce_counters.hpp"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(colcrypt_create_key);
+PG_FUNCTION_INFO_V1(colcrypt_rotate_key);
+PG_FUNCTION_INFO_V1(colcrypt_retire_key);
+}
+
+namespace colcrypt::pg {
+
+std::int32_t rotate_data_key(const char *name, std::int32_t keyring_id, std::int32_t expected_active,
+                             const KeyEventActor &actor, KeyEvent event, const char *detail) {
+    core::MasterKey &master = master_key();
+    catalog::LockedKeyring keyring;
+    catalog::lock_keyring(name, keyring_id, true, &keyring);
+    // Read after the lock: a rotation that committed while we waited is seen.
+    catalog::DataKeyVersions versions = catalog::data_key_versions(keyring.keyring_id);
+    if (expected_active > 0 && versions.active != expected_active)
+        return 0;
+    std::int32_t version = versions.latest + 1;
+    std::uint8_t wrapped[core::kWrappedKeySize];
+    wrap_fresh_key(master, (std::uint32_t) keyring.keyring_id, core::KeyPurpose::data, (std::uint32_t) version,
+                   wrapped);
+    // Demote first: under REPEATABLE READ a rotation that committed since the
+    // snapshot makes this a serialization failure instead of a duplicate key.
+    catalog::demote_active_data_key(keyring.keyring_id);
+    catalog::insert_key_version(keyring.keyring_id, core::KeyPurpose::data, version, wrapped, master.fingerprint());
+
+    invalidate_key_caches();
+    record_key_event(actor, event, keyring.name, versions.active, version, detail);
+    return version;
+}
+
+}  // namespace colcrypt::pg
+
+using namespace colcrypt::pg;
+using colcrypt::core::KeyPurpose;
+
+// colcrypt.create_key(keyring text, case_insensitive boolean) returns int: a
+// new keyring with version 1 of its data key and of its blind-index key
+// active, and the decrypt grant for its creator.  Returns the version.
+extern "C" Datum colcrypt_create_key(PG_FUNCTION_ARGS) {
+    char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    bool case_insensitive = PG_GETARG_BOOL(1);
+    int32 typmod = keyring_typmod_for_name(name);
+    colcrypt::core::MasterKey &master = master_key();
+    KeyEventActor actor = current_actor();
+    char *creator = GetUserNameFromId(actor.current_user, false);
+
+    // One creator at a time: ids are max + 1 and names must stay unique.
+    catalog::lock_keyrings_for_create();
+    if (char *existing = catalog::keyring_name_for_create(typmod)) {
+        if (strcmp(existing, name) == 0)
+            ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("keyring \"%s\" already exists", name)));
+        ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
+                        errmsg("keyring name \"%s\" collides with keyring \"%s\"", name, existing),
+                        errdetail("Both names map to type modifier %d.", typmod), errhint("Choose another name.")));
+    }
+    int32 keyring_id = catalog::next_keyring_id();
+    std::uint8_t data_key[colcrypt::core::kWrappedKeySize];
+    std::uint8_t index_key[colcrypt::core::kWrappedKeySize];
+    wrap_fresh_key(master, (std::uint32_t) keyring_id, KeyPurpose::data, 1, data_key);
+    wrap_fresh_key(master, (std::uint32_t) keyring_id, KeyPurpose::index, 1, index_key);
+
+    catalog::insert_keyring(keyring_id, name, typmod, guc_blind_index_bits, case_insensitive, creator);
+    catalog::insert_key_version(keyring_id, KeyPurpose::data, 1, data_key, master.fingerprint());
+    catalog::insert_key_version(keyring_id, KeyPurpose::index, 1, index_key, master.fingerprint());
+    // The creator may decrypt what the keyring protects.
+    (void) catalog::insert_decrypt_grant(keyring_id, actor.current_user, creator);
+
+    invalidate_key_caches();
+    record_key_event(actor, KeyEvent::create, name, 0, 1,
+                     psprintf("data and blind-index keys version 1, master key %s; decryption granted to role \"%s\"",
+                              master.fingerprint(), creator));
+    PG_RETURN_INT32(1);
+}
+
+// colcrypt.rotate_key(keyring text) returns int: the new active version.
+extern "C" Datum colcrypt_rotate_key(PG_FUNCTION_ARGS) {
+    char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    KeyEventActor actor = current_actor();
+    PG_RETURN_INT32(rotate_data_key(name, 0, 0, actor, KeyEvent::rotate, nullptr));
+}
+
+// colcrypt.retire_key(keyring text, version int): destroys the wrapped key
+// of a version that is not active and that no stored value uses.
+extern "C" Datum colcrypt_retire_key(PG_FUNCTION_ARGS) {
+    char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    int32 version = PG_GETARG_INT32(1);
+    KeyEventActor actor = current_actor();
+
+    catalog::LockedKeyring keyring;
+    catalog::lock_keyring(name, 0, true, &keyring);
+    char state[16];
+    if (!catalog::data_key_state(keyring.keyring_id, version, state, sizeof(state)))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("key version %d of keyring \"%s\" does not exist", version, keyring.name)));
+    if (strcmp(state, "active") == 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("key version %d of keyring \"%s\" is the active version", version, keyring.name),
+                        errhint("Rotate first with colcrypt.rotate_key('%s'), re-encrypt the values that use "
+                                "version %d, then retire it.",
+                                keyring.name, version)));
+    if (strcmp(state, "retired") == 0) {
+        ereport(NOTICE, (errmsg("key version %d of keyring \"%s\" is already retired", version, keyring.name)));
+        PG_RETURN_VOID();
+    }
+
+    StringInfoData where;
+    initStringInfo(&where);
+    int64 in_use = count_values_using(keyring.keyring_id, keyring.typmod, version, &where);
+    if (in_use > 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+                        errmsg("key version %d of keyring \"%s\" is still used by " INT64_FORMAT " value%s", version,
+                               keyring.name, in_use, in_use == 1 ? "" : "s"),
+                        errdetail("Values under version %d: %s.", version, where.data),
+                        errhint("Re-encrypt them under the active version first, for example "
+                                "UPDATE t SET c = c::text for each column listed.")));
+
+    catalog::retire_data_key(keyring.keyring_id, version);
+    invalidate_key_caches();
+    release_nonce_counter_at_commit((std::uint32_t) keyring.keyring_id, (std::uint32_t) version);
+    record_key_event(actor, KeyEvent::retire, keyring.name, version, 0,
+                     "wrapped key destroyed; no stored value used it");
+    PG_RETURN_VOID();
+}

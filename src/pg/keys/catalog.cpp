@@ -1,0 +1,310 @@
+// Every SQL statement on colcrypt's own tables.  See
+// include/colcrypt/pg/keys/catalog.hpp.
+#include "colcrypt/pg/compat/postgres.hpp"
+
+#include <cstring>
+
+extern "C" {
+#include "executor/spi.h"
+#include "utils/builtins.h"
+}
+
+#include "colcrypt/pg/keys/catalog.hpp"
+#include "colcrypt/pg/keys/internal_access.hpp"
+
+namespace colcrypt::pg::catalog {
+namespace {
+
+const char *purpose_name(core::KeyPurpose purpose) {
+    return purpose == core::KeyPurpose::index ? "index" : "data";
+}
+
+// A scope of internal access: every function below is one.
+class Access {
+public:
+    Access() { begin_internal_access(&access_); }
+    void end() { end_internal_access(&access_); }
+
+private:
+    InternalAccess access_;
+};
+
+constexpr const char *kKeyringQuery =
+    "SELECT k.keyring_id, k.name, k.type_modifier, k.index_term_bits,"
+    "       d.version, d.wrapped_key, d.master_key_fingerprint,"
+    "       i.version, i.wrapped_key, i.master_key_fingerprint, k.case_insensitive"
+    "  FROM colcrypt.keyrings k"
+    "  LEFT JOIN colcrypt.key_versions d ON d.keyring_id = k.keyring_id"
+    "       AND d.purpose = 'data' AND d.state = 'active'"
+    "  LEFT JOIN colcrypt.key_versions i ON i.keyring_id = k.keyring_id"
+    "       AND i.purpose = 'index' AND i.state = 'active'";
+
+void read_wrapped_key(WrappedKeyRow *row, int first_column) {
+    row->present = !result_is_null(0, first_column);
+    if (!row->present)
+        return;
+    row->version = (std::uint32_t) result_int(0, first_column);
+    row->wrapped_size = result_bytes(0, first_column + 1, row->wrapped, sizeof(row->wrapped));
+    result_text(0, first_column + 2, row->fingerprint, sizeof(row->fingerprint));
+    strlcpy(row->state, "active", sizeof(row->state));
+}
+
+const char *keyring_column(KeyringBy by) {
+    return by == KeyringBy::id ? "keyring_id" : "type_modifier";
+}
+
+}  // namespace
+
+// The Access scopes below are plain objects without destructors: an ERROR
+// inside one is cleaned up by transaction abort (internal_access.hpp).
+
+void load_keyring(KeyringBy by, int32 key, KeyringRow *row) {
+    std::memset(row, 0, sizeof(*row));
+    Access access;
+    char *sql = psprintf("%s WHERE k.%s = $1", kKeyringQuery, keyring_column(by));
+    QueryArg arg = int4_arg(key);
+    run_internal_query(sql, SPI_OK_SELECT, 1, &arg);
+    if (result_rows() > 0) {
+        row->found = true;
+        row->keyring_id = (std::uint32_t) result_int(0, 1);
+        result_text(0, 2, row->name, sizeof(row->name));
+        row->typmod = result_int(0, 3);
+        row->term_bits = result_int(0, 4);
+        read_wrapped_key(&row->data, 5);
+        read_wrapped_key(&row->index, 8);
+        row->case_insensitive = result_bool(0, 11);
+    }
+    access.end();
+}
+
+void load_data_key(std::uint32_t keyring_id, std::uint32_t version, WrappedKeyRow *row) {
+    std::memset(row, 0, sizeof(*row));
+    Access access;
+    QueryArg args[] = {int4_arg((int32) keyring_id), int4_arg((int32) version)};
+    run_internal_query("SELECT version, wrapped_key, master_key_fingerprint, state FROM colcrypt.key_versions"
+                       " WHERE keyring_id = $1 AND purpose = 'data' AND version = $2",
+                       SPI_OK_SELECT, 2, args);
+    if (result_rows() > 0) {
+        row->present = true;
+        row->version = (std::uint32_t) result_int(0, 1);
+        row->wrapped_size = result_bytes(0, 2, row->wrapped, sizeof(row->wrapped));
+        result_text(0, 3, row->fingerprint, sizeof(row->fingerprint));
+        result_text(0, 4, row->state, sizeof(row->state));
+    }
+    access.end();
+}
+
+// Names are read without unwrapping anything, so that \d and pg_dump work
+// on a server whose master key does not match (or is not loaded).
+char *keyring_name(KeyringBy by, int32 key) {
+    Access access;
+    char *sql = psprintf("SELECT name FROM colcrypt.keyrings WHERE %s = $1", keyring_column(by));
+    QueryArg arg = int4_arg(key);
+    run_internal_query(sql, SPI_OK_SELECT, 1, &arg);
+    char *name = result_rows() > 0 ? result_text_copy(0, 1) : nullptr;
+    access.end();
+    return name;
+}
+
+Oid *decrypt_grantees(std::uint32_t keyring_id, int *count) {
+    Access access;
+    QueryArg arg = int4_arg((int32) keyring_id);
+    run_internal_query("SELECT grantee::pg_catalog.oid FROM colcrypt.decrypt_grants WHERE keyring_id = $1",
+                       SPI_OK_SELECT, 1, &arg);
+    *count = (int) result_rows();
+    Oid *roles = (Oid *) SPI_palloc(sizeof(Oid) * (*count + 1));
+    for (int i = 0; i < *count; i++)
+        roles[i] = result_oid(i, 1);
+    access.end();
+    return roles;
+}
+
+void lock_keyring(const char *name, int32 keyring_id, bool for_update, LockedKeyring *out) {
+    Access access;
+    char *sql = psprintf("SELECT keyring_id, name, type_modifier FROM colcrypt.keyrings WHERE %s = $1 FOR %s",
+                         name ? "name" : "keyring_id", for_update ? "UPDATE" : "SHARE");
+    QueryArg arg = name ? text_arg(name) : int4_arg(keyring_id);
+    run_internal_locking_query(sql, SPI_OK_SELECT, 1, &arg);
+    if (result_rows() == 0) {
+        if (name)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("keyring \"%s\" does not exist", name)));
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("keyring %d does not exist", keyring_id)));
+    }
+    out->keyring_id = result_int(0, 1);
+    result_text(0, 2, out->name, sizeof(out->name));
+    out->typmod = result_int(0, 3);
+    access.end();
+}
+
+void lock_keyrings_for_create() {
+    Access access;
+    run_internal_query("LOCK TABLE colcrypt.keyrings IN SHARE ROW EXCLUSIVE MODE", SPI_OK_UTILITY);
+    access.end();
+}
+
+char *keyring_name_for_create(int32 typmod) {
+    Access access;
+    QueryArg arg = int4_arg(typmod);
+    run_internal_locking_query("SELECT name FROM colcrypt.keyrings WHERE type_modifier = $1", SPI_OK_SELECT, 1,
+                               &arg);
+    char *name = result_rows() > 0 ? result_text_copy(0, 1) : nullptr;
+    access.end();
+    return name;
+}
+
+int32 next_keyring_id() {
+    Access access;
+    run_internal_locking_query("SELECT coalesce(max(keyring_id), 0) + 1 FROM colcrypt.keyrings", SPI_OK_SELECT);
+    int32 id = result_int(0, 1);
+    access.end();
+    return id;
+}
+
+void insert_keyring(int32 keyring_id, const char *name, int32 typmod, int term_bits, bool case_insensitive,
+                    const char *created_by) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), text_arg(name),       int4_arg(typmod),
+                       int4_arg(term_bits),  text_arg(created_by), QueryArg{BOOLOID, BoolGetDatum(case_insensitive)}};
+    run_internal_query("INSERT INTO colcrypt.keyrings"
+                       " (keyring_id, name, type_modifier, index_term_bits, created_by, case_insensitive)"
+                       " VALUES ($1, $2, $3, $4, $5, $6)",
+                       SPI_OK_INSERT, 6, args);
+    access.end();
+}
+
+void insert_key_version(int32 keyring_id, core::KeyPurpose purpose, int32 version,
+                        const std::uint8_t wrapped[core::kWrappedKeySize], const char *fingerprint) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), text_arg(purpose_name(purpose)), int4_arg(version),
+                       bytea_arg(wrapped, core::kWrappedKeySize), text_arg(fingerprint)};
+    run_internal_query("INSERT INTO colcrypt.key_versions"
+                       " (keyring_id, purpose, version, state, wrapped_key, master_key_fingerprint)"
+                       " VALUES ($1, $2, $3, 'active', $4, $5)",
+                       SPI_OK_INSERT, 5, args);
+    access.end();
+}
+
+DataKeyVersions data_key_versions(int32 keyring_id) {
+    Access access;
+    QueryArg arg = int4_arg(keyring_id);
+    run_internal_locking_query(
+        "SELECT coalesce(max(version), 0), coalesce(max(version) FILTER (WHERE state = 'active'), 0)"
+        "  FROM colcrypt.key_versions WHERE keyring_id = $1 AND purpose = 'data'",
+        SPI_OK_SELECT, 1, &arg);
+    DataKeyVersions versions{result_int(0, 1), result_int(0, 2)};
+    access.end();
+    return versions;
+}
+
+void demote_active_data_key(int32 keyring_id) {
+    Access access;
+    QueryArg arg = int4_arg(keyring_id);
+    run_internal_query("UPDATE colcrypt.key_versions SET state = 'decrypt_only'"
+                       " WHERE keyring_id = $1 AND purpose = 'data' AND state = 'active'",
+                       SPI_OK_UPDATE, 1, &arg);
+    access.end();
+}
+
+bool data_key_state(int32 keyring_id, int32 version, char *state, std::size_t state_size) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), int4_arg(version)};
+    run_internal_locking_query("SELECT state FROM colcrypt.key_versions"
+                               " WHERE keyring_id = $1 AND purpose = 'data' AND version = $2",
+                               SPI_OK_SELECT, 2, args);
+    bool found = result_rows() > 0;
+    if (found)
+        result_text(0, 1, state, state_size);
+    access.end();
+    return found;
+}
+
+void retire_data_key(int32 keyring_id, int32 version) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), int4_arg(version)};
+    run_internal_query("UPDATE colcrypt.key_versions SET state = 'retired', wrapped_key = NULL"
+                       " WHERE keyring_id = $1 AND purpose = 'data' AND version = $2",
+                       SPI_OK_UPDATE, 2, args);
+    access.end();
+}
+
+bool insert_decrypt_grant(int32 keyring_id, Oid role, const char *granted_by) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), oid_arg(role), text_arg(granted_by)};
+    run_internal_query("INSERT INTO colcrypt.decrypt_grants (keyring_id, grantee, granted_by)"
+                       " VALUES ($1, $2::pg_catalog.regrole, $3) ON CONFLICT DO NOTHING",
+                       SPI_OK_INSERT, 3, args);
+    bool inserted = result_rows() > 0;
+    access.end();
+    return inserted;
+}
+
+bool delete_decrypt_grant(int32 keyring_id, Oid role) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), oid_arg(role)};
+    run_internal_query("DELETE FROM colcrypt.decrypt_grants WHERE keyring_id = $1 AND grantee = $2::pg_catalog.regrole",
+                       SPI_OK_DELETE, 2, args);
+    bool deleted = result_rows() > 0;
+    access.end();
+    return deleted;
+}
+
+void lock_key_versions() {
+    Access access;
+    run_internal_query("LOCK TABLE colcrypt.key_versions IN EXCLUSIVE MODE", SPI_OK_UTILITY);
+    access.end();
+}
+
+StoredKeyRow *stored_keys(long *count) {
+    Access access;
+    run_internal_locking_query("SELECT v.keyring_id, v.purpose = 'index', v.version, v.wrapped_key,"
+                               "       v.master_key_fingerprint, k.name"
+                               "  FROM colcrypt.key_versions v JOIN colcrypt.keyrings k USING (keyring_id)"
+                               " WHERE v.wrapped_key IS NOT NULL"
+                               " ORDER BY k.name, v.purpose, v.version",
+                               SPI_OK_SELECT);
+    *count = (long) result_rows();
+    auto *rows = (StoredKeyRow *) SPI_palloc(sizeof(StoredKeyRow) * (*count + 1));
+    std::memset(rows, 0, sizeof(StoredKeyRow) * (*count + 1));
+    for (long i = 0; i < *count; i++) {
+        StoredKeyRow &row = rows[i];
+        row.keyring_id = result_int(i, 1);
+        row.purpose = result_bool(i, 2) ? core::KeyPurpose::index : core::KeyPurpose::data;
+        row.version = result_int(i, 3);
+        row.wrapped_size = result_bytes(i, 4, row.wrapped, sizeof(row.wrapped));
+        result_text(i, 5, row.fingerprint, sizeof(row.fingerprint));
+        result_text(i, 6, row.keyring, sizeof(row.keyring));
+    }
+    access.end();
+    return rows;
+}
+
+void update_wrapped_key(int32 keyring_id, core::KeyPurpose purpose, int32 version,
+                        const std::uint8_t wrapped[core::kWrappedKeySize], const char *fingerprint) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), text_arg(purpose_name(purpose)), int4_arg(version),
+                       bytea_arg(wrapped, core::kWrappedKeySize), text_arg(fingerprint)};
+    run_internal_query("UPDATE colcrypt.key_versions SET wrapped_key = $4, master_key_fingerprint = $5"
+                       " WHERE keyring_id = $1 AND purpose = $2 AND version = $3",
+                       SPI_OK_UPDATE, 5, args);
+    access.end();
+}
+
+void insert_key_event(const char *session_user, const char *current_user, const char *operation,
+                      const char *keyring, int32 old_version, int32 new_version, const char *detail) {
+    Access access;
+    QueryArg args[] = {text_arg(session_user),
+                       text_arg(current_user),
+                       text_arg(operation),
+                       text_arg(keyring),
+                       QueryArg{INT4OID, Int32GetDatum(old_version), old_version <= 0},
+                       QueryArg{INT4OID, Int32GetDatum(new_version), new_version <= 0},
+                       text_arg(detail)};
+    run_internal_query("INSERT INTO colcrypt.key_events"
+                       " (session_user_name, current_user_name, operation, keyring,"
+                       "  old_version, new_version, detail)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                       SPI_OK_INSERT, 7, args);
+    access.end();
+}
+
+}  // namespace colcrypt::pg::catalog

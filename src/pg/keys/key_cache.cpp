@@ -1,0 +1,247 @@
+// The per-backend cache of unwrapped keyrings.  See
+// include/colcrypt/pg/keys/key_cache.hpp.
+#include "colcrypt/pg/compat/postgres.hpp"
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+extern "C" {
+#include "utils/inval.h"
+}
+
+#include "colcrypt/core/envelope.hpp"
+#include "colcrypt/core/keyring.hpp"
+#include "colcrypt/pg/boundary/boundary.hpp"
+#include "colcrypt/pg/keys/catalog.hpp"
+#include "colcrypt/pg/keys/internal_access.hpp"
+#include "colcrypt/pg/keys/key_cache.hpp"
+#include "colcrypt/pg/keys/key_wrapping.hpp"
+#include "colcrypt/pg/keys/keyring_names.hpp"
+#include "colcrypt/pg/keys/restore_session.hpp"
+#include "colcrypt/pg/keys/transit_keys.hpp"
+
+namespace colcrypt::pg {
+
+namespace {
+
+struct CachedKeyring {
+    CachedKeyring(const catalog::KeyringRow &row, const core::TermPolicy &policy)
+        : keyring_id(row.keyring_id), typmod(row.typmod), name(row.name),
+          active_version(row.data.present ? row.data.version : 0), policy(policy), keys(row.keyring_id) {}
+    std::uint32_t keyring_id;
+    int32 typmod;
+    std::string name;
+    std::uint32_t active_version;  // 0: no active data key
+    core::TermPolicy policy;
+    core::KeyringKeys keys;
+    core::AesGcm *active_aead = nullptr;  // keys.data_key(active_version), looked up once
+};
+
+// Maps are allocated once and never destroyed, so no static destructor runs
+// at backend exit after PostgreSQL has torn things down.
+using KeyringsById = std::unordered_map<std::uint32_t, std::unique_ptr<CachedKeyring>>;
+using KeyringsByTypmod = std::unordered_map<int32, CachedKeyring *>;
+
+KeyringsById *cache_by_id = nullptr;
+KeyringsByTypmod *cache_by_typmod = nullptr;
+std::unordered_set<std::uint32_t> *missing_keyrings = nullptr;
+bool cache_stale = false;
+
+// The keyring each lookup found last.  The values of a column, and the
+// comparisons of an index scan, come one after another under one keyring,
+// so most lookups stop here instead of hashing.  Reset whenever the cache
+// is emptied; never consulted while it is stale.
+CachedKeyring *last_by_typmod = nullptr;
+CachedKeyring *last_by_id = nullptr;
+
+// Invalidation may arrive in the middle of a lookup (any lock acquisition
+// processes it), so it only marks the cache; it is emptied at the start of
+// the next lookup, when no pointer into it is held.
+void on_relcache_invalidation(Datum, Oid relid) {
+    // Key operations invalidate colcrypt.keyrings (invalidate_key_caches);
+    // InvalidOid means "everything", e.g. after a sinval queue overflow.
+    if (relid == InvalidOid) {
+        cache_stale = true;
+        forget_key_tables();
+    } else if (relid == keyrings_relid_if_known()) {
+        cache_stale = true;
+    }
+}
+
+void begin_lookup() {
+    if (cache_by_id == nullptr) {
+        cpp_guard([] {
+            cache_by_id = new KeyringsById();
+            cache_by_typmod = new KeyringsByTypmod();
+            missing_keyrings = new std::unordered_set<std::uint32_t>();
+        });
+    }
+    if (cache_stale) {
+        cache_stale = false;
+        last_by_typmod = last_by_id = nullptr;
+        cpp_guard([] {
+            cache_by_typmod->clear();
+            cache_by_id->clear();
+            missing_keyrings->clear();
+        });
+    }
+}
+
+// Load a keyring into the cache with its active data key and index key.
+// It enters the cache only once both are unwrapped, so a cached keyring
+// always has the keys its row promises; one whose keys fail is reported
+// again on every use, not cached half-built.
+CachedKeyring *load_keyring(catalog::KeyringBy by, int32 key) {
+    catalog::KeyringRow row;
+    catalog::load_keyring(by, key, &row);
+    if (!row.found)
+        return nullptr;
+    if (row.data.present)
+        check_fingerprint(row.name, row.data.fingerprint);
+    if (row.index.present)
+        check_fingerprint(row.name, row.index.fingerprint);
+    core::TermPolicy policy =
+        cpp_guard([&] { return core::TermPolicy::for_keyring(row.term_bits, row.case_insensitive); });
+    // Raw until cached: a failed unwrap deletes it before reporting.
+    CachedKeyring *entry = cpp_guard([&] { return new CachedKeyring(row, policy); });
+    bool data_ok = !row.data.present || unwrap_stored_key(entry->keys, core::KeyPurpose::data, row.data.version,
+                                                          row.data.wrapped, row.data.wrapped_size);
+    // Unwrapped even when no terms are stored: comparisons then order values
+    // by a full term computed on the fly, never by plaintext.
+    bool index_ok = data_ok && (!row.index.present ||
+                                unwrap_stored_key(entry->keys, core::KeyPurpose::index, row.index.version,
+                                                  row.index.wrapped, row.index.wrapped_size));
+    if (!data_ok || !index_ok) {
+        cpp_guard([&] { delete entry; });
+        if (!data_ok)
+            report_damaged_key(row.name, core::KeyPurpose::data, row.data.version);
+        report_damaged_key(row.name, core::KeyPurpose::index, row.index.version);
+    }
+    entry->active_aead = entry->active_version != 0 ? entry->keys.data_key(entry->active_version) : nullptr;
+    cpp_guard([&] {
+        std::unique_ptr<CachedKeyring> owned(entry);
+        (*cache_by_id)[row.keyring_id] = std::move(owned);
+        (*cache_by_typmod)[row.typmod] = entry;
+    });
+    return entry;
+}
+
+CachedKeyring *cached_keyring_by_id(std::uint32_t keyring_id) {
+    if (!cache_stale && last_by_id != nullptr && last_by_id->keyring_id == keyring_id)
+        return last_by_id;
+    begin_lookup();
+    auto it = cache_by_id->find(keyring_id);
+    CachedKeyring *entry =
+        it != cache_by_id->end() ? it->second.get() : load_keyring(catalog::KeyringBy::id, (int32) keyring_id);
+    if (entry != nullptr)
+        last_by_id = entry;
+    return entry;
+}
+
+CachedKeyring *cached_keyring_by_typmod(int32 typmod) {
+    if (!cache_stale && last_by_typmod != nullptr && last_by_typmod->typmod == typmod)
+        return last_by_typmod;
+    begin_lookup();
+    auto it = cache_by_typmod->find(typmod);
+    CachedKeyring *entry =
+        it != cache_by_typmod->end() ? it->second : load_keyring(catalog::KeyringBy::type_modifier, typmod);
+    if (entry != nullptr)
+        last_by_typmod = entry;
+    return entry;
+}
+
+}  // namespace
+
+void register_key_cache_invalidation() {
+    CacheRegisterRelcacheCallback(on_relcache_invalidation, (Datum) 0);
+}
+
+void invalidate_key_caches() {
+    CacheInvalidateRelcacheByRelid(keyrings_relid());
+}
+
+SealingKeyring sealing_key_for_typmod(int32 typmod) {
+    CachedKeyring *entry = cached_keyring_by_typmod(typmod);
+    if (entry == nullptr && in_restore())
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("keyring for type modifier %d does not exist yet", typmod),
+                        errdetail("This table's data is being restored before colcrypt's key tables."),
+                        errhint("Restore colcrypt.keyrings and colcrypt.key_versions first (pg_restore -l, move their "
+                                "TABLE DATA lines before the other TABLE DATA lines, pg_restore -L), or dump with "
+                                "colcrypt.output_mode = ciphertext, whose envelopes restore in any order.")));
+    if (entry == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("keyring for type modifier %d does not exist", typmod),
+                        errhint("Create it with colcrypt.create_key(), or restore colcrypt.keyrings.")));
+    if (entry->active_version == 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("keyring \"%s\" has no active key version", entry->name.c_str()),
+                        errhint("Create one with colcrypt.rotate_key().")));
+    SealingKeyring sealing;
+    sealing.key.keyring_id = entry->keyring_id;
+    sealing.key.key_version = entry->active_version;
+    sealing.key.data_key = entry->active_aead;
+    sealing.key.index_key = entry->keys.index_key();
+    sealing.key.policy = entry->policy;
+    sealing.keyring_name = entry->name.c_str();
+    return sealing;
+}
+
+void report_unknown_keyring(std::uint32_t keyring_id) {
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("keyring %u does not exist", keyring_id),
+                    errdetail("The value was encrypted under a keyring this database does not have."),
+                    errhint("Restore colcrypt.keyrings and colcrypt.key_versions from the database the value came from.")));
+    pg_unreachable();
+}
+
+core::AesGcm &data_key(std::uint32_t keyring_id, std::uint32_t key_version) {
+    if (keyring_id == core::kTransitKeyringId)
+        return transit_data_key(key_version);
+    CachedKeyring *entry = cached_keyring_by_id(keyring_id);
+    if (entry == nullptr)
+        report_unknown_keyring(keyring_id);
+    if (key_version == entry->active_version && entry->active_aead != nullptr)
+        return *entry->active_aead;
+    if (core::AesGcm *aead = entry->keys.data_key(key_version))
+        return *aead;
+
+    catalog::WrappedKeyRow row;
+    catalog::load_data_key(keyring_id, key_version, &row);
+    if (!row.present)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("key version %u of keyring \"%s\" does not exist", key_version, entry->name.c_str())));
+    if (row.wrapped_size == 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("key version %u of keyring \"%s\" is %s", key_version, entry->name.c_str(), row.state),
+                        errdetail("Its key was destroyed; values encrypted under it can no longer be read.")));
+    check_fingerprint(entry->name.c_str(), row.fingerprint);
+    if (!unwrap_stored_key(entry->keys, core::KeyPurpose::data, key_version, row.wrapped, row.wrapped_size))
+        report_damaged_key(entry->name.c_str(), core::KeyPurpose::data, key_version);
+    return *entry->keys.data_key(key_version);
+}
+
+IndexKey index_key_for_keyring(std::uint32_t keyring_id) {
+    CachedKeyring *entry = cached_keyring_by_id(keyring_id);
+    if (entry == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("keyring %u does not exist", keyring_id)));
+    return IndexKey{entry->keys.index_key(), entry->policy};
+}
+
+bool keyring_exists(std::uint32_t keyring_id) {
+    if (keyring_id == core::kTransitKeyringId)
+        return true;
+    begin_lookup();
+    if (cache_by_id->count(keyring_id) > 0)
+        return true;
+    if (missing_keyrings->count(keyring_id) > 0)
+        return false;
+    if (keyring_name_for_id(keyring_id) != nullptr)
+        return true;
+    cpp_guard([&] { missing_keyrings->insert(keyring_id); });
+    return false;
+}
+
+}  // namespace colcrypt::pg

@@ -1,0 +1,178 @@
+// colcrypt._bind: comparison operands bound to a column's keyring.  See
+// include/colcrypt/pg/ops/bind.hpp.
+#include "colcrypt/pg/compat/postgres.hpp"
+
+#include <cstring>
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+}
+
+#include "colcrypt/core/secure.hpp"
+#include "colcrypt/pg/ops/bind.hpp"
+#include "colcrypt/pg/state/transaction_cache.hpp"
+#include "colcrypt/pg/types/encrypted_type.hpp"
+#include "colcrypt/pg/types/value_codec.hpp"
+
+namespace colcrypt::pg {
+namespace {
+
+// Above zero while the planner runs.
+int planning_depth = 0;
+
+struct BindMemo {
+    int32 typmod;
+    std::size_t input_size;
+    char *input;  // may be plaintext (text arrays): wiped when replaced, and with the context
+    Datum result;
+};
+
+// The input copy is wiped with the memo's memory context too.
+void wipe_bind_memo(void *arg) {
+    auto *memo = static_cast<BindMemo *>(arg);
+    if (memo->input != nullptr)
+        core::secure_wipe(memo->input, memo->input_size);
+}
+
+// The value type of what a _bind call returns (an encrypted type, or an
+// array of one).
+core::ValueType result_value_type(FunctionCallInfo fcinfo) {
+    Oid result = get_fn_expr_rettype(fcinfo->flinfo);
+    Oid element = get_element_type(result);
+    const EncryptedType *type = encrypted_type_of(OidIsValid(element) ? element : result);
+    if (type == nullptr)
+        elog(ERROR, "colcrypt._bind called for a type that is not encrypted");
+    return type->value_type;
+}
+
+using BindCompute = Datum (*)(FunctionCallInfo fcinfo, core::ValueType type, Datum input, int32 typmod);
+
+Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
+    struct varlena *input = PG_GETARG_VARLENA_PP(0);
+    int32 typmod = PG_GETARG_INT32(1);
+    const char *bytes = VARDATA_ANY(input);
+    std::size_t size = VARSIZE_ANY_EXHDR(input);
+    auto *memo = static_cast<BindMemo *>(fcinfo->flinfo->fn_extra);
+    if (memo != nullptr && memo->typmod == typmod && memo->input_size == size &&
+        std::memcmp(memo->input, bytes, size) == 0)
+        return memo->result;
+
+    Oid function = fcinfo->flinfo->fn_oid;
+    Datum result;
+    if (struct varlena *known = cached_binding(function, typmod, bytes, size)) {
+        result = PointerGetDatum(known);
+    } else {
+        result = compute(fcinfo, result_value_type(fcinfo), PointerGetDatum(input), typmod);
+        if (planning_depth > 0)
+            cache_binding(function, typmod, bytes, size, (struct varlena *) DatumGetPointer(result));
+    }
+    MemoryContext caller = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+    if (memo == nullptr) {
+        memo = static_cast<BindMemo *>(palloc0(sizeof(BindMemo)));
+        auto *callback = static_cast<MemoryContextCallback *>(palloc(sizeof(MemoryContextCallback)));
+        callback->func = wipe_bind_memo;
+        callback->arg = memo;
+        MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, callback);
+        fcinfo->flinfo->fn_extra = memo;
+    } else {
+        core::secure_wipe(memo->input, memo->input_size);
+        pfree(memo->input);
+        pfree(DatumGetPointer(memo->result));
+    }
+    memo->typmod = typmod;
+    memo->input_size = size;
+    memo->input = static_cast<char *>(palloc(size + 1));
+    std::memcpy(memo->input, bytes, size);
+    memo->result = datumCopy(result, false, -1);
+    MemoryContextSwitchTo(caller);
+    return memo->result;
+}
+
+// An array element of another keyring or none (a transit value) is
+// decrypted to be re-sealed under the column's keyring, so that the btree
+// can sort the array's keys in its own order; its plaintext is cached like
+// bind_one_plaintext's.
+Datum bind_one_value(core::ValueType type, Datum input, int32 typmod) {
+    return PointerGetDatum(bind_value(type, (struct varlena *) DatumGetPointer(input), typmod, true));
+}
+
+// A single value: a transit value (an untyped parameter, a literal) stays
+// as it is.  Comparisons take its term under the column's keyring from the
+// transaction cache (ops/equality.cpp), computed once; sealing it again
+// under the column's keyring would cost an encryption per execution and
+// spend the column's nonce budget on reads.  Values of another keyring are
+// re-sealed.  (Longer values than the cache takes are sealed: their terms
+// would be computed again at every comparison.)
+Datum bind_single_value(FunctionCallInfo, core::ValueType type, Datum input, int32 typmod) {
+    auto *value = (struct varlena *) DatumGetPointer(input);
+    if (VARSIZE_ANY_EXHDR(value) <= kMaxCachedSize && is_transit_value(value))
+        return input;
+    return bind_one_value(type, input, typmod);
+}
+
+// The plaintext is known here: cached, so that comparisons with the bound
+// value never decrypt it.
+Datum bind_one_plaintext(core::ValueType type, Datum input, int32 typmod) {
+    auto *plaintext = (struct varlena *) DatumGetPointer(input);
+    struct varlena *bound = seal_value(type, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext), typmod);
+    cache_plaintext(type, bound, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext));
+    return PointerGetDatum(bound);
+}
+
+// Arrays of encrypted values or of plaintexts: every element bound.
+Datum bind_array(FunctionCallInfo fcinfo, core::ValueType type, Datum input, int32 typmod) {
+    ArrayType *array = DatumGetArrayTypeP(input);
+    Oid element_type = ARR_ELEMTYPE(array);
+    int16 length;
+    bool by_value;
+    char align;
+    get_typlenbyvalalign(element_type, &length, &by_value, &align);
+    Datum *elements;
+    bool *nulls;
+    int count;
+    deconstruct_array(array, element_type, length, by_value, align, &elements, &nulls, &count);
+
+    Oid result_type = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+    bool plaintexts = encrypted_type_of(element_type) == nullptr;
+    for (int i = 0; i < count; i++) {
+        if (nulls[i])
+            continue;
+        elements[i] = plaintexts ? bind_one_plaintext(type, elements[i], typmod)
+                                 : bind_one_value(type, elements[i], typmod);
+    }
+    get_typlenbyvalalign(result_type, &length, &by_value, &align);
+    ArrayType *result = construct_md_array(elements, nulls, ARR_NDIM(array), ARR_DIMS(array), ARR_LBOUND(array),
+                                           result_type, length, by_value, align);
+    return PointerGetDatum(result);
+}
+
+}  // namespace
+
+void bind_planning_begins() {
+    planning_depth++;
+}
+
+void bind_planning_ends() {
+    planning_depth--;
+}
+
+}  // namespace colcrypt::pg
+
+using namespace colcrypt::pg;
+
+extern "C" {
+PG_FUNCTION_INFO_V1(colcrypt_bind_value);
+PG_FUNCTION_INFO_V1(colcrypt_bind_array);
+}
+
+extern "C" Datum colcrypt_bind_value(PG_FUNCTION_ARGS) {
+    return memoized_bind(fcinfo, bind_single_value);
+}
+
+extern "C" Datum colcrypt_bind_array(PG_FUNCTION_ARGS) {
+    return memoized_bind(fcinfo, bind_array);
+}

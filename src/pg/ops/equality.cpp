@@ -1,0 +1,420 @@
+// Comparison operators of encrypted values: =, <> and the btree order, with
+// each other and with their plaintext type.  The order itself is
+// core/comparison.hpp's; this file finds the terms and, when those leave it
+// undecided, the plaintexts.
+//
+// Plaintext on the other side (a text argument, or a transit value not yet
+// bound to a keyring) is placed in the order of the encrypted side's keyring
+// by computing its term under that keyring, once per transaction
+// (state/transaction_cache.hpp).  Values of two different keyrings have
+// unrelated terms, so no order can be consistent for both: comparing them
+// is an error that names both keyrings, never a wrong answer.
+#include "colcrypt/pg/compat/postgres.hpp"
+
+#include <cstring>
+
+extern "C" {
+#include "utils/builtins.h"
+}
+
+#include "colcrypt/core/comparison.hpp"
+#include "colcrypt/core/envelope.hpp"
+#include "colcrypt/core/keyring_policy.hpp"
+#include "colcrypt/core/secure.hpp"
+#include "colcrypt/pg/boundary/boundary.hpp"
+#include "colcrypt/pg/keys/key_cache.hpp"
+#include "colcrypt/pg/keys/keyring_names.hpp"
+#include "colcrypt/pg/state/transaction_cache.hpp"
+#include "colcrypt/pg/types/value_codec.hpp"
+
+using colcrypt::core::ValueType;
+
+namespace colcrypt::pg {
+namespace {
+
+// One side of a comparison: an encrypted value or a plaintext.
+struct Operand {
+    ValueType type;
+    struct varlena *datum;
+    bool is_plaintext;
+    core::Envelope envelope;  // when !is_plaintext
+    // Plaintext, found or decrypted on first need (nullptr until then).
+    const char *plaintext;
+    std::size_t plaintext_size;
+    bool decrypted;           // decrypted here: to be cached, then wiped
+};
+
+Operand encrypted_operand(ValueType type, struct varlena *datum) {
+    Operand op{};
+    op.type = type;
+    op.datum = datum;
+    op.envelope = parse_value(datum);
+    return op;
+}
+
+Operand plaintext_operand(ValueType type, struct varlena *datum) {
+    Operand op{};
+    op.type = type;
+    op.datum = datum;
+    op.is_plaintext = true;
+    op.plaintext = VARDATA_ANY(datum);
+    op.plaintext_size = VARSIZE_ANY_EXHDR(datum);
+    return op;
+}
+
+// The keyring an operand belongs to; 0 for plaintext and transit values.
+std::uint32_t keyring_of(const Operand &op) {
+    return op.is_plaintext ? core::kTransitKeyringId : op.envelope.keyring_id;
+}
+
+// Decrypted only to compare, without the decrypt-privilege check: nothing
+// is shown to the caller.
+void need_plaintext(Operand &op) {
+    if (op.plaintext != nullptr)
+        return;
+    if ((op.plaintext = cached_plaintext(op.type, op.datum, &op.plaintext_size)) != nullptr)
+        return;
+    op.plaintext = decrypt_for_comparison(op.type, op.envelope);
+    op.plaintext_size = op.envelope.ciphertext_size;
+    op.decrypted = true;
+}
+
+// Cached only once the comparison is done: caching may replace the entry
+// the other operand's plaintext points to.
+void release(Operand &op) {
+    if (op.decrypted) {
+        auto *plaintext = const_cast<char *>(op.plaintext);
+        cache_plaintext(op.type, op.datum, plaintext, op.plaintext_size);
+        core::secure_wipe(plaintext, op.plaintext_size);
+        pfree(plaintext);
+        op.plaintext = nullptr;
+        op.decrypted = false;
+    }
+}
+
+int order_by_plaintexts(Operand &a, Operand &b, core::Normalization normalization) {
+    need_plaintext(a);
+    need_plaintext(b);
+    return core::order_by_plaintexts(normalization, reinterpret_cast<const std::uint8_t *>(a.plaintext),
+                                     a.plaintext_size, reinterpret_cast<const std::uint8_t *>(b.plaintext),
+                                     b.plaintext_size);
+}
+
+[[noreturn]] void report_different_keyrings(std::uint32_t a, std::uint32_t b) {
+    char *name_a = keyring_name_for_id(a);
+    char *name_b = keyring_name_for_id(b);
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("cannot compare values of keyrings \"%s\" and \"%s\"", name_a ? name_a : "?",
+                           name_b ? name_b : "?"),
+                    errdetail("Blind-index terms of different keyrings are unrelated."),
+                    errhint("Compare the plaintexts instead, as in a::text = b::text.")));
+    pg_unreachable();
+}
+
+// The common keyring of two operands (0 when neither has one).
+std::uint32_t common_keyring(const Operand &a, const Operand &b) {
+    std::uint32_t ka = keyring_of(a), kb = keyring_of(b);
+    if (ka != core::kTransitKeyringId && kb != core::kTransitKeyringId && ka != kb)
+        report_different_keyrings(ka, kb);
+    return ka != core::kTransitKeyringId ? ka : kb;
+}
+
+// The operand's term under keyring (key.policy.compared_term_size() bytes):
+// the stored one when it has it, else computed from its plaintext, once per
+// transaction for plaintexts and transit values (search values, compared
+// with row after row).
+const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &key, std::uint8_t *scratch) {
+    const std::size_t size = key.policy.compared_term_size();
+    if (!op.is_plaintext && op.envelope.keyring_id == keyring && key.policy.stores_terms() &&
+        op.envelope.term_size == size)
+        return op.envelope.term;
+    bool cached = op.is_plaintext || op.envelope.keyring_id == core::kTransitKeyringId;
+    TermOf of = op.is_plaintext ? TermOf::plaintext : TermOf::transit_value;
+    const char *bytes = op.is_plaintext ? op.plaintext : VARDATA_ANY(op.datum);
+    std::size_t bytes_size = op.is_plaintext ? op.plaintext_size : VARSIZE_ANY_EXHDR(op.datum);
+    if (cached && cached_term(of, keyring, size, bytes, bytes_size, scratch))
+        return scratch;
+    need_plaintext(op);
+    cpp_guard([&] {
+        core::comparison_term(*key.index, key.policy, op.type, reinterpret_cast<const std::uint8_t *>(op.plaintext),
+                              op.plaintext_size, scratch);
+    });
+    if (cached)
+        cache_term(of, keyring, size, bytes, bytes_size, scratch);
+    return scratch;
+}
+
+// The btree order (core/comparison.hpp): terms within a keyring, plaintext
+// where they leave it undecided, and between values of no keyring.
+int compare_operands(Operand &a, Operand &b) {
+    std::uint32_t keyring = common_keyring(a, b);
+    core::TermOrder order = core::TermOrder::undecided;
+    core::Normalization normalization = core::Normalization::none;
+    if (keyring != core::kTransitKeyringId) {
+        IndexKey key = index_key_for_keyring(keyring);
+        normalization = key.policy.normalization();
+        if (key.index != nullptr) {
+            std::uint8_t scratch_a[core::kMaxTermSize], scratch_b[core::kMaxTermSize];
+            order = core::order_by_terms(term_of(a, keyring, key, scratch_a), term_of(b, keyring, key, scratch_b),
+                                         key.policy.compared_term_size());
+        }
+    }
+    int c = order != core::TermOrder::undecided ? core::order_sign(order) : order_by_plaintexts(a, b, normalization);
+    release(a);
+    release(b);
+    return c;
+}
+
+// Equality: terms decide when they differ or are conclusive; otherwise the
+// plaintexts do, because a short truncated term can collide.  Keyrings
+// without stored terms compare plaintexts at once: computing terms costs
+// more than comparing the plaintexts they come from.
+bool operands_equal(Operand &a, Operand &b) {
+    std::uint32_t keyring = common_keyring(a, b);
+    core::TermMatch match = core::TermMatch::undecided;
+    core::Normalization normalization = core::Normalization::none;
+    if (keyring != core::kTransitKeyringId) {
+        IndexKey key = index_key_for_keyring(keyring);
+        normalization = key.policy.normalization();
+        if (key.policy.stores_terms()) {
+            std::uint8_t scratch_a[core::kMaxTermSize], scratch_b[core::kMaxTermSize];
+            match = core::match_by_terms(term_of(a, keyring, key, scratch_a), term_of(b, keyring, key, scratch_b),
+                                         key.policy.stored_term_size());
+        }
+    }
+    bool equal = match != core::TermMatch::undecided ? match == core::TermMatch::same
+                                                      : order_by_plaintexts(a, b, normalization) == 0;
+    release(a);
+    release(b);
+    return equal;
+}
+
+enum class Test { eq, ne, lt, le, gt, ge };
+
+Datum test_result(Test test, int c) {
+    switch (test) {
+    case Test::eq:
+        return BoolGetDatum(c == 0);
+    case Test::ne:
+        return BoolGetDatum(c != 0);
+    case Test::lt:
+        return BoolGetDatum(c < 0);
+    case Test::le:
+        return BoolGetDatum(c <= 0);
+    case Test::gt:
+        return BoolGetDatum(c > 0);
+    case Test::ge:
+        return BoolGetDatum(c >= 0);
+    }
+    return BoolGetDatum(false);
+}
+
+Datum apply(Test test, Operand a, Operand b) {
+    if (test == Test::eq)
+        return BoolGetDatum(operands_equal(a, b));
+    if (test == Test::ne)
+        return BoolGetDatum(!operands_equal(a, b));
+    return test_result(test, compare_operands(a, b));
+}
+
+bool peek(struct varlena *value, core::TermView *view) {
+    return core::peek_term(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value), view);
+}
+
+// The term of a search value (a plaintext, or a transit value) under the
+// keyring of a stored value (view), into scratch: from the transaction cache
+// after its first computation (term_of caches it), so that the twenty
+// comparisons of an index descent and a scan's qual on every row find it by
+// a memcmp, without building an operand.  A transit value is opened for it,
+// usually from the plaintext cache (it was sealed in this transaction).
+// False when the keyring's index key does not have the stored term's size.
+bool search_term(ValueType type, TermOf of, struct varlena *search, const core::TermView &stored,
+                 std::uint8_t *scratch) {
+    // A term is cached only under a keyring whose index key has its size.
+    if (cached_term(of, stored.keyring_id, stored.term_size, VARDATA_ANY(search), VARSIZE_ANY_EXHDR(search),
+                    scratch))
+        return true;
+    IndexKey key = index_key_for_keyring(stored.keyring_id);
+    if (key.index == nullptr || key.policy.stored_term_size() != stored.term_size)
+        return false;
+    Operand op = of == TermOf::plaintext ? plaintext_operand(type, search) : encrypted_operand(type, search);
+    term_of(op, stored.keyring_id, key, scratch);
+    release(op);
+    return true;
+}
+
+// The stored terms of two encrypted values when they can be compared as
+// they are: same keyring, terms of the size the keyring stores, and the
+// common envelope shape (core::peek_term); or one such value and a transit
+// value (a search value that _bind left as it is), whose term under that
+// keyring goes into scratch.  Otherwise false, and the general path decides,
+// reporting any error.  Index scans compare their search value with about
+// twenty stored values per lookup, and a scan's qual with every row; this
+// spares each comparison a full parse of both.
+bool stored_terms(ValueType type, struct varlena *a, struct varlena *b, std::uint8_t *scratch,
+                  const std::uint8_t **ta, const std::uint8_t **tb, std::size_t *size) {
+    core::TermView va, vb;
+    bool a_stored = peek(a, &va), b_stored = peek(b, &vb);
+    if (a_stored && b_stored) {
+        if (va.keyring_id != vb.keyring_id || va.term_size != vb.term_size)
+            return false;
+        IndexKey key = index_key_for_keyring(va.keyring_id);
+        if (key.index == nullptr || key.policy.stored_term_size() != va.term_size)
+            return false;
+        *ta = va.term;
+        *tb = vb.term;
+    } else if (a_stored && is_transit_value(b)) {
+        if (!search_term(type, TermOf::transit_value, b, va, scratch))
+            return false;
+        *ta = va.term;
+        *tb = scratch;
+    } else if (b_stored && is_transit_value(a)) {
+        if (!search_term(type, TermOf::transit_value, a, vb, scratch))
+            return false;
+        *ta = scratch;
+        *tb = vb.term;
+        va = vb;
+    } else {
+        return false;
+    }
+    *size = va.term_size;
+    return true;
+}
+
+// Stored terms settle a test without decrypting when they differ, or when
+// they are equal and conclusive (compared in constant time for = and <>,
+// like the general path); otherwise false, and the general path decides.
+bool settled_by_terms(Test test, const std::uint8_t *ta, const std::uint8_t *tb, std::size_t size, Datum *result) {
+    if (test == Test::eq || test == Test::ne) {
+        core::TermMatch match = core::match_by_terms(ta, tb, size);
+        if (match == core::TermMatch::undecided)
+            return false;
+        *result = BoolGetDatum((match == core::TermMatch::same) == (test == Test::eq));
+        return true;
+    }
+    core::TermOrder order = core::order_by_terms(ta, tb, size);
+    if (order == core::TermOrder::undecided)
+        return false;
+    *result = test_result(test, core::order_sign(order));
+    return true;
+}
+
+// Two encrypted values: stored terms settle most tests without decrypting;
+// anything else goes the general way.
+Datum apply_encrypted(ValueType type, Test test, struct varlena *a, struct varlena *b) {
+    const std::uint8_t *ta, *tb;
+    std::uint8_t scratch[core::kMaxTermSize];
+    std::size_t size;
+    Datum result;
+    if (stored_terms(type, a, b, scratch, &ta, &tb, &size) && settled_by_terms(test, ta, tb, size, &result))
+        return result;
+    return apply(test, encrypted_operand(type, a), encrypted_operand(type, b));
+}
+
+// The stored term of an encrypted value and the term of a plaintext under
+// the same keyring (into scratch, search_term), when the value has the term
+// its keyring stores; otherwise false, and the general path decides (and
+// reports any error).
+bool stored_and_plaintext_terms(ValueType type, struct varlena *value, struct varlena *plaintext,
+                                std::uint8_t *scratch, const std::uint8_t **value_term, std::size_t *size) {
+    core::TermView v;
+    if (!peek(value, &v) || !search_term(type, TermOf::plaintext, plaintext, v, scratch))
+        return false;
+    *value_term = v.term;
+    *size = v.term_size;
+    return true;
+}
+
+// An encrypted value and a plaintext: terms settle = and <> as for two
+// encrypted values; anything else goes the general way.
+Datum apply_with_plaintext(ValueType type, Test test, struct varlena *value, struct varlena *plaintext) {
+    const std::uint8_t *tv;
+    std::uint8_t tt[core::kMaxTermSize];
+    std::size_t size;
+    Datum result;
+    if (stored_and_plaintext_terms(type, value, plaintext, tt, &tv, &size) &&
+        settled_by_terms(test, tv, tt, size, &result))
+        return result;
+    return apply(test, encrypted_operand(type, value), plaintext_operand(type, plaintext));
+}
+
+// btree support function 1 for two encrypted values: by stored terms when
+// they differ (the common case) or are conclusive, else the general order.
+int order_encrypted(ValueType type, struct varlena *va, struct varlena *vb) {
+    const std::uint8_t *ta, *tb;
+    std::uint8_t scratch[core::kMaxTermSize];
+    std::size_t size;
+    if (stored_terms(type, va, vb, scratch, &ta, &tb, &size)) {
+        core::TermOrder order = core::order_by_terms(ta, tb, size);
+        if (order != core::TermOrder::undecided)
+            return core::order_sign(order);
+    }
+    Operand a = encrypted_operand(type, va), b = encrypted_operand(type, vb);
+    return compare_operands(a, b);
+}
+
+// btree support function 1 for (encrypted, plaintext): the plaintext placed
+// in the order of the encrypted value's keyring, which is the order of the
+// plaintext sealed under that keyring.  This is what lets an index on an
+// encrypted column serve `col = <plaintext>` directly: no sealing of the
+// search value, and its term is computed once per transaction.  The btree
+// calls it through a new FmgrInfo for every descent: nothing may be
+// allocated per call site here.
+int order_with_plaintext(ValueType type, struct varlena *value, struct varlena *plaintext) {
+    const std::uint8_t *tv;
+    std::uint8_t tt[core::kMaxTermSize];
+    std::size_t size;
+    if (stored_and_plaintext_terms(type, value, plaintext, tt, &tv, &size)) {
+        core::TermOrder order = core::order_by_terms(tv, tt, size);
+        if (order != core::TermOrder::undecided)
+            return core::order_sign(order);
+    }
+    Operand a = encrypted_operand(type, value), b = plaintext_operand(type, plaintext);
+    return compare_operands(a, b);
+}
+
+}  // namespace
+}  // namespace colcrypt::pg
+
+using namespace colcrypt::pg;
+
+// One SQL-callable function per operator and argument pair.  The names are
+// those 0.1.0's SQL declares, and stay.
+#define PLAINTEXT_COMPARISON(name, type, test, encrypted_arg, plaintext_arg)                        \
+    extern "C" {                                                                                   \
+    PG_FUNCTION_INFO_V1(name);                                                                     \
+    }                                                                                              \
+    extern "C" Datum name(PG_FUNCTION_ARGS) {                                                      \
+        return apply_with_plaintext(type, test, PG_GETARG_VARLENA_PP(encrypted_arg),               \
+                                    PG_GETARG_VARLENA_PP(plaintext_arg));                          \
+    }
+#define ENCRYPTED_COMPARISON(name, type, test)                                                     \
+    extern "C" {                                                                                   \
+    PG_FUNCTION_INFO_V1(name);                                                                     \
+    }                                                                                              \
+    extern "C" Datum name(PG_FUNCTION_ARGS) {                                                      \
+        return apply_encrypted(type, test, PG_GETARG_VARLENA_PP(0), PG_GETARG_VARLENA_PP(1));     \
+    }
+#define ORDER_FUNCTIONS(encrypted_name, plaintext_name, type)                                      \
+    extern "C" {                                                                                   \
+    PG_FUNCTION_INFO_V1(encrypted_name);                                                           \
+    PG_FUNCTION_INFO_V1(plaintext_name);                                                           \
+    }                                                                                              \
+    extern "C" Datum encrypted_name(PG_FUNCTION_ARGS) {                                            \
+        PG_RETURN_INT32(order_encrypted(type, PG_GETARG_VARLENA_PP(0), PG_GETARG_VARLENA_PP(1)));  \
+    }                                                                                              \
+    extern "C" Datum plaintext_name(PG_FUNCTION_ARGS) {                                            \
+        PG_RETURN_INT32(order_with_plaintext(type, PG_GETARG_VARLENA_PP(0), PG_GETARG_VARLENA_PP(1))); \
+    }
+
+ENCRYPTED_COMPARISON(colcrypt_encrypted_text_eq, ValueType::text, Test::eq)
+ENCRYPTED_COMPARISON(colcrypt_encrypted_text_ne, ValueType::text, Test::ne)
+ENCRYPTED_COMPARISON(colcrypt_encrypted_text_lt, ValueType::text, Test::lt)
+ENCRYPTED_COMPARISON(colcrypt_encrypted_text_le, ValueType::text, Test::le)
+ENCRYPTED_COMPARISON(colcrypt_encrypted_text_gt, ValueType::text, Test::gt)
+ENCRYPTED_COMPARISON(colcrypt_encrypted_text_ge, ValueType::text, Test::ge)
+PLAINTEXT_COMPARISON(colcrypt_encrypted_text_eq_text, ValueType::text, Test::eq, 0, 1)
+PLAINTEXT_COMPARISON(colcrypt_encrypted_text_ne_text, ValueType::text, Test::ne, 0, 1)
+PLAINTEXT_COMPARISON(colcrypt_text_eq_encrypted_text, ValueType::text, Test::eq, 1, 0)
+PLAINTEXT_COMPARISON(colcrypt_text_ne_encrypted_text, ValueType::text, Test::ne, 1, 0)
+ORDER_FUNCTIONS(colcrypt_encrypted_text_cmp, colcrypt_encrypted_text_cmp_text, ValueType::text)

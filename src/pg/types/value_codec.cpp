@@ -1,0 +1,202 @@
+// Sealing, opening and re-binding encrypted values; their text form.  See
+// include/colcrypt/pg/types/value_codec.hpp.
+#include "colcrypt/pg/compat/postgres.hpp"
+
+#include <cstring>
+
+#include "colcrypt/core/envelope.hpp"
+#include "colcrypt/core/error.hpp"
+#include "colcrypt/core/keyring_policy.hpp"
+#include "colcrypt/core/secure.hpp"
+#include "colcrypt/pg/boundary/boundary.hpp"
+#include "colcrypt/pg/keys/decrypt_privilege.hpp"
+#include "colcrypt/pg/keys/key_cache.hpp"
+#include "colcrypt/pg/keys/restore_session.hpp"
+#include "colcrypt/pg/keys/transit_keys.hpp"
+#include "colcrypt/pg/state/nonce_counters.hpp"
+#include "colcrypt/pg/state/transaction_cache.hpp"
+#include "colcrypt/pg/types/value_codec.hpp"
+
+namespace colcrypt::pg {
+
+namespace {
+
+// This backend's nonces; allocated once, never destroyed.
+core::NonceSource *backend_nonces = nullptr;
+
+core::NonceSource &nonce_source() {
+    if (backend_nonces == nullptr)
+        backend_nonces = cpp_guard([] { return new core::NonceSource(); });
+    return *backend_nonces;
+}
+
+struct varlena *new_varlena(std::size_t size) {
+    auto *v = static_cast<struct varlena *>(palloc(VARHDRSZ + size));
+    SET_VARSIZE(v, VARHDRSZ + size);
+    return v;
+}
+
+// Seal under key; a keyring's data key counts the encryption first (transit
+// keys are bounded per backend instead, keys/transit_keys.hpp).
+struct varlena *seal_with(const core::SealingKey &key, const char *keyring_name, core::ValueType type,
+                          const char *plaintext, std::size_t size) {
+    std::size_t sealed = cpp_guard([&] { return core::sealed_value_size(key, size); });
+    struct varlena *out = new_varlena(sealed);
+    core::NonceSource &nonces = nonce_source();
+    if (key.keyring_id != core::kTransitKeyringId)
+        count_encryption(key.keyring_id, key.key_version, keyring_name);
+    cpp_guard([&] {
+        core::seal_value(key, nonces, type, reinterpret_cast<const std::uint8_t *>(plaintext), size,
+                         reinterpret_cast<std::uint8_t *>(VARDATA(out)));
+    });
+    return out;
+}
+
+// Decrypt a parsed envelope into a fresh NUL-terminated buffer.
+char *open_envelope(core::ValueType type, const core::Envelope &envelope) {
+    core::AesGcm &aead = data_key(envelope.keyring_id, envelope.key_version);
+    char *plaintext = static_cast<char *>(palloc(envelope.ciphertext_size + 1));
+    cpp_guard([&] { core::open(aead, type, envelope, reinterpret_cast<std::uint8_t *>(plaintext)); });
+    plaintext[envelope.ciphertext_size] = '\0';
+    return plaintext;
+}
+
+// The decrypt privilege, checked before anything whose plaintext can reach
+// the user: output in plaintext mode, casts to text, binary send, and
+// re-encryption under another keyring (which would otherwise launder a
+// value into a keyring the user can read).  Transit values belong to no
+// keyring and need no grant.
+void require_user_may_open(const core::Envelope &envelope) {
+    if (envelope.keyring_id != core::kTransitKeyringId)
+        require_decrypt_privilege(envelope.keyring_id);
+}
+
+char *open_for_user(core::ValueType type, const core::Envelope &envelope) {
+    require_user_may_open(envelope);
+    return open_envelope(type, envelope);
+}
+
+// Whether a value already belongs where typmod says it should.
+bool belongs_to(const core::Envelope &envelope, int32 typmod) {
+    if (typmod < 0)
+        return true;
+    if (envelope.keyring_id == core::kTransitKeyringId)
+        return false;
+    return envelope.keyring_id == sealing_key_for_typmod(typmod).key.keyring_id;
+}
+
+}  // namespace
+
+core::Envelope parse_value(struct varlena *value) {
+    const auto *data = reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value));
+    std::size_t size = VARSIZE_ANY_EXHDR(value);
+    return cpp_guard([&] { return core::parse_envelope(data, size); });
+}
+
+struct varlena *seal_value(core::ValueType type, const char *plaintext, std::size_t size, int32 typmod) {
+    struct varlena *sealed;
+    if (typmod < 0) {
+        sealed = seal_with(transit_sealing_key(), "transit", type, plaintext, size);
+        // A transit value is opened again soon, in the same statement: bound
+        // to a column's keyring, or compared.  Its plaintext (the session's
+        // own input) is kept for the transaction instead.
+        cache_plaintext(type, sealed, plaintext, size);
+    } else {
+        SealingKeyring keyring = sealing_key_for_typmod(typmod);
+        sealed = seal_with(keyring.key, keyring.keyring_name, type, plaintext, size);
+    }
+    return sealed;
+}
+
+bool is_transit_value(struct varlena *value) {
+    return core::looks_transit(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value));
+}
+
+char *decrypt_for_user(core::ValueType type, struct varlena *value, std::size_t *size) {
+    core::Envelope envelope = parse_value(value);
+    *size = envelope.ciphertext_size;
+    return open_for_user(type, envelope);
+}
+
+char *decrypt_for_comparison(core::ValueType type, const core::Envelope &envelope) {
+    return open_envelope(type, envelope);
+}
+
+// core::open wipes the output when the value does not authenticate, so the
+// varlena holds nothing readable when the error is raised.
+struct varlena *decrypt_for_user_as_varlena(core::ValueType type, struct varlena *value) {
+    core::Envelope envelope = parse_value(value);
+    require_user_may_open(envelope);
+    core::AesGcm &aead = data_key(envelope.keyring_id, envelope.key_version);
+    struct varlena *result = new_varlena(envelope.ciphertext_size);
+    cpp_guard([&] { core::open(aead, type, envelope, reinterpret_cast<std::uint8_t *>(VARDATA(result))); });
+    return result;
+}
+
+struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod, bool remember_plaintext) {
+    core::Envelope envelope = parse_value(value);
+    if (belongs_to(envelope, typmod))
+        return value;
+    char *plaintext;
+    std::size_t cached_size;
+    const char *cached = envelope.keyring_id == core::kTransitKeyringId
+                             ? cached_plaintext(type, value, &cached_size)
+                             : nullptr;
+    if (cached != nullptr) {
+        // A copy: caching the result below may replace the cached entry.
+        plaintext = static_cast<char *>(palloc(cached_size + 1));
+        std::memcpy(plaintext, cached, cached_size);
+    } else {
+        plaintext = open_for_user(type, envelope);
+    }
+    struct varlena *rebound = seal_value(type, plaintext, envelope.ciphertext_size, typmod);
+    if (remember_plaintext)
+        cache_plaintext(type, rebound, plaintext, envelope.ciphertext_size);
+    core::secure_wipe(plaintext, envelope.ciphertext_size);
+    pfree(plaintext);
+    return rebound;
+}
+
+char *value_to_envelope_text(struct varlena *value) {
+    const auto *data = reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value));
+    std::size_t size = VARSIZE_ANY_EXHDR(value);
+    std::size_t text_size = cpp_guard([&] { return core::envelope_text_size(size); });
+    char *text = static_cast<char *>(palloc(text_size + 1));
+    cpp_guard([&] { core::envelope_to_text(data, size, text); });
+    text[text_size] = '\0';
+    return text;
+}
+
+struct varlena *value_from_envelope_text(core::ValueType type, const char *type_name, const char *text,
+                                         std::size_t size, int32 typmod) {
+    struct varlena *value = new_varlena(core::envelope_max_decoded_size(size));
+    auto *bytes = reinterpret_cast<std::uint8_t *>(VARDATA(value));
+    std::optional<CaughtError> malformed = cpp_try({core::Errc::malformed_value}, [&] {
+        std::size_t decoded = core::envelope_from_text(text, size, bytes);
+        SET_VARSIZE(value, VARHDRSZ + decoded);
+        core::parse_envelope(bytes, decoded);
+    });
+    if (malformed)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+                        errmsg("invalid input syntax for type %s: malformed colcrypt envelope", type_name),
+                        errdetail("Input that starts with \"%s\" must be a complete colcrypt envelope.",
+                                  core::kTextPrefix)));
+    core::Envelope envelope = parse_value(value);
+    // A restore may load this table before colcrypt's key tables: an
+    // envelope of a keyring not there yet is kept as it is, unverified for
+    // now; it is authenticated on every read, like any stored value.
+    if (in_restore() && !keyring_exists(envelope.keyring_id))
+        return value;
+    // Otherwise verify before storing: an envelope is only accepted if it
+    // decrypts.  Kept as it is, its plaintext reaches no one: no grant needed
+    // (this is how a ciphertext-mode restore works).  Re-encrypted under
+    // another keyring, it needs the grant on its own keyring.
+    bool keep = belongs_to(envelope, typmod);
+    char *plaintext = keep ? open_envelope(type, envelope) : open_for_user(type, envelope);
+    struct varlena *result = keep ? value : seal_value(type, plaintext, envelope.ciphertext_size, typmod);
+    core::secure_wipe(plaintext, envelope.ciphertext_size);
+    pfree(plaintext);
+    return result;
+}
+
+}  // namespace colcrypt::pg
