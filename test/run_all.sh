@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Every colcrypt test suite, in one command (`make check`):
+#   0. layout    the include layers and the release rules (test/layout)
 #   1. unit      C++ core, GoogleTest under CTest (no PostgreSQL)
 #   2. regress   pg_regress on a throwaway cluster with colcrypt preloaded
 #   3. isolation pg_isolation_regress: test/isolation/specs, expected outputs
@@ -61,6 +62,18 @@ as_test_user() {
         env PATH="$BINDIR:$PATH" "$@"
     fi
 }
+
+# --- 0. layout ---------------------------------------------------------------
+section "layout and release checks"
+layout_log=$(mktemp)
+perl test/layout/check_layers.pl >"$layout_log" 2>&1
+layers_status=$?
+test/layout/check_release.sh >>"$layout_log" 2>&1
+cat "$layout_log"
+layout_bad=$(grep -c '^FAILED' "$layout_log")
+[ "$layers_status" = 0 ] || layout_bad=$((layout_bad + 1))
+record layout $(( $(grep -c '^ok:' "$layout_log") + (layers_status == 0 ? 1 : 0) )) "$layout_bad"
+rm -f "$layout_log"
 
 # --- 1. unit -----------------------------------------------------------------
 section "unit tests (CTest)"

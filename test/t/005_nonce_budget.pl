@@ -14,9 +14,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-# With a budget of 100, reservations are made in blocks of 100/16 = 6.
 my $budget = 100;
-my $block = 6;
 
 my $node = PostgreSQL::Test::Cluster->new('budget');
 $node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
@@ -32,6 +30,17 @@ $node->safe_psql('postgres', q{
 	SELECT colcrypt.create_key('nb');
 	CREATE TABLE t (id serial, v colcrypt.encrypted_text('nb'));
 });
+# How much a crash may over-count: the reservation block, as the server
+# computes it (core::NonceBudget).
+my ($policy_budget, $hard_limit, $block) = split /\|/,
+  $node->safe_psql('postgres', 'SELECT budget, hard_limit, reservation_block FROM colcrypt._nonce_policy()');
+is("$policy_budget $hard_limit", "$budget 200", 'the server\'s policy: the budget, refused past twice it');
+cmp_ok($block, '>=', 1, "reservations in blocks of $block");
+
+# One launcher, started with the server; backends only post requests to it.
+my $launcher_pid = $node->safe_psql('postgres',
+	q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'colcrypt launcher'});
+like($launcher_pid, qr/^\d+$/, 'the colcrypt launcher runs');
 
 sub key_state
 {
@@ -72,6 +81,7 @@ like($log, qr/colcrypt: key version 1 of keyring "nb" reached its nonce budget \
 	'the backend logged the budget');
 like($log, qr/colcrypt: auto_rotate keyring "nb" version 1 -> 2 by role "\w+" \(session user "\w+"\): nonce budget reached/,
 	'the worker logged the rotation');
+unlike($log, qr/could not (start|request)/, 'the launcher started the worker');
 unlike($log, qr/STATEMENT:.*row ' \|\|/, 'no statement text next to those lines');
 is( $node->safe_psql('postgres', q{
 		SELECT operation, old_version, new_version, detail FROM colcrypt.key_events
@@ -155,6 +165,14 @@ $after = encryptions(3);
 cmp_ok($after, '>=', $before, "backend crash: $before before (the crashed backend's included), $after after");
 cmp_ok($after, '<=', $before + $block, 'over-count at most one reservation block');
 is(insert_rows(1), '', 'and encryption goes on');
+
+# --- The launcher comes back ------------------------------------------------------------
+$launcher_pid = $node->safe_psql('postgres',
+	q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'colcrypt launcher'});
+kill 'TERM', $launcher_pid or die "kill $launcher_pid: $!";
+ok( $node->poll_query_until('postgres',
+		qq{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'colcrypt launcher' AND pid <> $launcher_pid}),
+	'a terminated launcher is restarted by the postmaster');
 
 # --- A manual rotation while the automatic one waits makes it a no-op ----------------
 $blocker = $node->background_psql('postgres');

@@ -92,7 +92,9 @@ void reap_stopped_workers() {
 void register_launcher() {
     BackgroundWorker worker;
     std::memset(&worker, 0, sizeof(worker));
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+    // Connected to no database (like the logical replication launcher):
+    // shared catalogs only, and visible in pg_stat_activity.
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
     worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
     worker.bgw_restart_time = kLauncherRestartSeconds;
     strlcpy(worker.bgw_library_name, "colcrypt", sizeof(worker.bgw_library_name));
@@ -110,6 +112,7 @@ extern "C" void colcrypt_launcher_main(Datum) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
+    BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
     before_shmem_exit(clear_launcher_latch, (Datum) 0);
     set_launcher_latch(MyLatch);
     pgstat_report_activity(STATE_IDLE, nullptr);

@@ -1,0 +1,156 @@
+# Extension upgrades: a database created at 0.1.0 keeps working with the
+# current library before it is updated, reads and rotates after
+# ALTER EXTENSION colcrypt UPDATE, and ends up with exactly the member
+# objects of a fresh CREATE EXTENSION (the shape of pg_stat_statements'
+# oldextversions test).
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+use ColcryptTest;
+
+my $node = colcrypt_node('upgrade');
+$node->start;
+
+my $current = slurp_file(dirname_of_control() . '/colcrypt.control') =~ /default_version = '([^']+)'/ ? $1 : undef;
+ok(defined $current, "the control file names the current version ($current)");
+
+sub dirname_of_control
+{
+	my ($sharedir) = run_command([ 'pg_config', '--sharedir' ]);
+	chomp $sharedir;
+	return "$sharedir/extension";
+}
+
+sub q_old { return $node->safe_psql('old', $_[0]); }
+
+# --- A database at 0.1.0, used with today's library ----------------------------
+$node->safe_psql('postgres', 'CREATE DATABASE old; CREATE DATABASE fresh;');
+q_old(q{
+	CREATE EXTENSION colcrypt VERSION '0.1.0';
+	SELECT colcrypt.create_key('pii');
+	SET colcrypt.blind_index_bits = 8;
+	SELECT colcrypt.create_key('short');
+	RESET colcrypt.blind_index_bits;
+	CREATE TABLE people (id int PRIMARY KEY, email colcrypt.encrypted_text('pii'),
+	                     code colcrypt.encrypted_text('short'));
+	INSERT INTO people SELECT g, 'user' || g || '@example.com', 'c' || (g % 50) FROM generate_series(1, 500) g;
+	CREATE INDEX ON people (email);
+	CREATE UNIQUE INDEX ON people (code, id);
+});
+is(q_old(q{SELECT extversion FROM pg_extension WHERE extname = 'colcrypt'}), '0.1.0', 'installed at 0.1.0');
+my $checksum_sql = q{SELECT md5(string_agg(id || ':' || email::text || ':' || code::text, ',' ORDER BY id)) FROM people};
+my $before = q_old($checksum_sql);
+
+# Today's library serves 0.1.0's SQL: reads, lookups, writes, key operations.
+is(q_old(q{SELECT id FROM people WHERE email = 'user42@example.com'}), '42', '0.1.0 SQL: lookup through the index');
+is(q_old(q{SELECT colcrypt.rotate_key('pii')}), '2', '0.1.0 SQL: rotate_key');
+q_old(q{UPDATE people SET email = email::text WHERE id <= 10});
+is(q_old(q{SELECT count(*) FROM people WHERE (colcrypt.describe(email)).key_version = 2}), '10',
+	'0.1.0 SQL: values rewritten under version 2');
+is(q_old(q{SELECT operation FROM colcrypt.key_events ORDER BY event_id DESC LIMIT 1}), 'rotate',
+	'0.1.0 SQL: the rotation is audited under 0.1.0\'s CHECK constraint');
+is(q_old($checksum_sql), $before, '0.1.0 SQL: every value reads as written');
+
+# --- ALTER EXTENSION UPDATE -------------------------------------------------------
+q_old('ALTER EXTENSION colcrypt UPDATE');
+is(q_old(q{SELECT extversion FROM pg_extension WHERE extname = 'colcrypt'}), $current, "updated to $current");
+is(q_old($checksum_sql), $before, 'after the update: every value reads as written');
+is(q_old(q{SELECT id FROM people WHERE email = 'user7@example.com'}), '7', 'after the update: lookup');
+is(q_old(q{SELECT count(*) FROM people WHERE code = 'c7'}), '10', 'after the update: lookup on the 8-bit keyring');
+is(q_old(q{SELECT colcrypt.rotate_key('pii')}), '3', 'after the update: rotate_key');
+q_old(q{INSERT INTO people VALUES (501, 'new@example.com', 'c1')});
+is(q_old(q{SELECT (colcrypt.describe(email)).key_version FROM people WHERE id = 501}), '3',
+	'after the update: new values under version 3');
+is(q_old(q{SELECT string_agg(operation, ',' ORDER BY event_id) FROM colcrypt.key_events}),
+	'create,create,rotate,rotate', 'after the update: the audit trail goes on under the new CHECK constraint');
+my ($ret, $out, $err) = psql_full($node, 'old',
+	q{INSERT INTO colcrypt.key_events (session_user_name, current_user_name, operation) VALUES ('x', 'x', 'bogus')});
+like($err, qr/violates check constraint "key_events_operation_check"/, 'an unknown operation is still refused');
+like(q_old(q{SELECT budget || ' ' || hard_limit || ' ' || reservation_block FROM colcrypt._nonce_policy()}),
+	qr/^2147483647 4278190080 100000$/, 'new in 0.2.0: colcrypt._nonce_policy()');
+
+# --- The same member objects as a fresh install -----------------------------------
+$node->safe_psql('fresh', 'CREATE EXTENSION colcrypt');
+is($node->safe_psql('fresh', q{SELECT extversion FROM pg_extension WHERE extname = 'colcrypt'}), $current,
+	"a fresh install is at $current");
+
+# Every member object with its definition, in terms that do not depend on
+# OIDs, one line each.
+my $members_sql = q{
+	WITH ext AS (SELECT oid FROM pg_extension WHERE extname = 'colcrypt'),
+	members AS (
+		SELECT d.classid, d.objid, d.objsubid FROM pg_depend d, ext
+		 WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid AND d.deptype = 'e')
+	SELECT string_agg(line, E'\n' ORDER BY line) FROM (
+		SELECT pg_describe_object(classid, objid, objsubid) || ' :: ' || coalesce(CASE classid
+			WHEN 'pg_proc'::regclass THEN
+				(SELECT pg_get_functiondef(p.oid) || ' acl=' || coalesce(p.proacl::text, '')
+				   FROM pg_proc p WHERE p.oid = objid AND p.prokind <> 'a')
+			WHEN 'pg_class'::regclass THEN
+				(SELECT c.relkind::text || ' acl=' || coalesce(c.relacl::text, '') || ' cols=' ||
+				        coalesce((SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ||
+				                                    CASE WHEN a.attnotnull THEN ' not null' ELSE '' END ||
+				                                    coalesce(' default ' || pg_get_expr(ad.adbin, ad.adrelid), ''),
+				                                    ', ' ORDER BY a.attnum)
+				                    FROM pg_attribute a
+				                    LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+				                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '') ||
+				        ' constraints=' ||
+				        coalesce((SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), '; ' ORDER BY conname)
+				                    FROM pg_constraint WHERE conrelid = c.oid), '') ||
+				        ' indexes=' ||
+				        coalesce((SELECT string_agg(pg_get_indexdef(indexrelid), '; ' ORDER BY 1)
+				                    FROM pg_index WHERE indrelid = c.oid), '') ||
+				        CASE WHEN c.relkind = 'v' THEN ' view=' || pg_get_viewdef(c.oid) ELSE '' END
+				   FROM pg_class c WHERE c.oid = objid)
+			WHEN 'pg_type'::regclass THEN
+				(SELECT t.typtype::text || ' ' || t.typinput::text || ' ' || t.typoutput::text || ' ' ||
+				        t.typreceive::text || ' ' || t.typsend::text || ' ' || t.typmodin::text || ' ' ||
+				        t.typmodout::text || ' ' || t.typstorage::text || ' ' || t.typcategory::text
+				   FROM pg_type t WHERE t.oid = objid)
+			WHEN 'pg_operator'::regclass THEN
+				(SELECT o.oprcode::text || ' com=' || o.oprcom::regoperator::text || ' neg=' ||
+				        o.oprnegate::regoperator::text || ' ' || o.oprrest::text || ' ' || o.oprjoin::text ||
+				        ' merges=' || o.oprcanmerge || ' hashes=' || o.oprcanhash
+				   FROM pg_operator o WHERE o.oid = objid)
+			WHEN 'pg_opclass'::regclass THEN
+				(SELECT 'default=' || c.opcdefault || ' family=' || f.opfname
+				   FROM pg_opclass c JOIN pg_opfamily f ON f.oid = c.opcfamily WHERE c.oid = objid)
+			WHEN 'pg_opfamily'::regclass THEN
+				(SELECT 'ops=' || coalesce((SELECT string_agg(amopstrategy || ' ' || amopopr::regoperator::text, ', '
+				                                              ORDER BY amopstrategy, amopopr::regoperator::text)
+				                              FROM pg_amop WHERE amopfamily = objid), '') ||
+				        ' procs=' || coalesce((SELECT string_agg(amproclefttype::regtype || ',' ||
+				                                                 amprocrighttype::regtype || ' ' || amprocnum ||
+				                                                 ' ' || amproc::regprocedure::text, ', '
+				                                                 ORDER BY 1)
+				                                 FROM pg_amproc WHERE amprocfamily = objid), ''))
+			WHEN 'pg_cast'::regclass THEN
+				(SELECT c.castfunc::regprocedure::text || ' ' || c.castcontext::text || ' ' || c.castmethod::text
+				   FROM pg_cast c WHERE c.oid = objid)
+			ELSE ''
+		END, '') AS line
+		  FROM members
+		UNION ALL
+		SELECT 'config tables: ' || string_agg(c::regclass::text, ', ' ORDER BY c::regclass::text)
+		  FROM pg_extension, unnest(extconfig) AS c WHERE extname = 'colcrypt'
+		UNION ALL
+		SELECT 'schema acl: ' || nspacl::text FROM pg_namespace WHERE nspname = 'colcrypt'
+	) s};
+my $fresh_members = $node->safe_psql('fresh', $members_sql);
+my $upgraded_members = $node->safe_psql('old', $members_sql);
+my $count = () = $fresh_members =~ /\n/g;
+cmp_ok($count, '>', 80, "the comparison covers the extension's member objects (" . ($count + 1) . ' lines)');
+like($fresh_members, qr/key_events_operation_check CHECK \(colcrypt\._is_key_event_operation\(operation\)\)/,
+	'it includes constraint definitions');
+is($upgraded_members, $fresh_members, 'the upgraded database has exactly the member objects of a fresh install');
+# The comparison sees a difference when there is one.
+q_old('ALTER FUNCTION colcrypt._nonce_policy() VOLATILE');
+isnt($node->safe_psql('old', $members_sql), $fresh_members, 'control: a changed member object is told apart');
+
+$node->stop;
+done_testing();
