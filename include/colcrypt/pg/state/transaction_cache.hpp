@@ -1,46 +1,14 @@
 // Small caches that live as long as the current transaction, so that an
-// equality lookup on an encrypted column does its crypto once.
+// equality lookup on an encrypted column does its crypto once: plaintexts
+// by envelope, _bind results by input, and blind-index terms of search
+// values (plaintexts and transit values) by keyring.  Why each exists and
+// what keys it: docs/architecture.md, "Transaction caches".
 //
-// Plaintexts.  An index lookup compares its search value with about twenty
-// index entries on the way down.  Blind-index terms settle all but the
-// match, whose equal term must be confirmed on the plaintexts (a truncated
-// term can collide): once by the btree order during the descent and once
-// more by = when the scan checks the entry.  Decrypting both sides each time
-// made four decryptions per lookup; with the cache the search value's
-// plaintext is known (kept when it was sealed: a transit value, or an array
-// element colcrypt._bind bound; or because it is text), and the matching
-// entry is decrypted once.  Entries are keyed by
-// the value type and the whole envelope: an envelope has exactly one
-// plaintext, and authenticates only as the type it was sealed as.  Only
-// values that authenticated, or that colcrypt has just sealed itself, are
-// entered.
-//
-// Bindings.  colcrypt._bind (comparison_binding.cpp) remembers its last
-// result per call site, but a simple-protocol query runs it at two call
-// sites with the same input: the planner evaluates it to estimate
-// selectivity, then the executor.  The second finds the first's result here
-// instead of computing a term and sealing again.  (After a key rotation in
-// the same transaction a cached result may be under the previous key
-// version: it still decrypts, and compares the same.)
-//
-// Terms.  A comparison of an encrypted column with text (a text parameter,
-// an expression, a text column of another table) needs the text's term
-// under the column's keyring: for every row of a scan, and for each of the
-// twenty comparisons of an index descent, which the btree makes through a
-// new FmgrInfo for every descent (so nothing can be kept in fn_extra: a
-// nested loop would pile it up).  The term is computed once per
-// transaction.  A keyring's index key and normalisation never change, so
-// keyring id and term size identify the term function.  Transit values (an
-// untyped parameter, a literal) are compared the same way, row after row
-// and entry after entry, without being sealed again under the column's
-// keyring: their terms are looked up by their envelope, in a table of their
-// own (a text could be made of an envelope's bytes).
-//
-// All hold a few entries (least recently used replaced first) copied
-// into a memory context under TopTransactionContext.  Plaintexts, _bind
-// inputs (which may be plaintext) and the plaintexts that terms are cached
-// for are wiped when that context goes at the end of the transaction, or
-// when replaced.
+// Each holds a few entries (least recently used replaced first) copied into
+// a memory context under TopTransactionContext.  Plaintexts, _bind inputs
+// (which may be plaintext) and the plaintexts that terms are cached for are
+// wiped when that context goes at the end of the transaction, or when
+// replaced.
 #pragma once
 
 #include <cstddef>
