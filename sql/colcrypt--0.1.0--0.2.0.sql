@@ -31,3 +31,47 @@ CREATE FUNCTION colcrypt._nonce_policy(OUT budget bigint, OUT hard_limit bigint,
 COMMENT ON FUNCTION colcrypt._nonce_policy() IS
     'internal: colcrypt.nonce_budget, the hard limit where encryption is refused, and the block reserved per '
     'write of the counter file (the most a crash over-counts)';
+
+-------------------------------------------------------------------------------
+-- Index order 2 (docs/design/index-order.md): within equal short terms,
+-- values are ordered by their full keyed term, never by plaintext.  The
+-- order is a property of each keyring, because indexes are built in it.
+-------------------------------------------------------------------------------
+
+ALTER TABLE colcrypt.keyrings
+    ADD COLUMN index_order smallint NOT NULL DEFAULT 2 CHECK (index_order IN (1, 2));
+COMMENT ON COLUMN colcrypt.keyrings.index_order IS
+    'how equal short terms are ordered: 1 by plaintext (0.1.0), 2 by full keyed term; see colcrypt.upgrade_index_order';
+-- Keyrings whose terms never tie (none stored, or 128 bits or more) are in
+-- order 2 already; the others keep the order their indexes were built in.
+UPDATE colcrypt.keyrings SET index_order = 1 WHERE index_term_bits BETWEEN 8 AND 120;
+DO $$
+DECLARE
+    names text;
+BEGIN
+    SELECT string_agg(format('%L (%s-bit terms)', name, index_term_bits), ', ' ORDER BY name)
+      INTO names FROM colcrypt.keyrings WHERE index_order = 1;
+    IF names IS NOT NULL THEN
+        RAISE NOTICE 'colcrypt: keyrings % keep index order 1, whose btree order reveals plaintext order among values with equal short terms', names
+            USING HINT = 'Switch each with SELECT colcrypt.upgrade_index_order(keyring); it rebuilds the indexes of its values (REINDEX locks).';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION colcrypt.upgrade_index_order(keyring text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_upgrade_index_order' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.upgrade_index_order(text) IS
+    'switch a keyring to index order 2 and rebuild the indexes of its values, in one transaction; returns how many';
+REVOKE ALL ON FUNCTION colcrypt.upgrade_index_order(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.upgrade_index_order(text) TO colcrypt_admin;
+
+-- The ordering operators and support functions exist for the operator
+-- class; lookups, joins, GROUP BY and ORDER BY do not need EXECUTE on them.
+REVOKE EXECUTE ON FUNCTION
+    colcrypt.encrypted_text_lt(colcrypt.encrypted_text, colcrypt.encrypted_text),
+    colcrypt.encrypted_text_le(colcrypt.encrypted_text, colcrypt.encrypted_text),
+    colcrypt.encrypted_text_gt(colcrypt.encrypted_text, colcrypt.encrypted_text),
+    colcrypt.encrypted_text_ge(colcrypt.encrypted_text, colcrypt.encrypted_text),
+    colcrypt.encrypted_text_cmp(colcrypt.encrypted_text, colcrypt.encrypted_text),
+    colcrypt.encrypted_text_cmp_text(colcrypt.encrypted_text, text)
+    FROM PUBLIC;

@@ -7,11 +7,16 @@
 
 namespace colcrypt::core {
 
-TermPolicy TermPolicy::for_keyring(int term_bits, bool case_insensitive) {
+TermPolicy TermPolicy::for_keyring(int term_bits, bool case_insensitive, int index_order) {
     if (term_bits < 0 || term_bits % 8 != 0 || static_cast<std::size_t>(term_bits / 8) > kMaxTermSize) {
         throw Error(Errc::invalid_argument, "blind-index term bits must be a multiple of 8 from 0 to 256");
     }
+    if (index_order != static_cast<int>(IndexOrder::plaintext_ties) &&
+        index_order != static_cast<int>(IndexOrder::keyed_ties)) {
+        throw Error(Errc::invalid_argument, "unknown index order");
+    }
     TermPolicy policy;
+    policy.index_order_ = static_cast<IndexOrder>(index_order);
     policy.stored_term_size_ = static_cast<std::size_t>(term_bits / 8);
     policy.normalization_ = case_insensitive ? Normalization::ascii_case_fold : Normalization::none;
     return policy;
@@ -39,6 +44,11 @@ void seal_value(const SealingKey &key, NonceSource &nonces, ValueType type, cons
 void comparison_term(BlindIndex &index_key, const TermPolicy &policy, ValueType type,
                      const std::uint8_t *plaintext, std::size_t size, std::uint8_t *out) {
     index_key.term(type, plaintext, size, policy.compared_term_size(), out, policy.normalization());
+}
+
+void full_term(BlindIndex &index_key, const TermPolicy &policy, ValueType type, const std::uint8_t *plaintext,
+               std::size_t size, std::uint8_t *out) {
+    index_key.term(type, plaintext, size, kMaxTermSize, out, policy.normalization());
 }
 
 }  // namespace colcrypt::core

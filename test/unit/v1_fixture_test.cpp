@@ -59,7 +59,7 @@ struct Fixture {
         master_secret = core::parse_master_key(text.data(), text.size());
         // keyring_id, name, type_modifier, index_term_bits, case_insensitive, created_at, created_by
         for (const auto &row : read_rows("keyrings.copy", '\t')) {
-            policies[std::stoul(row.at(0))] = core::TermPolicy::for_keyring(std::stoi(row.at(3)), row.at(4) == "t");
+            policies[std::stoul(row.at(0))] = core::TermPolicy::for_keyring(std::stoi(row.at(3)), row.at(4) == "t", 1);
         }
         // keyring_id, purpose, version, state, wrapped_key, master_key_fingerprint, created_at
         for (const auto &row : read_rows("key_versions.copy", '\t')) {

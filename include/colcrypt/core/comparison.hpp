@@ -1,12 +1,15 @@
 // How encrypted values of one keyring compare: equality and the order the
 // btree operator class sorts them in.
 //
-// Within a keyring, values are ordered by (term, plaintext), both after the
-// keyring's normalisation (TermPolicy): terms are compared first, without
-// decrypting; only values whose terms are equal need their plaintexts, so
-// a truncated term's false positive never decides a result.  Equal terms
-// of kConclusiveTermSize bytes or more settle equality alone.  Values of no
-// keyring (transit values) are ordered by plaintext alone.
+// Within a keyring, values are ordered by their terms after the keyring's
+// normalisation (TermPolicy): the stored terms first, without decrypting.
+// Equal stored terms shorter than kConclusiveTermSize bytes do not decide:
+// the keyring's index order breaks the tie (docs/design/index-order.md),
+// by the full keyed terms (order 2: reveals nothing about the plaintexts
+// beyond equality) or, in keyrings still at 0.1.0's order 1, by the
+// plaintexts.  Equality is confirmed on the plaintexts whenever the terms
+// do not decide it, so a truncated term's false positive never decides a
+// result.  Values of no keyring (transit values) are ordered by plaintext.
 //
 // The PostgreSQL layer finds the terms (stored, cached or computed) and,
 // when a verdict below is undecided, the plaintexts; the decisions are

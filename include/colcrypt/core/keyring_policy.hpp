@@ -16,11 +16,19 @@
 
 namespace colcrypt::core {
 
+// How values whose stored terms are equal but too short to prove equality
+// are ordered (docs/design/index-order.md).  A stored format: an index is
+// built in one order and must be searched in it.
+enum class IndexOrder : std::uint8_t {
+    plaintext_ties = 1,  // 0.1.0's: by plaintext, which reveals plaintext order
+    keyed_ties = 2,      // by the full keyed term, which reveals nothing more
+};
+
 class TermPolicy {
 public:
-    // From a keyring's settings: term_bits a multiple of 8 from 0 to 256.
-    // Throws Error(invalid_argument) for anything else.
-    static TermPolicy for_keyring(int term_bits, bool case_insensitive);
+    // From a keyring's settings: term_bits a multiple of 8 from 0 to 256,
+    // and its index order.  Throws Error(invalid_argument) for anything else.
+    static TermPolicy for_keyring(int term_bits, bool case_insensitive, int index_order);
 
     TermPolicy() = default;
 
@@ -40,9 +48,18 @@ public:
     // Whether equal stored terms prove equal values (kConclusiveTermSize).
     bool stored_terms_conclusive() const noexcept { return term_is_conclusive(stored_term_size_); }
 
+    IndexOrder index_order() const noexcept { return index_order_; }
+
+    // Whether values whose compared terms are equal but inconclusive are
+    // ordered by their full terms (kMaxTermSize bytes, computed from the
+    // plaintexts) rather than by their plaintexts.  Keyrings that store no
+    // terms compare full terms to begin with, so they never tie.
+    bool ties_by_full_term() const noexcept { return index_order_ == IndexOrder::keyed_ties; }
+
 private:
     std::size_t stored_term_size_ = 0;
     Normalization normalization_ = Normalization::none;
+    IndexOrder index_order_ = IndexOrder::keyed_ties;
 };
 
 // What sealing under one data-key version of a keyring needs.  The keys
@@ -68,5 +85,11 @@ void seal_value(const SealingKey &key, NonceSource &nonces, ValueType type, cons
 // (policy.compared_term_size() bytes into out).
 void comparison_term(BlindIndex &index_key, const TermPolicy &policy, ValueType type,
                      const std::uint8_t *plaintext, std::size_t size, std::uint8_t *out);
+
+// The full keyed term (kMaxTermSize bytes into out), which breaks ties of
+// short terms under index order 2; every stored or compared term is a
+// prefix of it.
+void full_term(BlindIndex &index_key, const TermPolicy &policy, ValueType type, const std::uint8_t *plaintext,
+               std::size_t size, std::uint8_t *out);
 
 }  // namespace colcrypt::core

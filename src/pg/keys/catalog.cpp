@@ -10,6 +10,7 @@ extern "C" {
 }
 
 #include "colcrypt/pg/keys/catalog.hpp"
+#include "colcrypt/pg/keys/extension_version.hpp"
 #include "colcrypt/pg/keys/internal_access.hpp"
 
 namespace colcrypt::pg::catalog {
@@ -29,10 +30,11 @@ private:
     InternalAccess access_;
 };
 
+// %s: the index order, a column from 0.2.0 on (1 before: 0.1.0's order).
 constexpr const char *kKeyringQuery =
     "SELECT k.keyring_id, k.name, k.type_modifier, k.index_term_bits,"
     "       d.version, d.wrapped_key, d.master_key_fingerprint,"
-    "       i.version, i.wrapped_key, i.master_key_fingerprint, k.case_insensitive"
+    "       i.version, i.wrapped_key, i.master_key_fingerprint, k.case_insensitive, %s"
     "  FROM colcrypt.keyrings k"
     "  LEFT JOIN colcrypt.key_versions d ON d.keyring_id = k.keyring_id"
     "       AND d.purpose = 'data' AND d.state = 'active'"
@@ -61,9 +63,11 @@ const char *keyring_column(KeyringBy by) {
 void load_keyring(KeyringBy by, int32 key, KeyringRow *row) {
     std::memset(row, 0, sizeof(*row));
     Access access;
-    char *sql = psprintf("%s WHERE k.%s = $1", kKeyringQuery, keyring_column(by));
+    const char *order_column = extension_version_at_least(0, 2) ? "k.index_order::int4" : "1";
+    char *sql = psprintf(kKeyringQuery, order_column);
+    sql = psprintf("%s WHERE k.%s = $1", sql, keyring_column(by));
     QueryArg arg = int4_arg(key);
-    run_internal_query(sql, SPI_OK_SELECT, 1, &arg);
+    run_internal_current_query(sql, 1, &arg);
     if (result_rows() > 0) {
         row->found = true;
         row->keyring_id = (std::uint32_t) result_int(0, 1);
@@ -73,6 +77,7 @@ void load_keyring(KeyringBy by, int32 key, KeyringRow *row) {
         read_wrapped_key(&row->data, 5);
         read_wrapped_key(&row->index, 8);
         row->case_insensitive = result_bool(0, 11);
+        row->index_order = result_int(0, 12);
     }
     access.end();
 }
@@ -81,9 +86,9 @@ void load_data_key(std::uint32_t keyring_id, std::uint32_t version, WrappedKeyRo
     std::memset(row, 0, sizeof(*row));
     Access access;
     QueryArg args[] = {int4_arg((int32) keyring_id), int4_arg((int32) version)};
-    run_internal_query("SELECT version, wrapped_key, master_key_fingerprint, state FROM colcrypt.key_versions"
-                       " WHERE keyring_id = $1 AND purpose = 'data' AND version = $2",
-                       SPI_OK_SELECT, 2, args);
+    run_internal_current_query("SELECT version, wrapped_key, master_key_fingerprint, state FROM colcrypt.key_versions"
+                               " WHERE keyring_id = $1 AND purpose = 'data' AND version = $2",
+                               2, args);
     if (result_rows() > 0) {
         row->present = true;
         row->version = (std::uint32_t) result_int(0, 1);
@@ -225,6 +230,26 @@ void retire_data_key(int32 keyring_id, int32 version) {
                        " WHERE keyring_id = $1 AND purpose = 'data' AND version = $2",
                        SPI_OK_UPDATE, 2, args);
     access.end();
+}
+
+void set_index_order(int32 keyring_id, int index_order) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), int4_arg(index_order)};
+    run_internal_query("UPDATE colcrypt.keyrings SET index_order = $2 WHERE keyring_id = $1", SPI_OK_UPDATE, 2,
+                       args);
+    access.end();
+}
+
+int index_order(int32 keyring_id) {
+    if (!extension_version_at_least(0, 2))
+        return 1;
+    Access access;
+    QueryArg arg = int4_arg(keyring_id);
+    run_internal_locking_query("SELECT index_order::int4 FROM colcrypt.keyrings WHERE keyring_id = $1",
+                               SPI_OK_SELECT, 1, &arg);
+    int order = result_rows() > 0 ? result_int(0, 1) : 1;
+    access.end();
+    return order;
 }
 
 bool insert_decrypt_grant(int32 keyring_id, Oid role, const char *granted_by) {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -134,6 +135,16 @@ QueryArg oid_arg(Oid value) {
 
 void run_internal_query(const char *sql, int expected, int nargs, const QueryArg *args) {
     execute(sql, expected, nargs, args, expected == SPI_OK_SELECT && ActiveSnapshotSet());
+}
+
+void run_internal_current_query(const char *sql, int nargs, const QueryArg *args) {
+    if (IsInParallelMode()) {
+        execute(sql, SPI_OK_SELECT, nargs, args, true);
+        return;
+    }
+    PushActiveSnapshot(GetLatestSnapshot());
+    execute(sql, SPI_OK_SELECT, nargs, args, true);
+    PopActiveSnapshot();
 }
 
 void run_internal_locking_query(const char *sql, int expected, int nargs, const QueryArg *args) {

@@ -104,7 +104,7 @@ CachedKeyring *load_keyring(catalog::KeyringBy by, int32 key) {
     if (row.index.present)
         check_fingerprint(row.name, row.index.fingerprint);
     core::TermPolicy policy =
-        cpp_guard([&] { return core::TermPolicy::for_keyring(row.term_bits, row.case_insensitive); });
+        cpp_guard([&] { return core::TermPolicy::for_keyring(row.term_bits, row.case_insensitive, row.index_order); });
     // Raw until cached: a failed unwrap deletes it before reporting.
     CachedKeyring *entry = cpp_guard([&] { return new CachedKeyring(row, policy); });
     bool data_ok = !row.data.present || unwrap_stored_key(entry->keys, core::KeyPurpose::data, row.data.version,

@@ -20,9 +20,10 @@ namespace colcrypt::pg {
 namespace {
 
 // Indexed by KeyEvent.
-constexpr const char *kEventNames[] = {"create", "rotate", "auto_rotate", "retire", "rotate_master_key",
-                                       "grant", "revoke"};
-static_assert(sizeof kEventNames / sizeof kEventNames[0] == static_cast<std::size_t>(KeyEvent::revoke) + 1,
+constexpr const char *kEventNames[] = {"create", "rotate",  "auto_rotate", "retire", "rotate_master_key",
+                                       "grant",  "revoke", "upgrade_index_order"};
+static_assert(sizeof kEventNames / sizeof kEventNames[0] ==
+                  static_cast<std::size_t>(KeyEvent::upgrade_index_order) + 1,
               "one name per KeyEvent");
 
 }  // namespace

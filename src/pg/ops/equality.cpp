@@ -119,12 +119,13 @@ std::uint32_t common_keyring(const Operand &a, const Operand &b) {
     return ka != core::kTransitKeyringId ? ka : kb;
 }
 
-// The operand's term under keyring (key.policy.compared_term_size() bytes):
-// the stored one when it has it, else computed from its plaintext, once per
-// transaction for plaintexts and transit values (search values, compared
-// with row after row).
-const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &key, std::uint8_t *scratch) {
-    const std::size_t size = key.policy.compared_term_size();
+// The operand's term of `size` bytes under keyring: the stored one when it
+// has that, else computed from its plaintext (the compared size, or the
+// full term that breaks ties under index order 2), once per transaction for
+// plaintexts and transit values (search values, compared with row after
+// row).
+const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &key, std::size_t size,
+                            std::uint8_t *scratch) {
     if (!op.is_plaintext && op.envelope.keyring_id == keyring && key.policy.stores_terms() &&
         op.envelope.term_size == size)
         return op.envelope.term;
@@ -136,16 +137,20 @@ const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &
         return scratch;
     need_plaintext(op);
     cpp_guard([&] {
-        core::comparison_term(*key.index, key.policy, op.type, reinterpret_cast<const std::uint8_t *>(op.plaintext),
-                              op.plaintext_size, scratch);
+        const auto *plaintext = reinterpret_cast<const std::uint8_t *>(op.plaintext);
+        if (size == core::kMaxTermSize)
+            core::full_term(*key.index, key.policy, op.type, plaintext, op.plaintext_size, scratch);
+        else
+            core::comparison_term(*key.index, key.policy, op.type, plaintext, op.plaintext_size, scratch);
     });
     if (cached)
         cache_term(of, keyring, size, bytes, bytes_size, scratch);
     return scratch;
 }
 
-// The btree order (core/comparison.hpp): terms within a keyring, plaintext
-// where they leave it undecided, and between values of no keyring.
+// The btree order (core/comparison.hpp): compared terms within a keyring;
+// where they tie, the full keyed terms (index order 2) or the plaintexts
+// (order 1); plaintexts between values of no keyring.
 int compare_operands(Operand &a, Operand &b) {
     std::uint32_t keyring = common_keyring(a, b);
     core::TermOrder order = core::TermOrder::undecided;
@@ -155,8 +160,13 @@ int compare_operands(Operand &a, Operand &b) {
         normalization = key.policy.normalization();
         if (key.index != nullptr) {
             std::uint8_t scratch_a[core::kMaxTermSize], scratch_b[core::kMaxTermSize];
-            order = core::order_by_terms(term_of(a, keyring, key, scratch_a), term_of(b, keyring, key, scratch_b),
-                                         key.policy.compared_term_size());
+            std::size_t size = key.policy.compared_term_size();
+            order = core::order_by_terms(term_of(a, keyring, key, size, scratch_a),
+                                         term_of(b, keyring, key, size, scratch_b), size);
+            if (order == core::TermOrder::undecided && key.policy.ties_by_full_term())
+                order = core::order_by_terms(term_of(a, keyring, key, core::kMaxTermSize, scratch_a),
+                                             term_of(b, keyring, key, core::kMaxTermSize, scratch_b),
+                                             core::kMaxTermSize);
         }
     }
     int c = order != core::TermOrder::undecided ? core::order_sign(order) : order_by_plaintexts(a, b, normalization);
@@ -178,8 +188,9 @@ bool operands_equal(Operand &a, Operand &b) {
         normalization = key.policy.normalization();
         if (key.policy.stores_terms()) {
             std::uint8_t scratch_a[core::kMaxTermSize], scratch_b[core::kMaxTermSize];
-            match = core::match_by_terms(term_of(a, keyring, key, scratch_a), term_of(b, keyring, key, scratch_b),
-                                         key.policy.stored_term_size());
+            std::size_t size = key.policy.stored_term_size();
+            match = core::match_by_terms(term_of(a, keyring, key, size, scratch_a),
+                                         term_of(b, keyring, key, size, scratch_b), size);
         }
     }
     bool equal = match != core::TermMatch::undecided ? match == core::TermMatch::same
@@ -238,7 +249,7 @@ bool search_term(ValueType type, TermOf of, struct varlena *search, const core::
     if (key.index == nullptr || key.policy.stored_term_size() != stored.term_size)
         return false;
     Operand op = of == TermOf::plaintext ? plaintext_operand(type, search) : encrypted_operand(type, search);
-    term_of(op, stored.keyring_id, key, scratch);
+    term_of(op, stored.keyring_id, key, stored.term_size, scratch);
     release(op);
     return true;
 }

@@ -35,6 +35,7 @@ struct KeyringRow {
     int32 typmod;
     int term_bits;
     bool case_insensitive;
+    int index_order;  // 1 where the database is still at 0.1.0's SQL
     char name[core::kMaxKeyringNameSize + 1];
     WrappedKeyRow data;   // the active data key
     WrappedKeyRow index;  // the active blind-index key
@@ -93,6 +94,11 @@ void demote_active_data_key(int32 keyring_id);
 bool data_key_state(int32 keyring_id, int32 version, char *state, std::size_t state_size);
 // Destroy a data-key version's wrapped key.
 void retire_data_key(int32 keyring_id, int32 version);
+
+// Set a keyring's index order (0.2.0's column).
+void set_index_order(int32 keyring_id, int index_order);
+// The index order a keyring's row says (1 when the column does not exist).
+int index_order(int32 keyring_id);
 
 // False when the role held the grant already / did not hold it.
 bool insert_decrypt_grant(int32 keyring_id, Oid role, const char *granted_by);

@@ -58,6 +58,11 @@ QueryArg oid_arg(Oid value);
 // active snapshot when there is one, so a lookup never advances the command
 // counter (which parallel workers forbid).
 void run_internal_query(const char *sql, int expected, int nargs = 0, const QueryArg *args = nullptr);
+// A read of the latest committed state (and this transaction's own earlier
+// commands), whatever the transaction's snapshot: what colcrypt's key
+// tables say now, as catalogs are read.  In a parallel worker, which
+// cannot take snapshots, the leader's active snapshot.
+void run_internal_current_query(const char *sql, int nargs, const QueryArg *args);
 // The same for a query that locks rows (SELECT ... FOR UPDATE) or must see
 // rows committed while it waited for a lock: never read-only, so SPI takes a
 // fresh snapshot for it (under READ COMMITTED).

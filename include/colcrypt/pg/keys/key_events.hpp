@@ -21,7 +21,8 @@ KeyEventActor current_actor();
 // The operations colcrypt.key_events records.  This list is the only one:
 // the table's CHECK constraint asks colcrypt._is_key_event_operation(),
 // which reads it (0.1.0's constraint spelled the same names out).
-enum class KeyEvent { create, rotate, auto_rotate, retire, rotate_master_key, grant, revoke };
+// New events go at the end, with their name in key_events.cpp.
+enum class KeyEvent { create, rotate, auto_rotate, retire, rotate_master_key, grant, revoke, upgrade_index_order };
 
 // The name stored in colcrypt.key_events.operation.
 const char *key_event_name(KeyEvent event);
