@@ -3,6 +3,8 @@
 #   0. layout    the include layers and the release rules (test/layout)
 #   1. unit      C++ core, GoogleTest under CTest (no PostgreSQL)
 #   2. regress   pg_regress on a throwaway cluster with colcrypt preloaded
+#      adversarial  pg_regress again: the standing adversarial suite,
+#                test/adversarial (one attack per file)
 #   3. isolation pg_isolation_regress: test/isolation/specs, expected outputs
 #                in test/isolation/expected, same throwaway cluster setup
 #   4. tap       PostgreSQL::Test::Cluster scripts in test/t
@@ -118,6 +120,16 @@ as_test_user "$PGXS_SRC/test/regress/pg_regress" \
     --bindir="$BINDIR" --temp-config="$WORK/test/regress/regress.conf" \
     --schedule="$WORK/test/regress/schedule" 2>&1 | tee "$regress_log"
 record_pg_regress regress "$regress_log" "$(grep -c '^test:' test/regress/schedule)" "$WORK/regress/regression.diffs"
+
+# --- 2b. adversarial ------------------------------------------------------------
+section "adversarial suite"
+adversarial_log="$WORK/adversarial.log"
+as_test_user "$PGXS_SRC/test/regress/pg_regress" \
+    --temp-instance="$WORK/adversarial/tmp_check" --inputdir="$WORK/test/adversarial" \
+    --outputdir="$WORK/adversarial" --bindir="$BINDIR" --temp-config="$WORK/test/regress/regress.conf" \
+    --schedule="$WORK/test/adversarial/schedule" 2>&1 | tee "$adversarial_log"
+record_pg_regress adversarial "$adversarial_log" "$(grep -c '^test:' test/adversarial/schedule)" \
+    "$WORK/adversarial/regression.diffs"
 
 # --- 3. isolation ------------------------------------------------------------
 section "isolation tests"

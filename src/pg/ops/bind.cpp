@@ -6,6 +6,7 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -25,6 +26,7 @@ namespace {
 int planning_depth = 0;
 
 struct BindMemo {
+    Oid user;  // whose privileges computed the result (a cursor may be read after SET ROLE)
     int32 typmod;
     std::size_t input_size;
     char *input;  // may be plaintext (text arrays): wiped when replaced, and with the context
@@ -57,7 +59,8 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
     const char *bytes = VARDATA_ANY(input);
     std::size_t size = VARSIZE_ANY_EXHDR(input);
     auto *memo = static_cast<BindMemo *>(fcinfo->flinfo->fn_extra);
-    if (memo != nullptr && memo->typmod == typmod && memo->input_size == size &&
+    Oid user = GetUserId();
+    if (memo != nullptr && memo->user == user && memo->typmod == typmod && memo->input_size == size &&
         std::memcmp(memo->input, bytes, size) == 0)
         return memo->result;
 
@@ -83,6 +86,7 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
         pfree(memo->input);
         pfree(DatumGetPointer(memo->result));
     }
+    memo->user = user;
     memo->typmod = typmod;
     memo->input_size = size;
     memo->input = static_cast<char *>(palloc(size + 1));

@@ -5,6 +5,7 @@
 #include <cstring>
 
 extern "C" {
+#include "miscadmin.h"
 #include "utils/memutils.h"
 }
 
@@ -23,6 +24,7 @@ namespace {
 struct Entry {
     std::uint32_t kind;  // value type, _bind function OID, or keyring id
     int32 typmod;        // bindings: type modifier; terms: term size
+    Oid user;            // bindings: whose privileges computed it; else InvalidOid
     std::uint8_t *key;   // nullptr: free slot
     std::size_t key_size;
     std::uint8_t *value;
@@ -83,13 +85,14 @@ MemoryContext context_for_entries() {
 // allocation hides the ones after it until it is filled again: misses,
 // never a wrong hit.)
 template <int N>
-Entry *find(Entry (&entries)[N], std::uint32_t kind, int32 typmod, const void *key, std::size_t size) {
+Entry *find(Entry (&entries)[N], std::uint32_t kind, int32 typmod, Oid user, const void *key, std::size_t size) {
     if (cache_context == nullptr)
         return nullptr;
     for (Entry &e : entries) {
         if (e.key == nullptr)
             break;
-        if (e.kind == kind && e.typmod == typmod && e.key_size == size && std::memcmp(e.key, key, size) == 0) {
+        if (e.kind == kind && e.typmod == typmod && e.user == user && e.key_size == size &&
+            std::memcmp(e.key, key, size) == 0) {
             e.last_used = ++use_clock;
             return &e;
         }
@@ -100,10 +103,10 @@ Entry *find(Entry (&entries)[N], std::uint32_t kind, int32 typmod, const void *k
 // Copy into the slot used longest ago (so the search value of a scan, used
 // by every comparison, stays), unless the key is there already.
 template <int N>
-void insert(Entry (&entries)[N], std::uint32_t kind, int32 typmod, const void *key, std::size_t key_size,
+void insert(Entry (&entries)[N], std::uint32_t kind, int32 typmod, Oid user, const void *key, std::size_t key_size,
             const void *value, std::size_t value_size) {
     if (key_size > kMaxCachedSize || value_size > kMaxCachedSize || TopTransactionContext == nullptr ||
-        find(entries, kind, typmod, key, key_size) != nullptr)
+        find(entries, kind, typmod, user, key, key_size) != nullptr)
         return;
     MemoryContext context = context_for_entries();
     Entry *slot = &entries[0];
@@ -130,6 +133,7 @@ void insert(Entry (&entries)[N], std::uint32_t kind, int32 typmod, const void *k
     std::memcpy(value_copy, value, value_size);
     slot->kind = kind;
     slot->typmod = typmod;
+    slot->user = user;
     slot->key = key_copy;
     slot->key_size = key_size;
     slot->value = value_copy;
@@ -140,7 +144,8 @@ void insert(Entry (&entries)[N], std::uint32_t kind, int32 typmod, const void *k
 }  // namespace
 
 const char *cached_plaintext(core::ValueType type, struct varlena *value, std::size_t *size) {
-    Entry *e = find(plaintexts, static_cast<std::uint32_t>(type), 0, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+    Entry *e = find(plaintexts, static_cast<std::uint32_t>(type), 0, InvalidOid, VARDATA_ANY(value),
+                    VARSIZE_ANY_EXHDR(value));
     if (e == nullptr)
         return nullptr;
     *size = e->value_size;
@@ -148,24 +153,24 @@ const char *cached_plaintext(core::ValueType type, struct varlena *value, std::s
 }
 
 void cache_plaintext(core::ValueType type, struct varlena *value, const char *plaintext, std::size_t size) {
-    insert(plaintexts, static_cast<std::uint32_t>(type), 0, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), plaintext,
-           size);
+    insert(plaintexts, static_cast<std::uint32_t>(type), 0, InvalidOid, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value),
+           plaintext, size);
 }
 
 struct varlena *cached_binding(Oid function, int32 typmod, const char *input, std::size_t size) {
-    Entry *e = find(bindings, function, typmod, input, size);
+    Entry *e = find(bindings, function, typmod, GetUserId(), input, size);
     return e == nullptr ? nullptr : reinterpret_cast<struct varlena *>(e->value);
 }
 
 // The whole result varlena is the value, so a hit is a usable datum.
 void cache_binding(Oid function, int32 typmod, const char *input, std::size_t size, struct varlena *result) {
-    insert(bindings, function, typmod, input, size, result, VARSIZE_ANY(result));
+    insert(bindings, function, typmod, GetUserId(), input, size, result, VARSIZE_ANY(result));
 }
 
 bool cached_term(TermOf of, std::uint32_t keyring_id, std::size_t term_size, const char *bytes, std::size_t size,
                  std::uint8_t *term) {
-    Entry *e = find(of == TermOf::plaintext ? terms : transit_terms, keyring_id, static_cast<int32>(term_size), bytes,
-                    size);
+    Entry *e = find(of == TermOf::plaintext ? terms : transit_terms, keyring_id, static_cast<int32>(term_size),
+                    InvalidOid, bytes, size);
     if (e == nullptr)
         return false;
     std::memcpy(term, e->value, term_size);
@@ -174,8 +179,8 @@ bool cached_term(TermOf of, std::uint32_t keyring_id, std::size_t term_size, con
 
 void cache_term(TermOf of, std::uint32_t keyring_id, std::size_t term_size, const char *bytes, std::size_t size,
                 const std::uint8_t *term) {
-    insert(of == TermOf::plaintext ? terms : transit_terms, keyring_id, static_cast<int32>(term_size), bytes, size,
-           term, term_size);
+    insert(of == TermOf::plaintext ? terms : transit_terms, keyring_id, static_cast<int32>(term_size), InvalidOid,
+           bytes, size, term, term_size);
 }
 
 }  // namespace colcrypt::pg

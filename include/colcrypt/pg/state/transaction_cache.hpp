@@ -22,7 +22,9 @@ namespace colcrypt::pg {
 constexpr std::size_t kMaxCachedSize = 1024;
 
 // The plaintext of an encrypted value when cached, else nullptr; *size
-// receives its size.  Owned by the cache: valid until the next
+// receives its size.  Whoever decrypted it, a cached plaintext is only ever
+// compared (ops/equality.cpp) or, for a transit value, which needs no
+// grant, sealed again: never returned to a user.  Owned by the cache: valid until the next
 // cache_plaintext call or the end of the transaction.
 const char *cached_plaintext(core::ValueType type, struct varlena *value, std::size_t *size);
 
@@ -30,7 +32,9 @@ const char *cached_plaintext(core::ValueType type, struct varlena *value, std::s
 void cache_plaintext(core::ValueType type, struct varlena *value, const char *plaintext, std::size_t size);
 
 // The result of the _bind function `function` for this type modifier and
-// input bytes, when cached, else nullptr.  Owned by the cache: valid until
+// input bytes, computed under the current user's privileges (GetUserId():
+// a SECURITY DEFINER function's owner, or a role set later in the
+// transaction, do not share results), when cached, else nullptr.  Owned by the cache: valid until
 // the next cache_binding call or the end of the transaction.
 struct varlena *cached_binding(Oid function, int32 typmod, const char *input, std::size_t size);
 
