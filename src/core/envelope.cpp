@@ -156,6 +156,29 @@ bool peek_term(const std::uint8_t *data, std::size_t size, TermView *out) noexce
     return true;
 }
 
+// The checks parse_envelope makes on these bytes, in the same order.
+bool read_envelope_header(const std::uint8_t *data, std::size_t size, std::uint32_t *keyring_id,
+                          std::uint32_t *key_version) noexcept {
+    if (size < 4 || data[0] != kHeaderByte || (data[1] & kReservedTermBits) != 0 ||
+        (data[1] & kTermSizeMask) > kMaxTermSize) {
+        return false;
+    }
+    try {
+        const std::uint8_t *p = data + 2;
+        const std::uint8_t *const end = data + size;
+        const std::uint32_t id = get_varint(&p, end);
+        const std::uint32_t version = get_varint(&p, end);
+        if (!valid_key_pair(id, version)) {
+            return false;
+        }
+        *keyring_id = id;
+        *key_version = version;
+        return true;
+    } catch (const Error &) {
+        return false;
+    }
+}
+
 bool looks_transit(const std::uint8_t *data, std::size_t size) noexcept {
     // Header byte, flags with the term size, then the keyring id's varint.
     return size > 2 && data[0] == kHeaderByte && data[2] == kTransitKeyringId;

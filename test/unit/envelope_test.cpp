@@ -427,5 +427,32 @@ TEST(EnvelopeText, RejectsMissingPrefixAndBadBase64) {
     EXPECT_EQ(core::envelope_max_decoded_size(3), 0u);
 }
 
+
+// The header alone: keyring id and version from the first bytes, as
+// parse_envelope reads them; anything else is not a header.
+TEST(EnvelopeHeader, ReadsIdAndVersionFromTheFirstBytes) {
+    const core::SecretKey key = core::SecretKey::random();
+    core::AesGcm aead(key);
+    core::NonceSource nonces;
+    const std::uint8_t term[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    const std::string plaintext(5000, 'x');
+    Bytes sealed(core::sealed_size(300, 70000, 8, plaintext.size()));
+    core::seal(aead, nonces, core::ValueType::text, 300, 70000, term, 8,
+               reinterpret_cast<const std::uint8_t *>(plaintext.data()), plaintext.size(), sealed.data());
+    std::uint32_t id = 0, version = 0;
+    ASSERT_TRUE(core::read_envelope_header(sealed.data(), core::kMaxHeaderSize, &id, &version));
+    EXPECT_EQ(id, 300u);
+    EXPECT_EQ(version, 70000u);
+    EXPECT_FALSE(core::read_envelope_header(sealed.data(), 4, &id, &version));  // varints cut off
+    Bytes bad = sealed;
+    bad[0] = 0x21;  // format 2
+    EXPECT_FALSE(core::read_envelope_header(bad.data(), bad.size(), &id, &version));
+    bad = sealed;
+    bad[1] |= 0x80;  // reserved bit
+    EXPECT_FALSE(core::read_envelope_header(bad.data(), bad.size(), &id, &version));
+    const std::uint8_t version_zero[] = {0x11, 0x00, 0x05, 0x00};
+    EXPECT_FALSE(core::read_envelope_header(version_zero, sizeof version_zero, &id, &version));
+}
+
 }  // namespace
 }  // namespace colcrypt::test

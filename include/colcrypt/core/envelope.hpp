@@ -86,6 +86,14 @@ struct TermView {
 };
 bool peek_term(const std::uint8_t *data, std::size_t size, TermView *out) noexcept;
 
+// The keyring id and key version from an envelope's first bytes (format and
+// term-size bytes and both varints; kMaxHeaderSize bytes are always enough):
+// for finding values by header without fetching them whole.  False when
+// those bytes are not the start of a format 1 envelope.
+constexpr std::size_t kMaxHeaderSize = 2 + 2 * kMaxVarintSize;
+bool read_envelope_header(const std::uint8_t *data, std::size_t size, std::uint32_t *keyring_id,
+                          std::uint32_t *key_version) noexcept;
+
 // Whether the first bytes are those of a transit value (format 1 with
 // AES-256-GCM, keyring id kTransitKeyringId).  Only a routing hint: the rest
 // is not checked, so parse_envelope decides whether it is well formed.

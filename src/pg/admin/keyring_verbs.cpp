@@ -5,7 +5,6 @@
 #include <cstring>
 
 extern "C" {
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 }
@@ -20,6 +19,7 @@ extern "C" {
 #include "colcrypt/pg/keys/key_wrapping.hpp"
 #include "colcrypt/pg/keys/keyring_names.hpp"
 #include "colcrypt/pg/keys/master_key_provider.hpp"
+#include "colcrypt/pg/keys/version_locks.hpp"
 #include "colcrypt/pg/state/nonce_counters.hpp"
 
 extern "C" {
@@ -128,16 +128,58 @@ extern "C" Datum colcrypt_retire_key(PG_FUNCTION_ARGS) {
         PG_RETURN_VOID();
     }
 
-    StringInfoData where;
-    initStringInfo(&where);
-    int64 in_use = count_values_using(keyring.keyring_id, keyring.typmod, version, &where);
-    if (in_use > 0)
+    // Nothing writes under the version from here on: wait for the
+    // transactions that may still do (docs/design/retirement.md), then look
+    // at every place a value under it can still be read.
+    lock_version_for_retirement((std::uint32_t) keyring.keyring_id, (std::uint32_t) version);
+    VersionUse use;
+    find_version_use((std::uint32_t) keyring.keyring_id, (std::uint32_t) version, &use);
+    if (use.other_temp_table != nullptr)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+                        errmsg("cannot retire key version %d of keyring \"%s\" while another session's temporary "
+                               "table \"%s\" may hold its values",
+                               version, keyring.name, use.other_temp_table),
+                        errdetail("Temporary tables of other sessions cannot be read."),
+                        errhint("Retry when that session has ended.")));
+    if (use.live > 0)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
                         errmsg("key version %d of keyring \"%s\" is still used by " INT64_FORMAT " value%s", version,
-                               keyring.name, in_use, in_use == 1 ? "" : "s"),
-                        errdetail("Values under version %d: %s.", version, where.data),
+                               keyring.name, use.live, use.live == 1 ? "" : "s"),
+                        errdetail("Values under version %d: %s.", version, use.live_where.data),
                         errhint("Re-encrypt them under the active version first, for example "
                                 "UPDATE t SET c = c::text for each column listed.")));
+    if (use.unreadable > 0)
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                        errmsg("cannot retire key version %d of keyring \"%s\": " INT64_FORMAT
+                               " stored value%s cannot be parsed",
+                               version, keyring.name, use.unreadable, use.unreadable == 1 ? "" : "s"),
+                        errdetail("A value whose header is damaged might be under version %d: %s.", version,
+                                  use.unreadable_where.data),
+                        errhint("Find them with colcrypt.describe() and restore them from a backup.")));
+    if (use.dead > 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+                        errmsg("key version %d of keyring \"%s\" is still held by " INT64_FORMAT
+                               " value%s in row versions that are no longer visible",
+                               version, keyring.name, use.dead, use.dead == 1 ? "" : "s"),
+                        errdetail("Deleted or updated rows of %s still hold values under version %d; a transaction "
+                                  "with an older snapshot (a running pg_dump, say) can still read them.",
+                                  use.dead_where.data, version),
+                        errhint("Vacuum first: VACUUM those tables, after the transactions that started before the "
+                                "values were rewritten have ended, then retry.")));
+    if (use.index_leaf > 0 || use.index_pivot > 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+                        errmsg("key version %d of keyring \"%s\" is still held by " INT64_FORMAT " index entr%s",
+                               version, keyring.name, use.index_leaf + use.index_pivot,
+                               use.index_leaf + use.index_pivot == 1 ? "y" : "ies"),
+                        errdetail("Indexes %s hold values under version %d that lookups still compare with.",
+                                  use.index_where.data, version),
+                        use.index_pivot == 0
+                            ? errhint("Vacuum first: VACUUM removes the entries of deleted rows, then retry.")
+                        : use.index_leaf == 0
+                            ? errhint("Reindex first: entries in inner pages stay until the index is rebuilt "
+                                      "(REINDEX INDEX CONCURRENTLY), then retry.")
+                            : errhint("VACUUM removes the entries of deleted rows; entries in inner pages stay until "
+                                      "the index is rebuilt (REINDEX INDEX CONCURRENTLY).  Then retry.")));
 
     catalog::retire_data_key(keyring.keyring_id, version);
     invalidate_key_caches();

@@ -1,14 +1,33 @@
-// Counting the stored values that use a data-key version, from their
-// headers (no decryption).
+// The physical scan for values under one data-key version.  See
+// include/colcrypt/pg/admin/value_scan.hpp and docs/design/retirement.md.
 #include "colcrypt/pg/compat/postgres.hpp"
 
+#include <cstring>
+
 extern "C" {
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/itup.h"
+#include "access/nbtree.h"
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/multirangetypes.h"
+#include "utils/rangetypes.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/typcache.h"
 }
 
+#include "colcrypt/core/envelope.hpp"
 #include "colcrypt/pg/admin/value_scan.hpp"
 #include "colcrypt/pg/keys/internal_access.hpp"
 #include "colcrypt/pg/types/encrypted_type.hpp"
@@ -16,88 +35,382 @@ extern "C" {
 namespace colcrypt::pg {
 namespace {
 
-// Every column that can hold values of a keyring: columns (of tables,
-// partitions and populated materialized views in this database) whose type
-// is a colcrypt encrypted type, a domain over one or an array of one, with
-// the keyring's type modifier or none (-1: such columns keep values of any
-// keyring as they are).  Partitioned parents are skipped: their partitions
-// are scanned.  Other sessions' temporary tables cannot be read and are
-// skipped.  $2 names the encrypted types (the registry).
-constexpr const char *kColumnsQuery =
-    "SELECT a.attrelid::pg_catalog.regclass::pg_catalog.text,"
-    "       pg_catalog.quote_ident(a.attname),"
-    "       t.typcategory = 'A' AND t.typelem <> 0"
-    "  FROM pg_catalog.pg_attribute a"
-    "  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
-    "  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
-    "  JOIN pg_catalog.pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype"
-    "                                            WHEN t.typcategory = 'A' THEN t.typelem"
-    "                                            ELSE t.oid END"
-    " WHERE c.relkind IN ('r', 'm') AND a.attnum > 0 AND NOT a.attisdropped"
-    "   AND (c.relkind <> 'm' OR c.relispopulated)"
-    "   AND NOT pg_catalog.pg_is_other_temp_schema(c.relnamespace)"
-    "   AND b.oid = ANY ($2)"
-    "   AND CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END IN ($1, -1)"
-    " ORDER BY 1, a.attnum";
+// Every type whose values can contain an encrypted value: the encrypted
+// types, and domains, arrays, composites, ranges and multiranges of any
+// type already in the set, to a fixed point.  $1: the set so far.
+constexpr const char *kContainingTypesQuery =
+    "SELECT t.oid FROM pg_catalog.pg_type t"
+    " WHERE t.oid <> ALL ($1) AND ("
+    "       (t.typtype = 'd' AND t.typbasetype = ANY ($1))"
+    "    OR (t.typelem = ANY ($1) AND t.typsubscript = 'pg_catalog.array_subscript_handler'::pg_catalog.regproc)"
+    "    OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a"
+    "                                     WHERE a.attrelid = t.typrelid AND a.attnum > 0"
+    "                                       AND NOT a.attisdropped AND a.atttypid = ANY ($1)))"
+    "    OR (t.typtype = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_range r"
+    "                                     WHERE r.rngtypid = t.oid AND r.rngsubtype = ANY ($1)))"
+    "    OR (t.typtype = 'm' AND EXISTS (SELECT 1 FROM pg_catalog.pg_range r"
+    "                                     WHERE r.rngmultitypid = t.oid AND r.rngtypid = ANY ($1))))";
 
-// The OIDs of the registered encrypted types, as an oid[] argument.
-QueryArg encrypted_type_oids() {
-    Datum oids[kEncryptedTypeCount];
-    int count = 0;
+// Relations with storage and a column (or index key) of such a type.
+// Foreign tables hold no values of this database; partitioned tables and
+// indexes have no storage of their own (their partitions are listed).
+constexpr const char *kRelationsQuery =
+    "SELECT DISTINCT c.oid, c.relkind = 'i', pg_catalog.pg_is_other_temp_schema(c.relnamespace),"
+    "       c.oid::pg_catalog.regclass::pg_catalog.text, c.relname"
+    "  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+    " WHERE a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = ANY ($1)"
+    "   AND c.relkind IN ('r', 'm', 'i')"
+    " ORDER BY 4";
+
+struct TypeSet {
+    Oid *oids;
+    int count;
+};
+
+bool contains(const TypeSet &set, Oid type) {
+    for (int i = 0; i < set.count; i++)
+        if (set.oids[i] == type)
+            return true;
+    return false;
+}
+
+QueryArg oid_array_arg(const TypeSet &set) {
+    Datum *datums = (Datum *) palloc(sizeof(Datum) * (set.count + 1));
+    for (int i = 0; i < set.count; i++)
+        datums[i] = ObjectIdGetDatum(set.oids[i]);
+    ArrayType *array = construct_array(datums, set.count, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
+    return QueryArg{OIDARRAYOID, PointerGetDatum(array)};
+}
+
+// Inside internal access; the set is allocated to outlive it (SPI_palloc).
+TypeSet containing_types() {
+    TypeSet set{(Oid *) SPI_palloc(sizeof(Oid) * (kEncryptedTypeCount + 1)), 0};
     for (const EncryptedType &type : kEncryptedTypes) {
         Oid oid = encrypted_type_oid(type);
         if (OidIsValid(oid))
-            oids[count++] = ObjectIdGetDatum(oid);
+            set.oids[set.count++] = oid;
     }
-    ArrayType *array = construct_array(oids, count, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
-    return QueryArg{OIDARRAYOID, PointerGetDatum(array)};
+    for (;;) {
+        QueryArg arg = oid_array_arg(set);
+        run_internal_locking_query(kContainingTypesQuery, SPI_OK_SELECT, 1, &arg);
+        std::uint64_t found = result_rows();
+        if (found == 0)
+            break;
+        set.oids = (Oid *) SPI_repalloc(set.oids, sizeof(Oid) * (set.count + found + 1));
+        for (std::uint64_t i = 0; i < found; i++)
+            set.oids[set.count++] = result_oid(i, 1);
+    }
+    return set;
+}
+
+// What one scan looks for, and what it found in one value.
+struct Target {
+    std::uint32_t keyring_id;
+    std::uint32_t version;
+    const TypeSet *types;
+};
+struct Found {
+    int64 matches;
+    int64 unreadable;
+};
+
+void walk(Datum value, Oid type, const Target &target, Found &found);
+
+// An encrypted value: its header, read from the first bytes only (a long
+// value is not fetched whole).
+void walk_envelope(Datum value, const Target &target, Found &found) {
+    struct varlena *head = PG_DETOAST_DATUM_SLICE(value, 0, core::kMaxHeaderSize);
+    std::uint32_t keyring_id, version;
+    if (!core::read_envelope_header(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(head)),
+                                    VARSIZE_ANY_EXHDR(head), &keyring_id, &version))
+        found.unreadable++;
+    else if (keyring_id == target.keyring_id && version == target.version)
+        found.matches++;
+}
+
+void walk_array(Datum value, Oid element_type, const Target &target, Found &found) {
+    ArrayType *array = DatumGetArrayTypeP(value);
+    int16 length;
+    bool by_value;
+    char align;
+    get_typlenbyvalalign(element_type, &length, &by_value, &align);
+    Datum *elements;
+    bool *nulls;
+    int count;
+    deconstruct_array(array, element_type, length, by_value, align, &elements, &nulls, &count);
+    for (int i = 0; i < count; i++)
+        if (!nulls[i])
+            walk(elements[i], element_type, target, found);
+}
+
+void walk_composite(Datum value, const Target &target, Found &found) {
+    HeapTupleHeader header = DatumGetHeapTupleHeader(value);
+    TupleDesc desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(header), HeapTupleHeaderGetTypMod(header));
+    HeapTupleData tuple;
+    tuple.t_len = HeapTupleHeaderGetDatumLength(header);
+    ItemPointerSetInvalid(&tuple.t_self);
+    tuple.t_tableOid = InvalidOid;
+    tuple.t_data = header;
+    Datum *values = (Datum *) palloc(sizeof(Datum) * (desc->natts + 1));
+    bool *nulls = (bool *) palloc(sizeof(bool) * (desc->natts + 1));
+    heap_deform_tuple(&tuple, desc, values, nulls);
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        if (!att->attisdropped && !nulls[i] && contains(*target.types, att->atttypid))
+            walk(values[i], att->atttypid, target, found);
+    }
+    ReleaseTupleDesc(desc);
+}
+
+void walk_range(RangeType *range, TypeCacheEntry *cache, const Target &target, Found &found) {
+    RangeBound lower, upper;
+    bool empty;
+    range_deserialize(cache, range, &lower, &upper, &empty);
+    Oid subtype = cache->rngelemtype->type_id;
+    if (empty)
+        return;
+    if (!lower.infinite)
+        walk(lower.val, subtype, target, found);
+    if (!upper.infinite)
+        walk(upper.val, subtype, target, found);
+}
+
+void walk(Datum value, Oid type, const Target &target, Found &found) {
+    CHECK_FOR_INTERRUPTS();
+    type = getBaseType(type);
+    if (encrypted_type_of(type) != nullptr) {
+        walk_envelope(value, target, found);
+    } else if (!contains(*target.types, type)) {
+        return;
+    } else if (type_is_array(type)) {
+        walk_array(value, get_element_type(type), target, found);
+    } else if (type_is_rowtype(type)) {
+        walk_composite(value, target, found);
+    } else if (type_is_range(type)) {
+        TypeCacheEntry *cache = lookup_type_cache(type, TYPECACHE_RANGE_INFO);
+        walk_range(DatumGetRangeTypeP(value), cache, target, found);
+    } else if (type_is_multirange(type)) {
+        TypeCacheEntry *cache = lookup_type_cache(type, TYPECACHE_MULTIRANGE_INFO);
+        int32 count;
+        RangeType **ranges;
+        multirange_deserialize(cache->rngtype, DatumGetMultirangeTypeP(value), &count, &ranges);
+        for (int32 i = 0; i < count; i++)
+            walk_range(ranges[i], cache->rngtype, target, found);
+    }
+}
+
+constexpr int kListed = 10;
+
+// "name (n)" appended to a list of at most kListed entries.
+void list(StringInfo where, int *listed, const char *name, int64 n, const char *what) {
+    if (*listed == kListed)
+        appendStringInfoString(where, ", ...");
+    if (*listed < kListed)
+        appendStringInfo(where, "%s%s (" INT64_FORMAT "%s)", *listed > 0 ? ", " : "", name, n, what);
+    (*listed)++;
+}
+
+struct Lists {
+    int live, dead, index, unreadable;
+};
+
+// Every tuple on every page of a table, live or not.  Tuples are copied
+// under the page's share lock and walked after it is released (walking may
+// read TOAST and catalogs).
+void scan_table(Oid relid, const char *name, const Target &target, Snapshot snapshot, VersionUse *use,
+                Lists *lists) {
+    Relation rel = table_open(relid, AccessShareLock);
+    TupleDesc desc = RelationGetDescr(rel);
+    int natts = desc->natts;
+    auto *live = (int64 *) palloc0(sizeof(int64) * (natts + 1));
+    auto *dead = (int64 *) palloc0(sizeof(int64) * (natts + 1));
+    int64 unreadable = 0;
+    Datum *values = (Datum *) palloc(sizeof(Datum) * (natts + 1));
+    bool *nulls = (bool *) palloc(sizeof(bool) * (natts + 1));
+    MemoryContext page_context = AllocSetContextCreate(CurrentMemoryContext, "colcrypt value scan page",
+                                                       ALLOCSET_DEFAULT_SIZES);
+    BufferAccessStrategy strategy = GetAccessStrategy(BAS_BULKREAD);
+    BlockNumber blocks = RelationGetNumberOfBlocks(rel);
+    for (BlockNumber block = 0; block < blocks; block++) {
+        CHECK_FOR_INTERRUPTS();
+        MemoryContext caller = MemoryContextSwitchTo(page_context);
+        HeapTuple copies[MaxHeapTuplesPerPage];
+        bool visible[MaxHeapTuplesPerPage];
+        int count = 0;
+        Buffer buffer = ReadBufferExtended(rel, MAIN_FORKNUM, block, RBM_NORMAL, strategy);
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buffer);
+        if (!PageIsNew(page)) {
+            OffsetNumber max = PageGetMaxOffsetNumber(page);
+            for (OffsetNumber offset = FirstOffsetNumber; offset <= max; offset = OffsetNumberNext(offset)) {
+                ItemId item = PageGetItemId(page, offset);
+                if (!ItemIdIsNormal(item))
+                    continue;
+                HeapTupleData tuple;
+                tuple.t_data = (HeapTupleHeader) PageGetItem(page, item);
+                tuple.t_len = ItemIdGetLength(item);
+                tuple.t_tableOid = relid;
+                ItemPointerSet(&tuple.t_self, block, offset);
+                visible[count] = HeapTupleSatisfiesVisibility(&tuple, snapshot, buffer);
+                copies[count++] = heap_copytuple(&tuple);
+            }
+        }
+        UnlockReleaseBuffer(buffer);
+        for (int i = 0; i < count; i++) {
+            heap_deform_tuple(copies[i], desc, values, nulls);
+            for (int a = 0; a < natts; a++) {
+                Form_pg_attribute att = TupleDescAttr(desc, a);
+                if (att->attisdropped || nulls[a] || !contains(*target.types, att->atttypid))
+                    continue;
+                Found found{0, 0};
+                walk(values[a], att->atttypid, target, found);
+                (visible[i] ? live : dead)[a] += found.matches;
+                unreadable += found.unreadable;
+            }
+        }
+        MemoryContextSwitchTo(caller);
+        MemoryContextReset(page_context);
+    }
+    FreeAccessStrategy(strategy);
+    MemoryContextDelete(page_context);
+    int64 dead_total = 0;
+    for (int a = 0; a < natts; a++) {
+        const char *column = quote_identifier(NameStr(TupleDescAttr(desc, a)->attname));
+        if (live[a] > 0) {
+            use->live += live[a];
+            list(&use->live_where, &lists->live, psprintf("%s.%s", name, column), live[a], "");
+        }
+        dead_total += dead[a];
+    }
+    if (dead_total > 0) {
+        use->dead += dead_total;
+        list(&use->dead_where, &lists->dead, name, dead_total, "");
+    }
+    if (unreadable > 0) {
+        use->unreadable += unreadable;
+        list(&use->unreadable_where, &lists->unreadable, name, unreadable, "");
+    }
+    table_close(rel, AccessShareLock);
+}
+
+// Every entry on every page of a btree index, leaf entries and pivots (high
+// keys and inner-page separators, which a descent compares with too).
+void scan_index(Oid relid, const char *name, const Target &target, VersionUse *use, Lists *lists) {
+    Relation rel = index_open(relid, AccessShareLock);
+    if (rel->rd_rel->relam != BTREE_AM_OID) {
+        // No other access method takes colcrypt's types.
+        index_close(rel, AccessShareLock);
+        return;
+    }
+    TupleDesc desc = RelationGetDescr(rel);
+    int keys = IndexRelationGetNumberOfKeyAttributes(rel);
+    int64 leaf = 0, pivot = 0, unreadable = 0;
+    MemoryContext page_context = AllocSetContextCreate(CurrentMemoryContext, "colcrypt index scan page",
+                                                       ALLOCSET_DEFAULT_SIZES);
+    BufferAccessStrategy strategy = GetAccessStrategy(BAS_BULKREAD);
+    BlockNumber blocks = RelationGetNumberOfBlocks(rel);
+    for (BlockNumber block = BTREE_METAPAGE + 1; block < blocks; block++) {
+        CHECK_FOR_INTERRUPTS();
+        MemoryContext caller = MemoryContextSwitchTo(page_context);
+        IndexTuple copies[MaxIndexTuplesPerPage];
+        bool is_pivot[MaxIndexTuplesPerPage];
+        int count = 0;
+        Buffer buffer = ReadBufferExtended(rel, MAIN_FORKNUM, block, RBM_NORMAL, strategy);
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buffer);
+        if (!PageIsNew(page)) {
+            BTPageOpaque opaque = BTPageGetOpaque(page);
+            if (!P_IGNORE(opaque)) {
+                OffsetNumber max = PageGetMaxOffsetNumber(page);
+                for (OffsetNumber offset = FirstOffsetNumber; offset <= max; offset = OffsetNumberNext(offset)) {
+                    ItemId item = PageGetItemId(page, offset);
+                    if (!ItemIdIsUsed(item))
+                        continue;
+                    is_pivot[count] = !P_ISLEAF(opaque) || (offset == P_HIKEY && !P_RIGHTMOST(opaque));
+                    copies[count++] = CopyIndexTuple((IndexTuple) PageGetItem(page, item));
+                }
+            }
+        }
+        UnlockReleaseBuffer(buffer);
+        for (int i = 0; i < count; i++) {
+            // Pivots keep only the key attributes that tell pages apart.
+            int present = Min(BTreeTupleGetNAtts(copies[i], rel), keys);
+            for (int a = 1; a <= present; a++) {
+                Oid type = TupleDescAttr(desc, a - 1)->atttypid;
+                if (!contains(*target.types, type))
+                    continue;
+                bool isnull;
+                Datum value = index_getattr(copies[i], a, desc, &isnull);
+                if (isnull)
+                    continue;
+                Found found{0, 0};
+                walk(value, type, target, found);
+                (is_pivot[i] ? pivot : leaf) += found.matches;
+                unreadable += found.unreadable;
+            }
+        }
+        MemoryContextSwitchTo(caller);
+        MemoryContextReset(page_context);
+    }
+    FreeAccessStrategy(strategy);
+    MemoryContextDelete(page_context);
+    if (leaf > 0 || pivot > 0) {
+        use->index_leaf += leaf;
+        use->index_pivot += pivot;
+        list(&use->index_where, &lists->index, name, leaf + pivot, pivot > 0 ? " entries, some in inner pages" : " entries");
+    }
+    if (unreadable > 0) {
+        use->unreadable += unreadable;
+        list(&use->unreadable_where, &lists->unreadable, name, unreadable, "");
+    }
+    index_close(rel, AccessShareLock);
 }
 
 }  // namespace
 
-int64 count_values_using(std::int32_t keyring_id, std::int32_t typmod, std::int32_t version, StringInfo where) {
+void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUse *use) {
+    std::memset(use, 0, sizeof(*use));
+    initStringInfo(&use->live_where);
+    initStringInfo(&use->dead_where);
+    initStringInfo(&use->index_where);
+    initStringInfo(&use->unreadable_where);
+
+    // The relations, read as their owner with search_path pinned (their
+    // names are then qualified); the pages, with a snapshot taken now, after
+    // the caller waited for the version's writers.
     InternalAccess access;
     begin_internal_access(&access);
-    QueryArg column_args[] = {int4_arg(typmod), encrypted_type_oids()};
-    run_internal_locking_query(kColumnsQuery, SPI_OK_SELECT, 2, column_args);
-    std::uint64_t columns = result_rows();
-    char **relations = (char **) palloc(sizeof(char *) * (columns + 1));
-    char **names = (char **) palloc(sizeof(char *) * (columns + 1));
-    bool *arrays = (bool *) palloc(sizeof(bool) * (columns + 1));
-    for (std::uint64_t i = 0; i < columns; i++) {
-        relations[i] = result_text_copy(i, 1);
-        names[i] = result_text_copy(i, 2);
-        arrays[i] = result_bool(i, 3);
+    TypeSet types = containing_types();
+    QueryArg arg = oid_array_arg(types);
+    run_internal_locking_query(kRelationsQuery, SPI_OK_SELECT, 1, &arg);
+    std::uint64_t relations = result_rows();
+    // SPI_palloc: the lists outlive end_internal_access.
+    Oid *oids = (Oid *) SPI_palloc(sizeof(Oid) * (relations + 1));
+    bool *indexes = (bool *) SPI_palloc(sizeof(bool) * (relations + 1));
+    char **names = (char **) SPI_palloc(sizeof(char *) * (relations + 1));
+    for (std::uint64_t i = 0; i < relations; i++) {
+        oids[i] = result_oid(i, 1);
+        indexes[i] = result_bool(i, 2);
+        names[i] = result_text_copy(i, 4);
+        // Another session's temporary schema is named after its backend
+        // slot: the relation's own name says more.
+        if (result_bool(i, 3) && use->other_temp_table == nullptr)
+            use->other_temp_table = result_text_copy(i, 5);
     }
-
-    constexpr int kListed = 10;
-    int listed = 0;
-    int unlisted = 0;
-    int64 total = 0;
-    QueryArg value_args[] = {int4_arg(keyring_id), int4_arg(version)};
-    for (std::uint64_t i = 0; i < columns; i++) {
-        char *sql = arrays[i] ? psprintf("SELECT pg_catalog.count(*) FROM ONLY %s AS r, pg_catalog.unnest(r.%s) AS v(x)"
-                                         " WHERE colcrypt._keyring_id(v.x) = $1 AND colcrypt._key_version(v.x) = $2",
-                                         relations[i], names[i])
-                              : psprintf("SELECT pg_catalog.count(*) FROM ONLY %s AS r"
-                                         " WHERE colcrypt._keyring_id(r.%s) = $1 AND colcrypt._key_version(r.%s) = $2",
-                                         relations[i], names[i], names[i]);
-        run_internal_locking_query(sql, SPI_OK_SELECT, 2, value_args);
-        int64 n = result_int64(0, 1);
-        if (n == 0)
-            continue;
-        total += n;
-        if (listed < kListed) {
-            appendStringInfo(where, "%s%s.%s (" INT64_FORMAT ")", listed > 0 ? ", " : "", relations[i], names[i], n);
-            listed++;
-        } else {
-            unlisted++;
-        }
-    }
-    if (unlisted > 0)
-        appendStringInfo(where, " and %d more column%s", unlisted, unlisted == 1 ? "" : "s");
     end_internal_access(&access);
-    return total;
+    if (use->other_temp_table != nullptr)
+        return;
+
+    Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+    Target target{keyring_id, version, &types};
+    Lists lists{0, 0, 0, 0};
+    for (std::uint64_t i = 0; i < relations; i++) {
+        if (indexes[i])
+            scan_index(oids[i], names[i], target, use, &lists);
+        else
+            scan_table(oids[i], names[i], target, snapshot, use, &lists);
+    }
+    UnregisterSnapshot(snapshot);
 }
 
 }  // namespace colcrypt::pg

@@ -13,6 +13,7 @@
 #include "colcrypt/pg/keys/key_cache.hpp"
 #include "colcrypt/pg/keys/restore_session.hpp"
 #include "colcrypt/pg/keys/transit_keys.hpp"
+#include "colcrypt/pg/keys/version_locks.hpp"
 #include "colcrypt/pg/state/nonce_counters.hpp"
 #include "colcrypt/pg/state/transaction_cache.hpp"
 #include "colcrypt/pg/types/value_codec.hpp"
@@ -102,7 +103,17 @@ struct varlena *seal_value(core::ValueType type, const char *plaintext, std::siz
         // own input) is kept for the transaction instead.
         cache_plaintext(type, sealed, plaintext, size);
     } else {
+        // The version's write lock first, so that it cannot be retired
+        // while this transaction may still store values under it; after
+        // waiting for it, the keyring is looked up again (a rotation or a
+        // retirement may have committed meanwhile).
         SealingKeyring keyring = sealing_key_for_typmod(typmod);
+        while (lock_version_for_writing(keyring.key.keyring_id, keyring.key.key_version)) {
+            std::uint32_t locked = keyring.key.key_version;
+            keyring = sealing_key_for_typmod(typmod);
+            if (keyring.key.key_version == locked)
+                break;
+        }
         sealed = seal_with(keyring.key, keyring.keyring_name, type, plaintext, size);
     }
     return sealed;

@@ -79,6 +79,11 @@ REFRESH MATERIALIZED VIEW rotated_view;
 UPDATE rotated_loose SET v = v::text::colcrypt.encrypted_text('lifecycle');
 SELECT id, v, (colcrypt.describe(v)).key_version FROM rotated ORDER BY id;
 SELECT (colcrypt.describe(v)).key_version AS loose_version FROM rotated_loose;
+-- The old row versions stay on disk until VACUUM removes them, and older
+-- snapshots may still read them: retirement waits for the vacuum.
+SELECT colcrypt.retire_key('lifecycle', 1);
+\echo :LAST_ERROR_SQLSTATE
+VACUUM rotated, rotated_kinds, rotated_parts_low, rotated_loose;
 SELECT colcrypt.retire_key('lifecycle', 1);
 SELECT colcrypt.retire_key('lifecycle', 2);
 -- Retiring twice is harmless.

@@ -1,5 +1,9 @@
-// Finding stored values by their header: how many values of a keyring use a
-// data-key version, and in which columns.  Used by retire_key.
+// Where values under one data-key version can still be read: the physical
+// scan behind retire_key (docs/design/retirement.md).  Every page of every
+// table and btree index whose columns can contain an encrypted value, every
+// row version and index entry on it, with values inside domains, arrays,
+// composites and ranges walked.  Headers only: nothing is decrypted, and
+// long values are read no further than their header.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +16,21 @@ extern "C" {
 
 namespace colcrypt::pg {
 
-// How many stored values of the keyring (keyring_id, whose columns carry
-// type modifier typmod) use version; the columns holding them are listed
-// in *where (at most a screenful).  Runs as the key tables' owner.
-int64 count_values_using(std::int32_t keyring_id, std::int32_t typmod, std::int32_t version, StringInfo where);
+struct VersionUse {
+    int64 live;           // values in row versions the latest snapshot sees
+    int64 dead;           // values only in row versions it does not see
+    int64 index_leaf;     // index leaf entries holding such a value
+    int64 index_pivot;    // index pivots (high keys, inner pages) holding one
+    int64 unreadable;     // values whose header cannot be parsed
+    StringInfoData live_where;  // "table.column (n)", at most a screenful each
+    StringInfoData dead_where;
+    StringInfoData index_where;
+    StringInfoData unreadable_where;
+    char *other_temp_table;  // name of another session's temporary table that may hold values
+};
+
+// Scan for values of keyring_id under version.  Take the version's
+// retirement lock first, so that nothing writes under it meanwhile.
+void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUse *use);
 
 }  // namespace colcrypt::pg
