@@ -52,7 +52,7 @@ BEGIN
     SELECT string_agg(format('%L (%s-bit terms)', name, index_term_bits), ', ' ORDER BY name)
       INTO names FROM colcrypt.keyrings WHERE index_order = 1;
     IF names IS NOT NULL THEN
-        RAISE NOTICE 'colcrypt: keyrings % keep index order 1, whose btree order reveals plaintext order among values with equal short terms', names
+        RAISE WARNING 'colcrypt: keyrings % keep index order 1, whose btree order reveals plaintext order among values with equal short terms', names
             USING HINT = 'Switch each with SELECT colcrypt.upgrade_index_order(keyring); it rebuilds the indexes of its values (REINDEX locks).';
     END IF;
 END

@@ -40,6 +40,9 @@ q_old(q{
 	INSERT INTO people SELECT g, 'user' || g || '@example.com', 'c' || (g % 50) FROM generate_series(1, 500) g;
 	CREATE INDEX ON people (email);
 	CREATE UNIQUE INDEX ON people (code, id);
+	-- 3000 distinct values in 256 terms: an index full of ties.
+	CREATE TABLE tags (id int PRIMARY KEY, tag colcrypt.encrypted_text('short') UNIQUE, plain text);
+	INSERT INTO tags SELECT g, 'tag-' || g, 'tag-' || g FROM generate_series(1, 3000) g;
 });
 is(q_old(q{SELECT extversion FROM pg_extension WHERE extname = 'colcrypt'}), '0.1.0', 'installed at 0.1.0');
 my $checksum_sql = q{SELECT md5(string_agg(id || ':' || email::text || ':' || code::text, ',' ORDER BY id)) FROM people};
@@ -56,7 +59,11 @@ is(q_old(q{SELECT operation FROM colcrypt.key_events ORDER BY event_id DESC LIMI
 is(q_old($checksum_sql), $before, '0.1.0 SQL: every value reads as written');
 
 # --- ALTER EXTENSION UPDATE -------------------------------------------------------
-q_old('ALTER EXTENSION colcrypt UPDATE');
+my ($update_ret, $update_out, $update_err) = psql_full($node, 'old', 'ALTER EXTENSION colcrypt UPDATE');
+is($update_ret, 0, 'ALTER EXTENSION colcrypt UPDATE succeeds');
+like($update_err, qr/WARNING:  01000: colcrypt: keyrings 'pii' \(64-bit terms\), 'short' \(8-bit terms\) keep index order 1/,
+	'the update names the keyrings that keep index order 1');
+like($update_err, qr/HINT:  Switch each with SELECT colcrypt.upgrade_index_order\(keyring\)/, 'and says how to switch them');
 is(q_old(q{SELECT extversion FROM pg_extension WHERE extname = 'colcrypt'}), $current, "updated to $current");
 is(q_old($checksum_sql), $before, 'after the update: every value reads as written');
 is(q_old(q{SELECT id FROM people WHERE email = 'user7@example.com'}), '7', 'after the update: lookup');
@@ -72,6 +79,35 @@ my ($ret, $out, $err) = psql_full($node, 'old',
 like($err, qr/violates check constraint "key_events_operation_check"/, 'an unknown operation is still refused');
 like(q_old(q{SELECT budget || ' ' || hard_limit || ' ' || reservation_block FROM colcrypt._nonce_policy()}),
 	qr/^2147483647 4278190080 100000$/, 'new in 0.2.0: colcrypt._nonce_policy()');
+
+# --- Index order 2 for the upgraded keyrings ----------------------------------------
+is(q_old(q{SELECT string_agg(name || ' ' || index_order, ', ' ORDER BY name) FROM colcrypt.keyrings}),
+	'pii 1, short 1', 'upgraded keyrings with short terms keep index order 1');
+my $index_checks = q{SELECT count(*) FROM (SELECT bt_index_check(indexrelid, true) FROM pg_index
+                      WHERE indrelid IN ('people'::regclass, 'tags'::regclass)) s};
+q_old('CREATE EXTENSION amcheck');
+is(q_old($index_checks), '5', 'amcheck: the indexes built in order 1 are consistent with order 1');
+my $lookups = q{SET enable_seqscan = off;
+	SELECT count(*) FROM tags t JOIN generate_series(1, 3000, 7) g ON t.tag = 'tag-' || g};
+is(q_old($lookups), '429', 'lookups on the 8-bit keyring in order 1');
+# Control: the order really differs, so an index in the other order is caught.
+q_old(q{UPDATE colcrypt.keyrings SET index_order = 2 WHERE name = 'short'});
+($ret, $out, $err) = psql_full($node, 'old', $index_checks);
+like($err, qr/item order invariant violated|ERROR/, 'control: read in order 2, the order-1 index is inconsistent');
+q_old(q{UPDATE colcrypt.keyrings SET index_order = 1 WHERE name = 'short'});
+($ret, $out, $err) = psql_full($node, 'old', q{SELECT colcrypt.upgrade_index_order('short')});
+is($out, '2', 'upgrade_index_order rebuilt the two indexes with values of the 8-bit keyring');
+like($err, qr/rebuilt index public\.tags_tag_key in index order 2/, 'naming each');
+is(q_old(q{SELECT index_order FROM colcrypt.keyrings WHERE name = 'short'}), '2', 'the keyring is in order 2');
+is(q_old($index_checks), '5', 'amcheck: every index is consistent after the rebuild');
+is(q_old($lookups), '429', 'lookups after the switch');
+($ret, $out, $err) = psql_full($node, 'old', q{INSERT INTO tags VALUES (9999, 'tag-77', 'dup')});
+like($err, qr/duplicate key value violates unique constraint "tags_tag_key"/, 'UNIQUE still holds');
+is(q_old(q{SELECT count(*) FROM (SELECT t.id FROM tags t JOIN tags u ON t.tag = u.tag
+                                 EXCEPT ALL SELECT id FROM tags) s}), '0', 'a self-join matches exactly the plaintexts');
+is(q_old(q{SELECT colcrypt.upgrade_index_order('pii')}), '1', 'the 64-bit keyring switches too (its lookup index)');
+is(q_old(q{SELECT string_agg(operation, ',' ORDER BY event_id) FROM colcrypt.key_events WHERE operation LIKE 'upgrade%'}),
+	'upgrade_index_order,upgrade_index_order', 'each switch is audited');
 
 # --- The same member objects as a fresh install -----------------------------------
 $node->safe_psql('fresh', 'CREATE EXTENSION colcrypt');
