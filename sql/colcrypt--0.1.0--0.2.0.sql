@@ -58,6 +58,27 @@ BEGIN
 END
 $$;
 
+-- 0.1.0 let CREATE TABLE AS make columns without a keyring, whose transit
+-- values any reader can decrypt and a master key rotation makes unreadable;
+-- 0.2.0 refuses to make them (src/pg/hooks/ddl_hook.cpp).  Name the ones
+-- that exist.
+DO $$
+DECLARE
+    columns text;
+BEGIN
+    SELECT string_agg(format('%s.%I', a.attrelid::regclass, a.attname), ', ' ORDER BY 1)
+      INTO columns
+      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+     WHERE c.relkind IN ('r', 'm', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.atttypid IN ('colcrypt.encrypted_text'::pg_catalog.regtype, 'colcrypt.encrypted_text[]'::pg_catalog.regtype)
+       AND a.atttypmod = -1;
+    IF columns IS NOT NULL THEN
+        RAISE WARNING 'colcrypt: columns % have no keyring: their values are transit values, which any role that may read them can decrypt', columns
+            USING HINT = 'Give each a keyring: ALTER TABLE t ALTER COLUMN c TYPE colcrypt.encrypted_text(''keyring'').';
+    END IF;
+END
+$$;
+
 CREATE FUNCTION colcrypt.upgrade_index_order(keyring text) RETURNS integer
     AS 'MODULE_PATHNAME', 'colcrypt_upgrade_index_order' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION colcrypt.upgrade_index_order(text) IS

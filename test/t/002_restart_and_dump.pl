@@ -304,6 +304,46 @@ $node->command_ok(
 ($ret, $out, $err) = psql_full($node, 'restored_app_cipher', 'SELECT id, email FROM app.users ORDER BY id');
 is($out, "1|alice\@example.com\n2|bob\@example.com", 'schema app: ciphertext restore reads back') or diag($err);
 
+###############################################################################
+# A column without a keyring, as 0.1.0 let CREATE TABLE AS make one (today
+# only a restore by a superuser or colcrypt_admin member can): both dump
+# modes restore the table whole, rows counted, not just exit codes.
+###############################################################################
+
+$node->safe_psql('postgres', 'CREATE DATABASE legacy_src');
+sql_ok(
+	$node, 'legacy_src', q{
+	CREATE EXTENSION colcrypt;
+	SET check_function_bodies = off;
+	CREATE TABLE legacy (id int, v colcrypt.encrypted_text);
+	RESET check_function_bodies;
+	INSERT INTO legacy SELECT g, 'legacy ' || g FROM generate_series(1, 50) g;
+}, 'a keyring-less column, as 0.1.0 made them');
+is($node->safe_psql('legacy_src', q{SELECT count(*), min((colcrypt.describe(v)).keyring) FROM legacy}), '50|(transit)',
+	'its values are transit values');
+my $legacy_sum = $node->safe_psql('legacy_src', q{SELECT md5(string_agg(v::text, ',' ORDER BY id)) FROM legacy});
+for my $mode ('plaintext', 'ciphertext')
+{
+	my $dump = "$tmp/legacy_$mode.dump";
+	{
+		local $ENV{PGOPTIONS} = "-c colcrypt.output_mode=$mode";
+		$node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', 'legacy_src' ],
+			"pg_dump -Fc in $mode mode with the keyring-less column");
+	}
+	$node->command_ok([ 'createdb', "restored_legacy_$mode" ], "createdb for the $mode restore");
+	($ret, $out, $err) = ('', '', '');
+	my $log_offset = log_size($node);
+	my $restored = PostgreSQL::Test::Utils::run_log(
+		[ 'pg_restore', '--exit-on-error', '-d', $node->connstr("restored_legacy_$mode"), $dump ],
+		'2>', \$err);
+	ok($restored, "$mode: pg_restore --exit-on-error succeeds") or diag($err);
+	ok($node->log_contains(qr/WARNING:  column "v" of type colcrypt.encrypted_text has no keyring/, $log_offset),
+		"$mode: the restore warns about the column");
+	is($node->safe_psql("restored_legacy_$mode", 'SELECT count(*) FROM legacy'), '50', "$mode: every row is restored");
+	is($node->safe_psql("restored_legacy_$mode", q{SELECT md5(string_agg(v::text, ',' ORDER BY id)) FROM legacy}),
+		$legacy_sum, "$mode: and reads as before");
+}
+
 ok(!$node->log_contains('terminated by signal'), 'no backend crashed during the test');
 $node->stop;
 

@@ -40,9 +40,9 @@ SELECT colcrypt.retire_key('lifecycle', 1);
 \echo :LAST_ERROR_SQLSTATE
 
 -- Every kind of column that can hold a value is found: arrays, domains,
--- partitions, materialized views, and columns without a keyring (a value
--- cast to the bare type keeps its keyring).  Copies of a value keep its key
--- version.
+-- partitions, materialized views, and tables made from queries.  Copies of
+-- a value keep its key version (composites and ranges: the adversarial
+-- suite, attack_retire_data_loss).
 CREATE DOMAIN lifecycle_secret AS colcrypt.encrypted_text('lifecycle');
 CREATE TABLE rotated_kinds (id int, many colcrypt.encrypted_text('lifecycle')[], d lifecycle_secret);
 INSERT INTO rotated_kinds SELECT id, ARRAY[v, v], v FROM rotated WHERE id = 1;
@@ -50,14 +50,20 @@ CREATE TABLE rotated_parts (id int, v colcrypt.encrypted_text('lifecycle')) PART
 CREATE TABLE rotated_parts_low PARTITION OF rotated_parts FOR VALUES FROM (0) TO (100);
 INSERT INTO rotated_parts SELECT id, v FROM rotated WHERE id = 1;
 CREATE MATERIALIZED VIEW rotated_view AS SELECT id, v FROM rotated WHERE id = 1;
+-- A table made from a query gets no keyring-less column: refused without a
+-- default key, bound to it otherwise (values of that keyring keep theirs).
 CREATE TABLE rotated_loose AS SELECT id, v::colcrypt.encrypted_text AS v FROM rotated WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+SET colcrypt.default_key = 'lifecycle';
+CREATE TABLE rotated_loose AS SELECT id, v::colcrypt.encrypted_text AS v FROM rotated WHERE id = 1;
+RESET colcrypt.default_key;
 -- Columns of other keyrings are not scanned.
 CREATE TABLE other_keyring (v colcrypt.encrypted_text('pii'));
 INSERT INTO other_keyring VALUES ('another keyring');
 SELECT (colcrypt.describe(many[1])).key_version AS array_1, (colcrypt.describe(many[2])).key_version AS array_2,
        (colcrypt.describe(d)).key_version AS domain_version
   FROM rotated_kinds;
-SELECT attrelid::regclass, attname, atttypmod = -1 AS no_keyring FROM pg_attribute
+SELECT attrelid::regclass, attname, format_type(atttypid, atttypmod) FROM pg_attribute
  WHERE attrelid = 'rotated_loose'::regclass AND attname = 'v';
 SELECT colcrypt.retire_key('lifecycle', 1);
 \echo :LAST_ERROR_SQLSTATE
