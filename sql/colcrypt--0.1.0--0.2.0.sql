@@ -96,3 +96,76 @@ REVOKE EXECUTE ON FUNCTION
     colcrypt.encrypted_text_cmp(colcrypt.encrypted_text, colcrypt.encrypted_text),
     colcrypt.encrypted_text_cmp_text(colcrypt.encrypted_text, text)
     FROM PUBLIC;
+
+-------------------------------------------------------------------------------
+-- Exact operators for the string types drivers bind (JDBC binds varchar;
+-- character(n) compares as the text it casts to), so that a comparison with
+-- them never resolves to a lookalike operator in a schema that comes first
+-- in a caller's search_path.  Members of the btree family, so an index
+-- serves them as it serves text.
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION colcrypt.encrypted_text_eq_varchar(colcrypt.encrypted_text, varchar) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_eq_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_ne_varchar(colcrypt.encrypted_text, varchar) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_ne_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.varchar_eq_encrypted_text(varchar, colcrypt.encrypted_text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_text_eq_encrypted_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.varchar_ne_encrypted_text(varchar, colcrypt.encrypted_text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_text_ne_encrypted_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_cmp_varchar(colcrypt.encrypted_text, varchar) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_cmp_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_eq_bpchar(colcrypt.encrypted_text, bpchar) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_eq_bpchar' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_ne_bpchar(colcrypt.encrypted_text, bpchar) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_ne_bpchar' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.bpchar_eq_encrypted_text(bpchar, colcrypt.encrypted_text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_bpchar_eq_encrypted_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.bpchar_ne_encrypted_text(bpchar, colcrypt.encrypted_text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'colcrypt_bpchar_ne_encrypted_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION colcrypt.encrypted_text_cmp_bpchar(colcrypt.encrypted_text, bpchar) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_encrypted_text_cmp_bpchar' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+REVOKE EXECUTE ON FUNCTION
+    colcrypt.encrypted_text_cmp_varchar(colcrypt.encrypted_text, varchar),
+    colcrypt.encrypted_text_cmp_bpchar(colcrypt.encrypted_text, bpchar)
+    FROM PUBLIC;
+
+CREATE OPERATOR pg_catalog.= (
+    LEFTARG = colcrypt.encrypted_text, RIGHTARG = varchar, FUNCTION = colcrypt.encrypted_text_eq_varchar,
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>), RESTRICT = eqsel, JOIN = eqjoinsel
+);
+CREATE OPERATOR pg_catalog.<> (
+    LEFTARG = colcrypt.encrypted_text, RIGHTARG = varchar, FUNCTION = colcrypt.encrypted_text_ne_varchar,
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=), RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR pg_catalog.= (
+    LEFTARG = varchar, RIGHTARG = colcrypt.encrypted_text, FUNCTION = colcrypt.varchar_eq_encrypted_text,
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>), RESTRICT = eqsel, JOIN = eqjoinsel
+);
+CREATE OPERATOR pg_catalog.<> (
+    LEFTARG = varchar, RIGHTARG = colcrypt.encrypted_text, FUNCTION = colcrypt.varchar_ne_encrypted_text,
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=), RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR pg_catalog.= (
+    LEFTARG = colcrypt.encrypted_text, RIGHTARG = bpchar, FUNCTION = colcrypt.encrypted_text_eq_bpchar,
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>), RESTRICT = eqsel, JOIN = eqjoinsel
+);
+CREATE OPERATOR pg_catalog.<> (
+    LEFTARG = colcrypt.encrypted_text, RIGHTARG = bpchar, FUNCTION = colcrypt.encrypted_text_ne_bpchar,
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=), RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR pg_catalog.= (
+    LEFTARG = bpchar, RIGHTARG = colcrypt.encrypted_text, FUNCTION = colcrypt.bpchar_eq_encrypted_text,
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>), RESTRICT = eqsel, JOIN = eqjoinsel
+);
+CREATE OPERATOR pg_catalog.<> (
+    LEFTARG = bpchar, RIGHTARG = colcrypt.encrypted_text, FUNCTION = colcrypt.bpchar_ne_encrypted_text,
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=), RESTRICT = neqsel, JOIN = neqjoinsel
+);
+ALTER OPERATOR FAMILY colcrypt.encrypted_text_ops USING btree ADD
+    OPERATOR 3 pg_catalog.= (colcrypt.encrypted_text, varchar),
+    FUNCTION 1 (colcrypt.encrypted_text, varchar)
+        colcrypt.encrypted_text_cmp_varchar(colcrypt.encrypted_text, varchar),
+    OPERATOR 3 pg_catalog.= (colcrypt.encrypted_text, bpchar),
+    FUNCTION 1 (colcrypt.encrypted_text, bpchar)
+        colcrypt.encrypted_text_cmp_bpchar(colcrypt.encrypted_text, bpchar);

@@ -384,6 +384,22 @@ int order_with_plaintext(ValueType type, struct varlena *value, struct varlena *
     return compare_operands(a, b);
 }
 
+// A character(n) value as the text it casts to: without its trailing
+// spaces, which bpchar's own comparisons ignore.  The value itself when it
+// has none (the common case: no copy).
+struct varlena *bpchar_as_text(struct varlena *value) {
+    const char *data = VARDATA_ANY(value);
+    std::size_t size = VARSIZE_ANY_EXHDR(value), trimmed = size;
+    while (trimmed > 0 && data[trimmed - 1] == ' ')
+        trimmed--;
+    if (trimmed == size)
+        return value;
+    auto *text = static_cast<struct varlena *>(palloc(VARHDRSZ + trimmed));
+    SET_VARSIZE(text, VARHDRSZ + trimmed);
+    std::memcpy(VARDATA(text), data, trimmed);
+    return text;
+}
+
 }  // namespace
 }  // namespace colcrypt::pg
 
@@ -418,6 +434,17 @@ using namespace colcrypt::pg;
         PG_RETURN_INT32(order_with_plaintext(type, PG_GETARG_VARLENA_PP(0), PG_GETARG_VARLENA_PP(1))); \
     }
 
+// character(n) operands: compared as the text they cast to (0.2.0).  text
+// and varchar share the functions above.
+#define BPCHAR_COMPARISON(name, type, test, encrypted_arg, bpchar_arg)                              \
+    extern "C" {                                                                                   \
+    PG_FUNCTION_INFO_V1(name);                                                                     \
+    }                                                                                              \
+    extern "C" Datum name(PG_FUNCTION_ARGS) {                                                      \
+        return apply_with_plaintext(type, test, PG_GETARG_VARLENA_PP(encrypted_arg),               \
+                                    bpchar_as_text(PG_GETARG_VARLENA_PP(bpchar_arg)));             \
+    }
+
 ENCRYPTED_COMPARISON(colcrypt_encrypted_text_eq, ValueType::text, Test::eq)
 ENCRYPTED_COMPARISON(colcrypt_encrypted_text_ne, ValueType::text, Test::ne)
 ENCRYPTED_COMPARISON(colcrypt_encrypted_text_lt, ValueType::text, Test::lt)
@@ -429,3 +456,16 @@ PLAINTEXT_COMPARISON(colcrypt_encrypted_text_ne_text, ValueType::text, Test::ne,
 PLAINTEXT_COMPARISON(colcrypt_text_eq_encrypted_text, ValueType::text, Test::eq, 1, 0)
 PLAINTEXT_COMPARISON(colcrypt_text_ne_encrypted_text, ValueType::text, Test::ne, 1, 0)
 ORDER_FUNCTIONS(colcrypt_encrypted_text_cmp, colcrypt_encrypted_text_cmp_text, ValueType::text)
+BPCHAR_COMPARISON(colcrypt_encrypted_text_eq_bpchar, ValueType::text, Test::eq, 0, 1)
+BPCHAR_COMPARISON(colcrypt_encrypted_text_ne_bpchar, ValueType::text, Test::ne, 0, 1)
+BPCHAR_COMPARISON(colcrypt_bpchar_eq_encrypted_text, ValueType::text, Test::eq, 1, 0)
+BPCHAR_COMPARISON(colcrypt_bpchar_ne_encrypted_text, ValueType::text, Test::ne, 1, 0)
+
+extern "C" {
+PG_FUNCTION_INFO_V1(colcrypt_encrypted_text_cmp_bpchar);
+}
+
+extern "C" Datum colcrypt_encrypted_text_cmp_bpchar(PG_FUNCTION_ARGS) {
+    PG_RETURN_INT32(order_with_plaintext(ValueType::text, PG_GETARG_VARLENA_PP(0),
+                                         bpchar_as_text(PG_GETARG_VARLENA_PP(1))));
+}

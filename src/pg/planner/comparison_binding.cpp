@@ -31,6 +31,7 @@ extern "C" {
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/planner.h"
+#include "parser/parse_coerce.h"
 #include "parser/parse_func.h"
 #include "parser/parse_oper.h"
 #include "utils/inval.h"
@@ -46,14 +47,24 @@ extern "C" {
 namespace colcrypt::pg {
 namespace {
 
+// = and <> of an encrypted type with one plaintext type, and that type's
+// array type.
+struct PlaintextComparison {
+    Oid type, array_type;
+    Oid eq, ne;
+};
+
 // OIDs of the objects the hook recognises and inserts for one encrypted
 // type.
 struct TypeComparisons {
-    bool installed;  // everything below exists in this database
-    Oid type, array_type, plaintext_array_type;
+    bool installed;  // everything below exists in this database (the first plaintext entry at least)
+    Oid type, array_type;
     Oid eq, ne;            // (encrypted, encrypted)
     Oid eq_function, ne_function;
-    Oid eq_plaintext, ne_plaintext;  // (encrypted, plaintext type)
+    // [0]: its plaintext type; then the others it compares with.  type is
+    // InvalidOid past the last one found (a database at 0.1.0's SQL has
+    // only text's).
+    PlaintextComparison plaintexts[4];
     Oid bind_value, bind_value_array, bind_plaintext_array;
 };
 
@@ -82,30 +93,59 @@ Oid bind_function_oid(Oid argument_type) {
                           true);
 }
 
+PlaintextComparison lookup_plaintext(Oid encrypted, Oid plaintext) {
+    PlaintextComparison p{};
+    p.eq = operator_oid("=", encrypted, plaintext);
+    p.ne = operator_oid("<>", encrypted, plaintext);
+    if (OidIsValid(p.eq) && OidIsValid(p.ne)) {
+        p.type = plaintext;
+        p.array_type = get_array_type(plaintext);
+    }
+    return p;
+}
+
 TypeComparisons lookup_type(const EncryptedType &descriptor) {
     TypeComparisons t{};
     t.type = encrypted_type_oid(descriptor);
     if (!OidIsValid(t.type))
         return t;
-    Oid plaintext = descriptor.plaintext_type;
     t.array_type = get_array_type(t.type);
-    t.plaintext_array_type = get_array_type(plaintext);
     t.eq = operator_oid("=", t.type, t.type);
     t.ne = operator_oid("<>", t.type, t.type);
-    t.eq_plaintext = operator_oid("=", t.type, plaintext);
-    t.ne_plaintext = operator_oid("<>", t.type, plaintext);
     if (OidIsValid(t.eq) && OidIsValid(t.ne)) {
         t.eq_function = get_opcode(t.eq);
         t.ne_function = get_opcode(t.ne);
     }
+    int found = 0;
+    t.plaintexts[found] = lookup_plaintext(t.type, descriptor.plaintext_type);
+    if (OidIsValid(t.plaintexts[found].type))
+        found++;
+    for (Oid other : descriptor.also_compared_with) {
+        if (!OidIsValid(other))
+            break;
+        PlaintextComparison p = lookup_plaintext(t.type, other);
+        if (OidIsValid(p.type))
+            t.plaintexts[found++] = p;
+    }
     t.bind_value = bind_function_oid(t.type);
     t.bind_value_array = bind_function_oid(t.array_type);
-    t.bind_plaintext_array = bind_function_oid(t.plaintext_array_type);
+    t.bind_plaintext_array = bind_function_oid(get_array_type(descriptor.plaintext_type));
     // Mid-way through CREATE EXTENSION some are still missing.
-    t.installed = OidIsValid(t.eq) && OidIsValid(t.ne) && OidIsValid(t.eq_plaintext) &&
-                  OidIsValid(t.ne_plaintext) && OidIsValid(t.bind_value) && OidIsValid(t.bind_value_array) &&
-                  OidIsValid(t.bind_plaintext_array);
+    t.installed = OidIsValid(t.eq) && OidIsValid(t.ne) && found > 0 &&
+                  t.plaintexts[0].type == descriptor.plaintext_type && OidIsValid(t.bind_value) &&
+                  OidIsValid(t.bind_value_array) && OidIsValid(t.bind_plaintext_array);
     return t;
+}
+
+// The plaintext comparison opno is one of, or nullptr.
+const PlaintextComparison *plaintext_comparison(Oid opno, const TypeComparisons &t) {
+    for (const PlaintextComparison &p : t.plaintexts) {
+        if (!OidIsValid(p.type))
+            break;
+        if (opno == p.eq || opno == p.ne)
+            return &p;
+    }
+    return nullptr;
 }
 
 const ComparisonOids &comparison_oids() {
@@ -125,7 +165,7 @@ const ComparisonOids &comparison_oids() {
 const TypeComparisons *comparisons_of_operator(Oid opno, const ComparisonOids &o) {
     for (int i = 0; i < kEncryptedTypeCount; i++) {
         const TypeComparisons &t = o.types[i];
-        if (t.installed && (opno == t.eq || opno == t.ne || opno == t.eq_plaintext || opno == t.ne_plaintext))
+        if (t.installed && (opno == t.eq || opno == t.ne || plaintext_comparison(opno, t) != nullptr))
             return &t;
     }
     return nullptr;
@@ -170,7 +210,8 @@ void bind_operator(OpExpr *op, const ComparisonOids &o) {
 }
 
 // column = ANY(array) and column IN (...), with an array of transit values
-// or of plaintexts.
+// or of plaintexts.  An array of another string type (varchar, bpchar)
+// becomes an array of the plaintext type first, as its cast would make it.
 void bind_array_operator(ScalarArrayOpExpr *op, const ComparisonOids &o) {
     if (list_length(op->args) != 2)
         return;
@@ -184,11 +225,22 @@ void bind_array_operator(ScalarArrayOpExpr *op, const ComparisonOids &o) {
     Oid array_type = exprType(array);
     if ((op->opno == t->eq || op->opno == t->ne) && array_type == t->array_type) {
         array = bind(t->bind_value_array, t->array_type, array, typmod);
-    } else if ((op->opno == t->eq_plaintext || op->opno == t->ne_plaintext) &&
-               array_type == t->plaintext_array_type) {
-        array = bind(t->bind_plaintext_array, t->array_type, array, typmod);
-        use_encrypted_operator(&op->opno, &op->opfuncid, &op->inputcollid, op->opno == t->eq_plaintext, *t);
+        return;
     }
+    const PlaintextComparison *p = plaintext_comparison(op->opno, *t);
+    if (p == nullptr || array_type != p->array_type)
+        return;
+    bool equal = op->opno == p->eq;
+    const PlaintextComparison &primary = t->plaintexts[0];
+    if (p->type != primary.type) {
+        Node *converted = coerce_to_target_type(nullptr, array, array_type, primary.array_type, -1,
+                                                COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
+        if (converted == nullptr)
+            return;  // no cast: leave the comparison as it is
+        array = converted;
+    }
+    array = bind(t->bind_plaintext_array, t->array_type, array, typmod);
+    use_encrypted_operator(&op->opno, &op->opfuncid, &op->inputcollid, equal, *t);
 }
 
 bool bind_walker(Node *node, void *context) {

@@ -20,11 +20,14 @@ struct EncryptedType {
     core::ValueType value_type;  // bound into every envelope as associated data
     const char *name;            // the SQL type, in schema colcrypt
     Oid plaintext_type;          // what it decrypts to
+    // Other types it has = and <> with, compared as plaintext_type (the
+    // string types drivers bind); InvalidOid ends the list.
+    Oid also_compared_with[3];
 };
 
 // Every encrypted type colcrypt defines.
 inline constexpr EncryptedType kEncryptedTypes[] = {
-    {core::ValueType::text, "encrypted_text", TEXTOID},
+    {core::ValueType::text, "encrypted_text", TEXTOID, {VARCHAROID, BPCHAROID, InvalidOid}},
 };
 inline constexpr int kEncryptedTypeCount = static_cast<int>(std::size(kEncryptedTypes));
 
