@@ -157,6 +157,11 @@ my @bad = (
 	[ '64 characters neither hex nor base64', { master_key_file => $nothex }, qr/neither hex nor base64/ ],
 	[ 'command exiting 1', { master_key_command => 'exit 1' }, qr/colcrypt\.master_key_command failed/ ],
 	[
+		'command that never returns',
+		{ master_key_command => 'sleep 600 # token=SECRET-TOKEN', master_key_command_timeout => '2' },
+		qr/running colcrypt\.master_key_command \(timeout 2 s\).*colcrypt\.master_key_command did not finish within 2 s/s
+	],
+	[
 		'file and command both set',
 		{ master_key_file => $hex_file, master_key_command => "cat '$hex_file'" },
 		qr/colcrypt\.master_key_file and colcrypt\.master_key_command are both set/
@@ -183,6 +188,24 @@ foreach my $case (@bad)
 	is($node->safe_psql('postgres', 'SELECT v FROM t WHERE id = 1'), $marker, "$what: data readable after the fix");
 }
 ok(!-e $missing, 'no key is generated for an explicitly configured path');
+unlike(log_since($node), qr/SECRET-TOKEN/, 'the log names the setting, never the command line');
+
+# A hanging command does not keep pg_ctl stop from working: the postmaster
+# notices the stop request while it waits.
+$node->stop;
+set_key_conf($node, master_key_command => 'sleep 600', master_key_command_timeout => '600');
+$offset = log_size($node);
+PostgreSQL::Test::Utils::system_log('pg_ctl', '-D', $node->data_dir, '-l', $node->logfile, '-W', 'start');
+ok($node->wait_for_log(qr/running colcrypt\.master_key_command \(timeout 600 s\)/, $offset),
+	'the server waits for the key command');
+my $stop_started = time;
+PostgreSQL::Test::Utils::system_log('pg_ctl', '-D', $node->data_dir, '-m', 'fast', '-w', 'stop');
+cmp_ok(time - $stop_started, '<', 60, 'pg_ctl stop returns while the key command hangs');
+ok(!-e $node->data_dir . '/postmaster.pid', 'the postmaster has exited');
+like(log_since($node, $offset), qr/colcrypt\.master_key_command was interrupted by a request to stop/,
+	'and says why');
+set_key_conf($node, master_key_file => $hex_file);
+$node->start;
 like(log_since($node), qr/File mode is 0644/, 'mode error shows the file mode');
 like(log_since($node), qr/exit code 1/, 'command error shows the exit status');
 

@@ -15,6 +15,7 @@ namespace colcrypt::pg {
 char *guc_master_key_file = nullptr;
 char *guc_master_key_command = nullptr;
 bool guc_allow_core_dumps = false;
+int guc_master_key_command_timeout = 30;
 char *guc_previous_master_key_file = nullptr;
 char *guc_previous_master_key_command = nullptr;
 int guc_blind_index_bits = 64;
@@ -55,6 +56,12 @@ void define_master_key_gucs() {
                                  "Off: colcrypt marks the server non-dumpable once the master key is loaded.",
                                  &guc_allow_core_dumps, false, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     }
+    DefineCustomIntVariable("colcrypt.master_key_command_timeout",
+                            "Seconds colcrypt.master_key_command and colcrypt.previous_master_key_command may run.",
+                            "A command that does not finish in time is killed with every process it started; "
+                            "the server does not start, or the master key rotation fails.",
+                            &guc_master_key_command_timeout, 30, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+                            nullptr);
     DefineCustomStringVariable("colcrypt.previous_master_key_file",
                                "File holding the previous master key, read by colcrypt.rotate_master_key().", nullptr,
                                &guc_previous_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, nullptr, nullptr,

@@ -25,6 +25,7 @@ extern "C" {
 #include "colcrypt/core/secure.hpp"
 #include "colcrypt/pg/boundary/boundary.hpp"
 #include "colcrypt/pg/config/gucs.hpp"
+#include "colcrypt/pg/keys/key_command.hpp"
 #include "colcrypt/pg/keys/master_key_provider.hpp"
 
 namespace colcrypt::pg {
@@ -179,39 +180,6 @@ size_t read_key_file(const char *path, char *buf, size_t buf_size, const KeySour
     return n;
 }
 
-// Run the key command; its standard output is the key.
-size_t run_key_command(const char *command, char *buf, size_t buf_size, const KeySource &source = kCurrentKey) {
-    fflush(nullptr);
-    FILE *pipe = popen(command, "r");
-    if (pipe == nullptr)
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not run %s: %m", source.command_guc)));
-    size_t n = fread(buf, 1, buf_size - 1, pipe);
-    bool too_long = n >= buf_size - 1;
-    if (too_long) {
-        // Drain so the command is not killed by SIGPIPE half-way.
-        char sink[256];
-        while (fread(sink, 1, sizeof(sink), pipe) > 0) {
-        }
-    }
-    int status = pclose(pipe);
-    if (status != 0) {
-        core::secure_wipe(buf, buf_size);
-        char *reason = wait_result_to_str(status);
-        ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-                        errmsg("%s failed", source.command_guc),
-                        errdetail("The command %s.", reason),
-                        errhint("The command must print the key on standard output and exit with status 0.")));
-    }
-    if (too_long) {
-        core::secure_wipe(buf, buf_size);
-        ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-                        errmsg("%s printed too much to be a key", source.command_guc),
-                        errhint("The command must print 64 hex digits or 44 base64 characters.")));
-    }
-    buf[n] = '\0';
-    return n;
-}
-
 }  // namespace
 
 void load_master_key_at_startup() {
@@ -227,7 +195,7 @@ void load_master_key_at_startup() {
     size_t size;
     const char *source;
     if (command && command[0]) {
-        size = run_key_command(command, text, sizeof(text));
+        size = run_key_command(command, "colcrypt.master_key_command", text, sizeof(text));
         source = "colcrypt.master_key_command";
     } else {
         bool use_default = !(file && file[0]);
@@ -275,7 +243,7 @@ core::MasterKey *load_previous_master_key(MemoryContext owner) {
     size_t size;
     const char *origin = have_command ? kPreviousKey.command_guc : psprintf("file \"%s\"", file);
     if (have_command)
-        size = run_key_command(command, text, sizeof(text), kPreviousKey);
+        size = run_key_command(command, kPreviousKey.command_guc, text, sizeof(text));
     else
         size = read_key_file(file, text, sizeof(text), kPreviousKey);
     // The parsed key lives only in the guarded body; the MasterKey built

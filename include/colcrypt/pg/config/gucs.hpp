@@ -10,6 +10,8 @@ namespace colcrypt::pg {
 extern char *guc_master_key_file;
 extern char *guc_master_key_command;
 extern bool guc_allow_core_dumps;
+// Seconds a key command may take before it is killed (reload).
+extern int guc_master_key_command_timeout;
 // The key being replaced, read by colcrypt.rotate_master_key() (reload).
 extern char *guc_previous_master_key_file;
 extern char *guc_previous_master_key_command;
