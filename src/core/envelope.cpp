@@ -197,6 +197,9 @@ void seal(AesGcm &aead, NonceSource &nonces, ValueType type, std::uint32_t keyri
     if (term_size > kMaxTermSize || (term == nullptr && term_size != 0)) {
         throw Error(Errc::invalid_argument, "blind-index term size out of range");
     }
+    if (size > kMaxPlaintextSize) {
+        throw Error(Errc::invalid_argument, "value is too large to encrypt");
+    }
     if (!valid_key_pair(keyring_id, key_version)) {
         throw Error(Errc::invalid_argument, "invalid keyring id and key version");
     }

@@ -454,5 +454,27 @@ TEST(EnvelopeHeader, ReadsIdAndVersionFromTheFirstBytes) {
     EXPECT_FALSE(core::read_envelope_header(version_zero, sizeof version_zero, &id, &version));
 }
 
+// The largest value's envelope, with the largest header, in its text form
+// plus a terminator, fits in PostgreSQL's largest allocation.
+TEST(EnvelopeLimits, TheLargestValueStaysDumpable) {
+    constexpr std::size_t kMaxAllocSize = 0x3fffffff;
+    const std::size_t envelope =
+        core::sealed_size(0xffffffffu, 0xffffffffu, core::kMaxTermSize, core::kMaxPlaintextSize);
+    EXPECT_LE(core::envelope_text_size(envelope) + 1, kMaxAllocSize);
+    EXPECT_EQ(core::kMaxPlaintextSize, 805305344u);
+}
+
+TEST(EnvelopeLimits, SealRefusesLargerValues) {
+    const core::SecretKey key = core::SecretKey::random();
+    core::AesGcm aead(key);
+    core::NonceSource nonces;
+    std::uint8_t out[1];
+    const std::uint8_t byte = 0;
+    // The size is checked before anything is read or written.
+    EXPECT_CORE_ERROR(core::seal(aead, nonces, core::ValueType::text, 1, 1, nullptr, 0, &byte,
+                                 core::kMaxPlaintextSize + 1, out),
+                      invalid_argument);
+}
+
 }  // namespace
 }  // namespace colcrypt::test

@@ -50,6 +50,12 @@ constexpr std::size_t kMaxPrefixSize = 2 + 2 * kMaxVarintSize + kNonceSize + kMa
 constexpr char kTextPrefix[] = "colcrypt:";
 constexpr std::size_t kTextPrefixSize = sizeof(kTextPrefix) - 1;
 
+// The largest plaintext colcrypt seals, 768 MiB less 1 KiB: the text form
+// of its envelope (what ciphertext output mode and dumps show, base64 of a
+// third more) then still fits in one PostgreSQL allocation (1 GB less one
+// byte, NUL included), so that every stored value can be dumped.
+constexpr std::size_t kMaxPlaintextSize = std::size_t{768} * 1024 * 1024 - 1024;
+
 // A parsed envelope: pointers into the caller's buffer, which must outlive it.
 struct Envelope {
     std::uint8_t format_version;

@@ -95,6 +95,13 @@ core::Envelope parse_value(struct varlena *value) {
 }
 
 struct varlena *seal_value(core::ValueType type, const char *plaintext, std::size_t size, int32 typmod) {
+    if (size > core::kMaxPlaintextSize)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("value is too large to encrypt"),
+                        errdetail("The value has %zu bytes; colcrypt encrypts at most %zu, so that the text form of "
+                                  "every stored value (ciphertext output, dumps) fits in 1 GB.",
+                                  size, core::kMaxPlaintextSize),
+                        errhint("Store larger values in pieces, or outside the database.")));
     struct varlena *sealed;
     if (typmod < 0) {
         sealed = seal_with(transit_sealing_key(), "transit", type, plaintext, size);
