@@ -21,6 +21,7 @@ char *guc_previous_master_key_command = nullptr;
 int guc_blind_index_bits = 64;
 char *guc_default_key = nullptr;
 int guc_nonce_budget = INT_MAX;
+int guc_max_key_versions = 1024;
 int guc_output_mode = static_cast<int>(OutputMode::plaintext);
 
 namespace {
@@ -51,6 +52,12 @@ void define_master_key_gucs() {
                                    "When set, it is used instead of colcrypt.master_key_file.",
                                    &guc_master_key_command, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr,
                                    nullptr, nullptr);
+        DefineCustomIntVariable("colcrypt.max_key_versions",
+                                "Data-key versions, over all databases, whose encryptions the server counts.",
+                                "Each version that has encrypted takes a slot until it is retired; encryption "
+                                "under a version without one is refused.",
+                                &guc_max_key_versions, 1024, 16, 1 << 20, PGC_POSTMASTER, 0, nullptr, nullptr,
+                                nullptr);
         DefineCustomBoolVariable("colcrypt.allow_core_dumps",
                                  "Allow server processes to write core dumps, which may contain key material.",
                                  "Off: colcrypt marks the server non-dumpable once the master key is loaded.",

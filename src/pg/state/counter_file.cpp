@@ -99,7 +99,8 @@ CounterFileEntry *read_counter_file(int max_entries, int *count) {
             return nullptr;
         ereport(ERROR, (errcode_for_file_access(), errmsg("could not open file \"%s\": %m", kFile)));
     }
-    std::size_t max_size = file_size(max_entries);
+    // Read one entry more than fits, to tell a file with too many apart.
+    std::size_t max_size = file_size(max_entries + 1);
     char *buffer = (char *) palloc(max_size + 1);
     ssize_t size = read(fd, buffer, max_size + 1);
     int save_errno = errno;
@@ -114,7 +115,13 @@ CounterFileEntry *read_counter_file(int max_entries, int *count) {
     std::memcpy(&header, buffer, sizeof(header));
     if (header.magic != kFileMagic || header.format != kFileFormat)
         report_bad_file("The file does not start with a known colcrypt header.");
-    if (header.entries > (std::uint32_t) max_entries || (std::size_t) size != file_size((int) header.entries))
+    if (header.entries > (std::uint32_t) max_entries)
+        ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+                        errmsg("colcrypt nonce counter file \"%s\" has %u counters, more than "
+                               "colcrypt.max_key_versions (%d)",
+                               kFile, header.entries, max_entries),
+                        errhint("Raise colcrypt.max_key_versions to at least %u.", header.entries)));
+    if ((std::size_t) size != file_size((int) header.entries))
         report_bad_file("The file size does not match its number of entries.");
     std::size_t body = (std::size_t) size - sizeof(pg_crc32c);
     pg_crc32c expected;

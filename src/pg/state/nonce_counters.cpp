@@ -10,6 +10,7 @@ extern "C" {
 #include "access/xlog.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
+#include "storage/shmem.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 }
@@ -46,7 +47,8 @@ struct NonceCounters {
     // Bumped whenever a slot is freed, so that backends drop the slot
     // pointers they remember (a freed slot may be taken by another version).
     pg_atomic_uint64 release_generation;
-    NonceCounter counters[kMaxNonceCounters];
+    int size;  // colcrypt.max_key_versions when the server started
+    NonceCounter counters[FLEXIBLE_ARRAY_MEMBER];
 };
 
 NonceCounters *shared = nullptr;
@@ -62,7 +64,7 @@ core::NonceBudget budget() {
 // At startup, in the postmaster: counters resume at their last reservation.
 void load_counters() {
     int count;
-    CounterFileEntry *entries = read_counter_file(kMaxNonceCounters, &count);
+    CounterFileEntry *entries = read_counter_file(shared->size, &count);
     for (int i = 0; i < count; i++) {
         NonceCounter &c = shared->counters[i];
         c.database = entries[i].database;
@@ -80,9 +82,10 @@ void load_counters() {
 // Write every counter's reservation, with `extended` reserved up to
 // new_reserved.  The caller holds the lock exclusively.
 void write_counters(NonceCounter *extended, std::uint64_t new_reserved) {
-    auto *entries = (CounterFileEntry *) palloc(sizeof(CounterFileEntry) * kMaxNonceCounters);
+    auto *entries = (CounterFileEntry *) palloc(sizeof(CounterFileEntry) * shared->size);
     int count = 0;
-    for (NonceCounter &c : shared->counters) {
+    for (int i = 0; i < shared->size; i++) {
+        NonceCounter &c = shared->counters[i];
         if (!c.in_use)
             continue;
         entries[count++] = CounterFileEntry{c.database, c.keyring_id, c.version,
@@ -109,9 +112,11 @@ void reserve(NonceCounter *c, std::uint64_t n) {
 // ---------------------------------------------------------------------------
 
 NonceCounter *find_counter(Oid database, std::uint32_t keyring_id, std::uint32_t version) {
-    for (NonceCounter &c : shared->counters)
+    for (int i = 0; i < shared->size; i++) {
+        NonceCounter &c = shared->counters[i];
         if (c.in_use && c.database == database && c.keyring_id == keyring_id && c.version == version)
             return &c;
+    }
     return nullptr;
 }
 
@@ -122,12 +127,12 @@ void free_slot(NonceCounter &c) {
 
 // Free the slots of databases that no longer exist.  Returns how many.
 int reclaim_dropped_databases() {
-    Oid databases[kMaxNonceCounters];
+    Oid *databases = (Oid *) palloc(sizeof(Oid) * shared->size);
     int n = 0;
     LWLockAcquire(shared->lock, LW_SHARED);
-    for (NonceCounter &c : shared->counters)
-        if (c.in_use)
-            databases[n++] = c.database;
+    for (int i = 0; i < shared->size; i++)
+        if (shared->counters[i].in_use)
+            databases[n++] = shared->counters[i].database;
     LWLockRelease(shared->lock);
     // Catalog lookups outside the lock.
     int gone = 0;
@@ -136,7 +141,8 @@ int reclaim_dropped_databases() {
             databases[gone++] = databases[i];
     int freed = 0;
     LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-    for (NonceCounter &c : shared->counters) {
+    for (int i = 0; i < shared->size; i++) {
+        NonceCounter &c = shared->counters[i];
         for (int j = 0; j < gone && c.in_use; j++) {
             if (c.database == databases[j]) {
                 free_slot(c);
@@ -145,6 +151,7 @@ int reclaim_dropped_databases() {
         }
     }
     LWLockRelease(shared->lock);
+    pfree(databases);
     return freed;
 }
 
@@ -159,7 +166,7 @@ NonceCounter *counter_slot(std::uint32_t keyring_id, std::uint32_t version) {
     for (int attempt = 0; attempt < 2; attempt++) {
         LWLockAcquire(shared->lock, LW_EXCLUSIVE);
         c = find_counter(MyDatabaseId, keyring_id, version);
-        for (int i = 0; c == nullptr && i < kMaxNonceCounters; i++) {
+        for (int i = 0; c == nullptr && i < shared->size; i++) {
             NonceCounter &slot = shared->counters[i];
             if (!slot.in_use) {
                 slot.database = MyDatabaseId;
@@ -180,9 +187,10 @@ NonceCounter *counter_slot(std::uint32_t keyring_id, std::uint32_t version) {
         ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
                         errmsg("colcrypt nonce counter table is full"),
                         errdetail("The server counts encryptions for at most %d data-key versions at a time, over "
-                                  "all databases.",
-                                  kMaxNonceCounters),
-                        errhint("Retire key versions that are no longer used with colcrypt.retire_key().")));
+                                  "all databases (colcrypt.max_key_versions).",
+                                  shared->size),
+                        errhint("Retire key versions that are no longer used with colcrypt.retire_key(), or raise "
+                                "colcrypt.max_key_versions and restart the server.")));
     return c;
 }
 
@@ -295,7 +303,7 @@ void at_xact_end(XactEvent event, void *) {
 }  // namespace
 
 std::size_t nonce_counters_shmem_size() {
-    return sizeof(NonceCounters);
+    return add_size(offsetof(NonceCounters, counters), mul_size(sizeof(NonceCounter), guc_max_key_versions));
 }
 
 void nonce_counters_shmem_init(void *memory, bool found, LWLock *lock) {
@@ -304,7 +312,9 @@ void nonce_counters_shmem_init(void *memory, bool found, LWLock *lock) {
         return;
     shared->lock = lock;
     pg_atomic_init_u64(&shared->release_generation, 1);
-    for (NonceCounter &c : shared->counters) {
+    shared->size = guc_max_key_versions;
+    for (int i = 0; i < shared->size; i++) {
+        NonceCounter &c = shared->counters[i];
         c.database = InvalidOid;
         c.keyring_id = 0;
         c.version = 0;
@@ -345,14 +355,16 @@ void release_nonce_counter_at_commit(std::uint32_t keyring_id, std::uint32_t ver
 }
 
 NonceCount *nonce_counts(int *count) {
-    auto *rows = (NonceCount *) palloc(sizeof(NonceCount) * kMaxNonceCounters);
     *count = 0;
     if (shared == nullptr)
-        return rows;
+        return (NonceCount *) palloc(sizeof(NonceCount));
+    auto *rows = (NonceCount *) palloc(sizeof(NonceCount) * shared->size);
     LWLockAcquire(shared->lock, LW_SHARED);
-    for (NonceCounter &c : shared->counters)
+    for (int i = 0; i < shared->size; i++) {
+        NonceCounter &c = shared->counters[i];
         if (c.in_use && c.database == MyDatabaseId)
             rows[(*count)++] = NonceCount{c.keyring_id, c.version, pg_atomic_read_u64(&c.count)};
+    }
     LWLockRelease(shared->lock);
     return rows;
 }

@@ -22,6 +22,8 @@ extern int guc_blind_index_bits;
 extern char *guc_default_key;
 // Encryptions per data-key version before automatic rotation (reload).
 extern int guc_nonce_budget;
+// Data-key versions whose encryptions the server counts (postmaster).
+extern int guc_max_key_versions;
 
 // How output shows encrypted values (colcrypt.output_mode).
 enum class OutputMode { plaintext, ciphertext };

@@ -25,10 +25,8 @@ extern "C" {
 
 namespace colcrypt::pg {
 
-constexpr int kMaxNonceCounters = 1024;
-
-// Shared memory (state/shared_memory.cpp).  Init loads the counter file
-// (in the postmaster, at startup).
+// Shared memory (state/shared_memory.cpp), for colcrypt.max_key_versions
+// counters.  Init loads the counter file (in the postmaster, at startup).
 std::size_t nonce_counters_shmem_size();
 void nonce_counters_shmem_init(void *memory, bool found, LWLock *lock);
 
