@@ -2,12 +2,18 @@
 # Every colcrypt test suite, in one command (`make check`):
 #   0. layout    the include layers and the release rules (test/layout)
 #   1. unit      C++ core, GoogleTest under CTest (no PostgreSQL)
+#      fuzz      the envelope parser under libFuzzer for COLCRYPT_FUZZ_SECONDS
+#                (60 by default; 0 skips it, counted as skipped)
 #   2. regress   pg_regress on a throwaway cluster with colcrypt preloaded
 #      adversarial  pg_regress again: the standing adversarial suite,
 #                test/adversarial (one attack per file)
 #   3. isolation pg_isolation_regress: test/isolation/specs, expected outputs
 #                in test/isolation/expected, same throwaway cluster setup
 #   4. tap       PostgreSQL::Test::Cluster scripts in test/t
+#   5. sanitize  the core's unit tests built with AddressSanitizer and
+#                UndefinedBehaviorSanitizer; the extension built with
+#                UndefinedBehaviorSanitizer under pg_regress and the
+#                adversarial suite (COLCRYPT_SANITIZE=0 skips it)
 # Ends with one line "N passed, N failed" over all suites and exits non-zero
 # if anything failed.  Missing Debian packages are installed first (apt, as
 # root or through sudo), so a fresh clone on a fresh machine needs nothing
@@ -95,6 +101,35 @@ else
     record unit 0 1
 fi
 
+# --- 1b. fuzz -----------------------------------------------------------------
+section "fuzzing (libFuzzer, clang)"
+fuzz_seconds=${COLCRYPT_FUZZ_SECONDS:-60}
+fuzz_log=$(mktemp)
+if [ "$fuzz_seconds" = 0 ]; then
+    echo "skipped: COLCRYPT_FUZZ_SECONDS=0"
+    record fuzz 0 0 1
+elif CXX=clang++ cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOLCRYPT_FUZZ=ON \
+        -DCOLCRYPT_TESTS=OFF >"$fuzz_log" 2>&1 &&
+    cmake --build build/fuzz -j2 --target fuzz_envelope >>"$fuzz_log" 2>&1; then
+    fuzz_corpus=$(mktemp -d)
+    cp test/fuzz/corpus/* "$fuzz_corpus/"
+    if build/fuzz/fuzz_envelope -max_total_time="$fuzz_seconds" -print_final_stats=1 \
+        -artifact_prefix=build/fuzz/ "$fuzz_corpus" >>"$fuzz_log" 2>&1; then
+        grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units)' "$fuzz_log" | tail -2
+        record fuzz 1 0
+    else
+        tail -40 "$fuzz_log"
+        echo "fuzz_envelope found a failure (artifacts in build/fuzz/)"
+        record fuzz 0 1
+    fi
+    rm -rf "$fuzz_corpus"
+else
+    cat "$fuzz_log"
+    echo "could not build the fuzz target"
+    record fuzz 0 1
+fi
+rm -f "$fuzz_log"
+
 # --- build and install the extension ------------------------------------------
 section "build and install colcrypt"
 if ! { make -s -j2 PG_CONFIG="$PG_CONFIG" 2>&1 | grep -v "overriding recipe\|ignoring old recipe"; [ "${PIPESTATUS[0]}" = 0 ]; } ||
@@ -172,6 +207,78 @@ for script in "$WORK"/test/t/*.pl; do
     tap_ok=$((tap_ok + ok)); tap_bad=$((tap_bad + bad)); tap_skip=$((tap_skip + skip))
 done
 record tap "$tap_ok" "$tap_bad" "$tap_skip"
+
+# --- 5. sanitizers ---------------------------------------------------------------
+# The extension's PostgreSQL layer runs under UndefinedBehaviorSanitizer:
+# AddressSanitizer needs its runtime preloaded into postgres, and with
+# Debian's server binary that deadlocks in glibc's bindtextdomain before
+# main(), so AddressSanitizer covers the core (unit tests here, and the
+# fuzzer above).  The sanitized library goes into a private copy of the
+# server installation (PostgreSQL finds its libraries relative to its
+# binary), so the installed colcrypt stays as it is.
+section "sanitizers"
+if [ "${COLCRYPT_SANITIZE:-1}" = 0 ]; then
+    echo "skipped: COLCRYPT_SANITIZE=0"
+    record sanitize 0 0 1
+else
+    san_ok=0; san_bad=0
+    san_log="$WORK/sanitize-core.log"
+    if cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOLCRYPT_SANITIZE=ON >"$san_log" 2>&1 &&
+        cmake --build build/sanitize -j2 --target colcrypt_unit_tests >>"$san_log" 2>&1 &&
+        (cd build/sanitize && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure >>"$san_log" 2>&1); then
+        echo "core unit tests under ASan and UBSan: $(grep -E 'tests passed' "$san_log" | tail -1)"
+        san_ok=$((san_ok + 1))
+    else
+        tail -40 "$san_log"
+        echo "core unit tests failed under the sanitizers"
+        san_bad=$((san_bad + 1))
+    fi
+
+    san_src="$WORK/ubsan-src"; san_pg="$WORK/ubsan-pg"; san_reports="$WORK/ubsan-reports"
+    mkdir -p "$san_src" "$san_pg/usr/lib/postgresql" "$san_pg/usr/share/postgresql" "$san_reports"
+    cp -r Makefile colcrypt.control src include sql "$san_src/"
+    mkdir -p "$san_src/build" && cp build/cxxflags "$san_src/build/"
+    find "$san_src" -name '*.o' -delete
+    pkglibdir=$("$PG_CONFIG" --pkglibdir); sharedir=$("$PG_CONFIG" --sharedir)
+    cp -a "$(dirname "$BINDIR")" "$san_pg/usr/lib/postgresql/" && cp -a "$sharedir" "$san_pg/usr/share/postgresql/"
+    san_bindir="$san_pg/usr/lib/postgresql/$(basename "$(dirname "$BINDIR")")/bin"
+    if (cd "$san_src" && make -s -j2 PG_CONFIG="$PG_CONFIG" \
+            PG_CXXFLAGS="$(cat build/cxxflags) -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+            SHLIB_LINK="-lcrypto -lstdc++ -fsanitize=undefined" >"$WORK/ubsan-build.log" 2>&1) &&
+        [ -x "$san_bindir/postgres" ]; then
+        cp "$san_src/colcrypt.so" "$("$san_bindir/pg_config" --pkglibdir)/"
+        cp "$san_src"/sql/colcrypt--*.sql "$san_src/colcrypt.control" "$("$san_bindir/pg_config" --sharedir)/extension/"
+        [ "$(id -u)" = 0 ] && chown -R "$RUN_USER" "$san_reports"
+        for suite in regress adversarial; do
+            as_test_user env UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$san_reports/ubsan" \
+                "$PGXS_SRC/test/regress/pg_regress" \
+                --temp-instance="$WORK/ubsan-$suite/tmp_check" --inputdir="$WORK/test/$suite" \
+                --outputdir="$WORK/ubsan-$suite" --bindir="$san_bindir" --temp-config="$WORK/test/regress/regress.conf" \
+                --schedule="$WORK/test/$suite/schedule" >"$WORK/ubsan-$suite.log" 2>&1
+            if grep -q 'tests passed' "$WORK/ubsan-$suite.log"; then
+                echo "$suite under UBSan: $(grep -E 'tests passed' "$WORK/ubsan-$suite.log")"
+                san_ok=$((san_ok + 1))
+            else
+                tail -20 "$WORK/ubsan-$suite.log"
+                [ -f "$WORK/ubsan-$suite/regression.diffs" ] && head -60 "$WORK/ubsan-$suite/regression.diffs"
+                san_bad=$((san_bad + 1))
+            fi
+        done
+        reports=$(ls "$san_reports" 2>/dev/null | wc -l)
+        if [ "$reports" = 0 ]; then
+            echo "no UndefinedBehaviorSanitizer reports"
+            san_ok=$((san_ok + 1))
+        else
+            cat "$san_reports"/* | head -60
+            san_bad=$((san_bad + 1))
+        fi
+    else
+        tail -30 "$WORK/ubsan-build.log"
+        echo "could not build the extension with UBSan"
+        san_bad=$((san_bad + 1))
+    fi
+    record sanitize "$san_ok" "$san_bad"
+fi
 
 section "summary"
 printf '%s\n' "${suite_summaries[@]}"

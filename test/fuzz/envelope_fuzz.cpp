@@ -35,6 +35,25 @@ void check_layout(const core::Envelope &env, const std::uint8_t *data, std::size
     require(env.prefix_size + env.ciphertext_size + core::kTagSize == size, "sizes add up");
 }
 
+// The shortcuts that read only the first bytes agree with the full parse:
+// what peek_term accepts, parse_envelope accepts with the same keyring and
+// term; what read_envelope_header reads, parse_envelope reads the same.
+void check_shortcuts(const std::uint8_t *data, std::size_t size, const core::Envelope *env) {
+    core::TermView view{};
+    if (core::peek_term(data, size, &view)) {
+        require(env != nullptr, "peek_term accepted what parse_envelope refuses");
+        require(view.keyring_id == env->keyring_id && view.term_size == env->term_size && view.term == env->term,
+                "peek_term disagrees with parse_envelope");
+    }
+    std::uint32_t keyring_id = 0, version = 0;
+    const bool header = core::read_envelope_header(data, size, &keyring_id, &version);
+    if (env != nullptr) {
+        require(header, "read_envelope_header refused what parse_envelope accepts");
+        require(keyring_id == env->keyring_id && version == env->key_version,
+                "read_envelope_header disagrees with parse_envelope");
+    }
+}
+
 // Parse and open one binary envelope.
 Outcome parse_and_open(const std::uint8_t *data, std::size_t size) {
     core::Envelope env{};
@@ -42,9 +61,11 @@ Outcome parse_and_open(const std::uint8_t *data, std::size_t size) {
         env = core::parse_envelope(data, size);
     } catch (const core::Error &e) {
         require(expected_error(e.code()), "unexpected error code from parse_envelope");
+        check_shortcuts(data, size, nullptr);
         return Outcome::rejected;
     }
     check_layout(env, data, size);
+    check_shortcuts(data, size, &env);
     std::vector<std::uint8_t> plaintext(env.ciphertext_size);
     try {
         core::open(fuzz_aead(), kFuzzType, env, plaintext.data());
