@@ -34,7 +34,9 @@
  *     leak <mode> <class> <index> <sqlstate> <what>     an error showed the marker or key bytes
  * "accepted envelope" counts inputs that start with "colcrypt:", which must
  * never be accepted: only the real envelopes may be.  Exits non-zero when the
- * client itself fails (setup, reconnecting).
+ * client itself fails (setup), and when it stopped early: after five lost
+ * connections, or one it could not reconnect after (the counts so far are
+ * printed all the same).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -481,24 +483,31 @@ static void connect_and_prepare(void)
     prepare("sel", "SELECT $1::colcrypt.encrypted_text");
 }
 
-/* After a lost connection: the server may be restarting after a crash. */
-static void reconnect(void)
+/* Lost connections so far; after MAX_LOST the client stops sending. */
+#define MAX_LOST 5
+static int lost;
+
+/* After a lost connection: the server restarts after a crash (the test
+ * turns restart_after_crash on), so the client can go on and report more
+ * than the first crashing input.  Returns 0 when it cannot. */
+static int reconnect(void)
 {
     PQfinish(conn);
-    for (int attempt = 0; attempt < 60; attempt++)
+    conn = NULL;
+    for (int attempt = 0; attempt < 30; attempt++)
     {
-        conn = PQconnectdb(conninfo);
-        if (PQstatus(conn) == CONNECTION_OK)
-        {
-            PQfinish(conn);
-            connect_and_prepare();
-            return;
-        }
-        PQfinish(conn);
         sleep(1);
+        PGconn *probe = PQconnectdb(conninfo);
+        int ok = PQstatus(probe) == CONNECTION_OK;
+        PQfinish(probe);
+        if (ok)
+        {
+            connect_and_prepare();
+            return 1;
+        }
     }
     fprintf(stderr, "could not reconnect after a lost connection\n");
-    exit(1);
+    return 0;
 }
 
 /* Send one input in one mode.  Returns the result (caller clears it), or
@@ -584,7 +593,8 @@ static void one_line(const char *text)
         putchar(*p == '\n' || *p == '\r' ? ' ' : *p);
 }
 
-static void check_input(enum Mode mode, size_t c, size_t index, const unsigned char *in, size_t n)
+/* Returns 0 when the client must stop: too many lost connections. */
+static int check_input(enum Mode mode, size_t c, size_t index, const unsigned char *in, size_t n)
 {
     Stats *s = &stats[mode][c];
     const char *where = mode_names[mode], *cls = classes[c].name;
@@ -592,7 +602,7 @@ static void check_input(enum Mode mode, size_t c, size_t index, const unsigned c
     if (res == NULL)
     {
         s->skipped++;
-        return;
+        return 1;
     }
     s->sent++;
     int envelope = n >= PREFIX_SIZE && memcmp(in, PREFIX, PREFIX_SIZE) == 0;
@@ -616,7 +626,7 @@ static void check_input(enum Mode mode, size_t c, size_t index, const unsigned c
             printf("\n");
         }
         PQclear(res);
-        return;
+        return 1;
     }
     const char *state = sqlstate_of(res);
     int first;
@@ -641,8 +651,9 @@ static void check_input(enum Mode mode, size_t c, size_t index, const unsigned c
         hex_print(in, n);
         printf("\n");
         fflush(stdout);
-        reconnect();
+        return ++lost < MAX_LOST && reconnect();
     }
+    return 1;
 }
 
 /* The real envelopes themselves, unmodified, in every mode: they must be
@@ -733,13 +744,14 @@ int main(int argc, char **argv)
     }
 
     unsigned char in[MAX_INPUT];
-    for (size_t c = 0; c < NCLASSES; c++)
-        for (size_t i = 0; i < count; i++)
+    int going = 1;
+    for (size_t c = 0; c < NCLASSES && going; c++)
+        for (size_t i = 0; i < count && going; i++)
         {
             Rng r = {seed * 0x100000001b3ULL + c * 0x9e3779b97f4a7c15ULL + i};
             size_t n = classes[c].generate(&r, i, in);
-            for (int m = 0; m < NMODES; m++)
-                check_input((enum Mode) m, c, i, in, n);
+            for (int m = 0; m < NMODES && going; m++)
+                going = check_input((enum Mode) m, c, i, in, n);
         }
 
     for (int m = 0; m < NMODES; m++)
@@ -756,5 +768,10 @@ int main(int argc, char **argv)
     free(stored);
     free(transit);
     PQfinish(conn);
+    if (!going)
+    {
+        fprintf(stderr, "stopped after %d lost connections\n", lost);
+        return 1;
+    }
     return 0;
 }
