@@ -24,10 +24,11 @@
  *
  * Output, one fact per line:
  *     count <mode> <class> sent <n> skipped <n>
+ *     count <mode> <class> valid plaintext <n>   sent, no prefix, UTF-8 without NUL
  *     count <mode> <class> accepted <plaintext|envelope> <n>
  *     count <mode> <class> rejected <sqlstate> <n>     ("none": no SQLSTATE)
  *     example <mode> <class> <sqlstate> <input hex> | <message>
- *     control <mode> <real|transit> <accepted|SQLSTATE>
+ *     control <mode> <real|transit> <accepted|wrong-plaintext|SQLSTATE>
  *     lost <mode> <class> <index> <input hex>           the connection broke
  *     forged <mode> <class> <index> <input hex>         an envelope was accepted
  *     mismatch <mode> <class> <index> <input hex>       select returned other bytes
@@ -411,7 +412,7 @@ static const char *mode_names[NMODES] = {"binary", "text", "literal", "select"};
 
 typedef struct
 {
-    int sent, skipped, accepted_plain, accepted_envelope;
+    int sent, skipped, valid_plain, accepted_plain, accepted_envelope;
     int nstates;
     char states[MAX_STATES][6];
     int counts[MAX_STATES];
@@ -555,6 +556,30 @@ static PGresult *send_input(enum Mode mode, const unsigned char *in, size_t n)
     }
 }
 
+/* Well-formed UTF-8 (no overlong forms, no surrogates, nothing above
+ * U+10FFFF) without NUL: what PostgreSQL lets through to a UTF-8 database. */
+static int valid_utf8(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n;)
+    {
+        unsigned char c = p[i];
+        size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        if (c == 0 || len == 0 || i + len > n)
+            return 0;
+        for (size_t k = 1; k < len; k++)
+            if ((p[i + k] & 0xc0) != 0x80)
+                return 0;
+        if (len >= 3)
+        {
+            unsigned char d = p[i + 1];
+            if ((c == 0xe0 && d < 0xa0) || (c == 0xed && d > 0x9f) || (c == 0xf0 && d < 0x90) || (c == 0xf4 && d > 0x8f))
+                return 0;
+        }
+        i += len;
+    }
+    return 1;
+}
+
 static int accepted(PGresult *res)
 {
     return PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
@@ -606,6 +631,8 @@ static int check_input(enum Mode mode, size_t c, size_t index, const unsigned ch
     }
     s->sent++;
     int envelope = n >= PREFIX_SIZE && memcmp(in, PREFIX, PREFIX_SIZE) == 0;
+    if (!envelope && valid_utf8(in, n))
+        s->valid_plain++;
     if (accepted(res))
     {
         if (envelope)
@@ -760,6 +787,7 @@ int main(int argc, char **argv)
             Stats *s = &stats[m][c];
             const char *where = mode_names[m], *cls = classes[c].name;
             printf("count %s %s sent %d skipped %d\n", where, cls, s->sent, s->skipped);
+            printf("count %s %s valid plaintext %d\n", where, cls, s->valid_plain);
             printf("count %s %s accepted plaintext %d\n", where, cls, s->accepted_plain);
             printf("count %s %s accepted envelope %d\n", where, cls, s->accepted_envelope);
             for (int i = 0; i < s->nstates; i++)
