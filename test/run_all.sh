@@ -14,6 +14,9 @@
 #                UndefinedBehaviorSanitizer; the extension built with
 #                UndefinedBehaviorSanitizer under pg_regress and the
 #                adversarial suite (COLCRYPT_SANITIZE=0 skips it)
+#   6. log-leak  every server log of the run (debug1, log_statement = none)
+#                holds none of the plaintext markers the tests sent through
+#                bind parameters and COPY (test/log_leak/check.sh)
 # Ends with one line "N passed, N failed" over all suites and exits non-zero
 # if anything failed.  Missing Debian packages are installed first (apt, as
 # root or through sudo), so a fresh clone on a fresh machine needs nothing
@@ -189,6 +192,7 @@ for script in "$WORK"/test/t/*.pl; do
     as_test_user mkdir -p "$WORK/tap/$name"
     (cd "$WORK/test" && as_test_user env PERL5LIB="$PGXS_SRC/test/perl:$WORK/test/t" \
         TESTDIR="$WORK/tap/$name" PG_REGRESS="$PGXS_SRC/test/regress/pg_regress" \
+        TEMP_CONFIG="$WORK/test/log_leak/tap.conf" \
         COLCRYPT_LIBDIR="$("$PG_CONFIG" --pkglibdir)" \
         prove -v "$script") >"$log" 2>&1
     status=$?
@@ -279,6 +283,16 @@ else
     fi
     record sanitize "$san_ok" "$san_bad"
 fi
+
+# --- 6. log leak ---------------------------------------------------------------
+# Every server log of the run above (log_min_messages = debug1,
+# log_statement = none) is searched for the plaintext markers tests sent
+# through bind parameters and COPY.
+section "log-leak check"
+leak_log="$WORK/log-leak.log"
+test/log_leak/check.sh "$WORK" >"$leak_log" 2>&1
+cat "$leak_log"
+record log-leak "$(grep -c '^ok:' "$leak_log")" "$(grep -c '^FAILED:' "$leak_log")"
 
 section "summary"
 printf '%s\n' "${suite_summaries[@]}"

@@ -99,14 +99,17 @@ int main(int argc, char **argv)
         plan_counts(statements[s]);
     }
 
-    /* Binary INSERT: an int4 and an inferred encrypted_text parameter. */
+    /* Binary INSERT: an int4 and an inferred encrypted_text parameter.  The
+     * values carry the marker the log-leak check (test/log_leak/check.sh)
+     * looks for in the server logs: bind parameters never are in a query
+     * text, so no log may hold them. */
     Oid insert_types[2] = {INT4OID, 0};
     prepare("insert", "INSERT INTO people (id, email) VALUES ($1, $2)", 2, insert_types);
     for (int i = 0; i < 3; i++)
     {
         uint32_t id = htonl(5000 + i);
         char email[64];
-        snprintf(email, sizeof(email), "binary%d@example.com", i);
+        snprintf(email, sizeof(email), "LEAKMARK-BIND-006-%d@example.com", i);
         const char *values[2] = {(const char *) &id, email};
         int lengths[2] = {sizeof(id), (int) strlen(email)};
         int formats[2] = {1, 1};
@@ -115,7 +118,7 @@ int main(int argc, char **argv)
             die("insert", res);
         PQclear(res);
     }
-    lookup("by_text", "binary1@example.com");
+    lookup("by_text", "LEAKMARK-BIND-006-1@example.com");
 
     /* Binary results of the encrypted column itself: plaintext bytes. */
     PGresult *res = PQexecParams(conn, "SELECT id, email FROM people WHERE id IN (11, 5002) ORDER BY id", 0, NULL,

@@ -193,5 +193,24 @@ expect_error(
 is($node->safe_psql('postgres', 'SELECT count(*) FROM dst_bad'), '0', 'no failed COPY stored anything');
 server_alive('after the truncated text COPYs');
 
+###############################################################################
+# Plaintext COPY from a file, with markers the log-leak check looks for in
+# this node's log (test/log_leak/check.sh): the values never are in a query
+# text, and a rejected row's input stays out of the error context.
+###############################################################################
+
+write_file("$tmp/leak.txt", "1\tLEAKMARK-COPY-003-a\n2\tLEAKMARK-COPY-003-b\n");
+sql_ok($node, 'postgres', "CREATE TABLE leak (LIKE src); COPY leak FROM '$tmp/leak.txt'",
+	'text COPY FROM of plaintext rows');
+is($node->safe_psql('postgres', 'SELECT string_agg(v::text, \',\' ORDER BY id) FROM leak'),
+	'LEAKMARK-COPY-003-a,LEAKMARK-COPY-003-b', 'plaintext COPY rows read back');
+write_file("$tmp/leak_bad.txt", "3\tLEAKMARK-COPY-003-c\n4\tLEAKMARK-COPY-003-d\tone column too many\n");
+my $context = expect_error("COPY leak FROM '$tmp/leak_bad.txt'", '22P04', qr/extra data after last expected column/,
+	'text COPY FROM with a row of too many columns');
+like($context, qr/CONTEXT:\s+COPY leak, line 2 \(input not shown: the table has encrypted columns\)/,
+	'rejected row: the context keeps the line number');
+unlike($context, qr/LEAKMARK/, 'rejected row: the context quotes no input');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM leak'), '2', 'the failed COPY stored nothing');
+
 $node->stop;
 done_testing();

@@ -73,7 +73,36 @@ bool is_encrypted_type(Oid type) {
     return encrypted_type_of(OidIsValid(element) ? element : type) != nullptr;
 }
 
-bool has_encrypted_column(Oid relation) {
+namespace {
+
+bool relation_holds_encrypted(Oid relation, int depth);
+
+// Domains, arrays, composites, ranges and multiranges pass their values'
+// bytes through, so a column of any of them over an encrypted type holds
+// envelopes.  The depth bound only guards against a catalog cycle.
+bool type_holds_encrypted(Oid type, int depth) {
+    if (!OidIsValid(type) || depth > 16)
+        return false;
+    if (encrypted_type_of(type) != nullptr)
+        return true;
+    Oid element = get_element_type(type);
+    if (OidIsValid(element))
+        return type_holds_encrypted(element, depth + 1);
+    switch (get_typtype(type)) {
+    case TYPTYPE_DOMAIN:
+        return type_holds_encrypted(getBaseType(type), depth + 1);
+    case TYPTYPE_COMPOSITE:
+        return relation_holds_encrypted(get_typ_typrelid(type), depth + 1);
+    case TYPTYPE_RANGE:
+        return type_holds_encrypted(get_range_subtype(type), depth + 1);
+    case TYPTYPE_MULTIRANGE:
+        return type_holds_encrypted(get_multirange_range(type), depth + 1);
+    default:
+        return false;
+    }
+}
+
+bool relation_holds_encrypted(Oid relation, int depth) {
     HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relation));
     if (!HeapTupleIsValid(tuple))
         return false;
@@ -85,10 +114,18 @@ bool has_encrypted_column(Oid relation) {
         if (!HeapTupleIsValid(tuple))
             continue;
         auto *form = (Form_pg_attribute) GETSTRUCT(tuple);
-        found = !form->attisdropped && is_encrypted_type(form->atttypid);
+        bool dropped = form->attisdropped;
+        Oid type = form->atttypid;
         ReleaseSysCache(tuple);
+        found = !dropped && type_holds_encrypted(type, depth);
     }
     return found;
+}
+
+}  // namespace
+
+bool has_encrypted_column(Oid relation) {
+    return relation_holds_encrypted(relation, 0);
 }
 
 void register_encrypted_type_invalidation() {

@@ -1,5 +1,6 @@
 // emit_log_hook that keeps encrypted columns' plaintext out of the details
-// of integrity-constraint errors (see src/pg/hooks/log_redaction.cpp).
+// of integrity-constraint errors and out of COPY FROM's error context (see
+// src/pg/hooks/log_redaction.cpp).
 #pragma once
 
 namespace colcrypt::pg {

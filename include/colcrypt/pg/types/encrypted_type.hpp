@@ -46,8 +46,9 @@ const EncryptedType *encrypted_type_of(Oid type);
 // Whether type is one of colcrypt's encrypted types, or an array of one.
 bool is_encrypted_type(Oid type);
 
-// Whether relation has a column of an encrypted type (dropped columns
-// aside).  False for an unknown relation.
+// Whether relation has a column that can hold encrypted values: of an
+// encrypted type, or a domain, array, composite, range or multirange over
+// one (dropped columns aside).  False for an unknown relation.
 bool has_encrypted_column(Oid relation);
 
 void register_encrypted_type_invalidation();
