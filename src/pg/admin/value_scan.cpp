@@ -29,6 +29,7 @@ extern "C" {
 
 #include "colcrypt/core/envelope.hpp"
 #include "colcrypt/pg/admin/value_scan.hpp"
+#include "colcrypt/pg/compat/array_elements.hpp"
 #include "colcrypt/pg/keys/internal_access.hpp"
 #include "colcrypt/pg/types/encrypted_type.hpp"
 
@@ -128,19 +129,11 @@ void walk_envelope(Datum value, const Target &target, Found &found) {
         found.matches++;
 }
 
-void walk_array(Datum value, Oid element_type, const Target &target, Found &found) {
-    ArrayType *array = DatumGetArrayTypeP(value);
-    int16 length;
-    bool by_value;
-    char align;
-    get_typlenbyvalalign(element_type, &length, &by_value, &align);
-    Datum *elements;
-    bool *nulls;
-    int count;
-    deconstruct_array(array, element_type, length, by_value, align, &elements, &nulls, &count);
-    for (int i = 0; i < count; i++)
-        if (!nulls[i])
-            walk(elements[i], element_type, target, found);
+void walk_array(Datum value, const Target &target, Found &found) {
+    ArrayElements elements = array_elements(DatumGetArrayTypeP(value));
+    for (int i = 0; i < elements.count; i++)
+        if (!elements.nulls[i])
+            walk(elements.values[i], elements.type, target, found);
 }
 
 void walk_composite(Datum value, const Target &target, Found &found) {
@@ -183,7 +176,7 @@ void walk(Datum value, Oid type, const Target &target, Found &found) {
     } else if (!contains(*target.types, type)) {
         return;
     } else if (type_is_array(type)) {
-        walk_array(value, get_element_type(type), target, found);
+        walk_array(value, target, found);
     } else if (type_is_rowtype(type)) {
         walk_composite(value, target, found);
     } else if (type_is_range(type)) {

@@ -14,6 +14,7 @@ extern "C" {
 }
 
 #include "colcrypt/core/secure.hpp"
+#include "colcrypt/pg/compat/array_elements.hpp"
 #include "colcrypt/pg/ops/bind.hpp"
 #include "colcrypt/pg/state/transaction_cache.hpp"
 #include "colcrypt/pg/types/encrypted_type.hpp"
@@ -130,27 +131,21 @@ Datum bind_one_plaintext(core::ValueType type, Datum input, int32 typmod) {
 // Arrays of encrypted values or of plaintexts: every element bound.
 Datum bind_array(FunctionCallInfo fcinfo, core::ValueType type, Datum input, int32 typmod) {
     ArrayType *array = DatumGetArrayTypeP(input);
-    Oid element_type = ARR_ELEMTYPE(array);
+    ArrayElements elements = array_elements(array);
+    Oid result_type = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+    bool plaintexts = encrypted_type_of(elements.type) == nullptr;
+    for (int i = 0; i < elements.count; i++) {
+        if (elements.nulls[i])
+            continue;
+        elements.values[i] = plaintexts ? bind_one_plaintext(type, elements.values[i], typmod)
+                                        : bind_one_value(type, elements.values[i], typmod);
+    }
     int16 length;
     bool by_value;
     char align;
-    get_typlenbyvalalign(element_type, &length, &by_value, &align);
-    Datum *elements;
-    bool *nulls;
-    int count;
-    deconstruct_array(array, element_type, length, by_value, align, &elements, &nulls, &count);
-
-    Oid result_type = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
-    bool plaintexts = encrypted_type_of(element_type) == nullptr;
-    for (int i = 0; i < count; i++) {
-        if (nulls[i])
-            continue;
-        elements[i] = plaintexts ? bind_one_plaintext(type, elements[i], typmod)
-                                 : bind_one_value(type, elements[i], typmod);
-    }
     get_typlenbyvalalign(result_type, &length, &by_value, &align);
-    ArrayType *result = construct_md_array(elements, nulls, ARR_NDIM(array), ARR_DIMS(array), ARR_LBOUND(array),
-                                           result_type, length, by_value, align);
+    ArrayType *result = construct_md_array(elements.values, elements.nulls, ARR_NDIM(array), ARR_DIMS(array),
+                                           ARR_LBOUND(array), result_type, length, by_value, align);
     return PointerGetDatum(result);
 }
 
