@@ -120,6 +120,23 @@ int main(int argc, char **argv)
     }
     lookup("by_text", "LEAKMARK-BIND-006-1@example.com");
 
+    /* A binary parameter that is not UTF-8: refused, and the message must
+     * not quote the bytes (they are plaintext).  Printed as
+     *     invalid utf8 -> <SQLSTATE> <primary message> | <detail>   */
+    {
+        uint32_t id = htonl(6000);
+        const char bad[] = "LEAKMARK-BIND-006-bad-\xe6\x97";
+        const char *values[2] = {(const char *) &id, bad};
+        int lengths[2] = {sizeof(id), (int) sizeof(bad) - 1};
+        int formats[2] = {1, 1};
+        PGresult *res = PQexecPrepared(conn, "insert", 2, values, lengths, formats, 0);
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+        printf("invalid utf8 -> %s %s | %s\n", state ? state : "none", primary ? primary : "", detail ? detail : "");
+        PQclear(res);
+    }
+
     /* Binary results of the encrypted column itself: plaintext bytes. */
     PGresult *res = PQexecParams(conn, "SELECT id, email FROM people WHERE id IN (11, 5002) ORDER BY id", 0, NULL,
                                  NULL, NULL, NULL, 1);

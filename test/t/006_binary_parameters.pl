@@ -45,6 +45,10 @@ for my $statement (qw(by_text by_inferred)) {
 is($results{'by_text LEAKMARK-BIND-006-1@example.com'}, '5001', 'a row inserted with binary parameters is found');
 is($results{'email 11'}, 'user11@example.com', 'binary result of an encrypted column: plaintext');
 is($results{'email 5002'}, 'LEAKMARK-BIND-006-2@example.com', 'binary result of a binary-inserted value');
+my ($invalid) = $out =~ /^invalid utf8 -> (.*)$/m;
+like($invalid, qr/^22021 invalid byte sequence for encoding "UTF8" in a binary value of colcrypt\.encrypted_text \| /,
+	'a binary parameter that is not UTF-8 is refused with 22021');
+unlike($invalid, qr/0x|\xe6/i, 'the refusal does not quote the bytes');
 
 # The generic plan still uses the index.
 my $plan = $node->safe_psql('postgres', q{

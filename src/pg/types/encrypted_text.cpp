@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 }
 
@@ -61,10 +62,18 @@ extern "C" Datum colcrypt_encrypted_text_out(PG_FUNCTION_ARGS) {
 }
 
 // Binary I/O carries the same text as the text I/O (like text's own
-// send/recv): plaintext, or the envelope in ciphertext mode.
+// send/recv): plaintext, or the envelope in ciphertext mode.  The bytes are
+// checked here first because PostgreSQL's own message for an invalid
+// sequence quotes the offending bytes, which are plaintext.
 extern "C" Datum colcrypt_encrypted_text_recv(PG_FUNCTION_ARGS) {
     StringInfo buf = (StringInfo) PG_GETARG_POINTER(0);
     int32 typmod = PG_GETARG_INT32(2);
+    if (!pg_verify_mbstr(pg_get_client_encoding(), buf->data + buf->cursor, buf->len - buf->cursor, true))
+        ereport(ERROR, (errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+                        errmsg("invalid byte sequence for encoding \"%s\" in a binary value of colcrypt.encrypted_text",
+                               pg_get_client_encoding_name()),
+                        errdetail("The bytes are not shown: they are part of a plaintext."),
+                        errhint("Send the value as text in the client encoding.")));
     int size;
     char *str = pq_getmsgtext(buf, buf->len - buf->cursor, &size);
     struct varlena *value = encrypted_text_from_string(str, size, typmod);
