@@ -7,7 +7,7 @@
 #
 #   make                build colcrypt.so
 #   make install        install it (as root, or through sudo)
-#   make check          every test suite: unit, pg_regress, isolation, TAP; one summary line
+#   make check          every test suite (test/run_all.sh lists them); one summary line
 #   make demo           a throwaway server and a guided scenario
 #   make unit           the C++ unit tests alone
 #   make bench          the benchmark: colcrypt vs plaintext and pgcrypto (bench/results/)

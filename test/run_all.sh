@@ -66,6 +66,10 @@ record_pg_regress() {
         cat "$4"
     fi
 }
+# The number of tests a pg_regress schedule names (a line may name several).
+scheduled_tests() {
+    sed -n 's/^test: *//p' "$1" | wc -w
+}
 as_test_user() {
     if [ "$(id -u)" = 0 ]; then
         runuser -u "$RUN_USER" -- env PATH="$BINDIR:$PATH" "$@"
@@ -80,9 +84,12 @@ layout_log=$(mktemp)
 perl test/layout/check_layers.pl >"$layout_log" 2>&1
 layers_status=$?
 test/layout/check_release.sh >>"$layout_log" 2>&1
+release_status=$?
 cat "$layout_log"
 layout_bad=$(grep -c '^FAILED' "$layout_log")
 [ "$layers_status" = 0 ] || layout_bad=$((layout_bad + 1))
+# A check that died before it said what failed is a failure too.
+[ "$release_status" != 0 ] && [ "$layout_bad" = 0 ] && layout_bad=1
 record layout $(( $(grep -c '^ok:' "$layout_log") + (layers_status == 0 ? 1 : 0) )) "$layout_bad"
 rm -f "$layout_log"
 
@@ -95,14 +102,22 @@ if cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$unit_log" 2>&1
     line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$unit_log" | tail -1)
     total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
     bad=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$line")
+    # CTest counts a skipped (GTEST_SKIP) or disabled test among the passed
+    # ones; it lists them under "The following tests did not run".
+    unit_skipped=$(grep -cE '^ *[0-9]+ - .* \((Skipped|Disabled)\)$' "$unit_log")
     # The Wycheproof tests report what they ran and skipped (and why).
     grep -h '^wycheproof ' build/cmake/Testing/Temporary/LastTest.log 2>/dev/null | sort -u
-    if [ -n "$line" ]; then record unit $((total - bad)) "$bad"; else record unit 0 1; fi
+    if [ -n "$line" ]; then
+        record unit $((total - bad - unit_skipped)) "$bad" "$unit_skipped"
+    else
+        record unit 0 1
+    fi
 else
     cat "$unit_log"
     echo "unit tests: build failed"
     record unit 0 1
 fi
+rm -f "$unit_log"
 
 # --- 1b. fuzz -----------------------------------------------------------------
 section "fuzzing (libFuzzer, clang)"
@@ -157,7 +172,7 @@ as_test_user "$PGXS_SRC/test/regress/pg_regress" \
     --temp-instance="$WORK/regress/tmp_check" --inputdir="$WORK/test/regress" --outputdir="$WORK/regress" \
     --bindir="$BINDIR" --temp-config="$WORK/test/regress/regress.conf" \
     --schedule="$WORK/test/regress/schedule" 2>&1 | tee "$regress_log"
-record_pg_regress regress "$regress_log" "$(grep -c '^test:' test/regress/schedule)" "$WORK/regress/regression.diffs"
+record_pg_regress regress "$regress_log" "$(scheduled_tests test/regress/schedule)" "$WORK/regress/regression.diffs"
 
 # --- 2b. adversarial ------------------------------------------------------------
 section "adversarial suite"
@@ -166,7 +181,7 @@ as_test_user "$PGXS_SRC/test/regress/pg_regress" \
     --temp-instance="$WORK/adversarial/tmp_check" --inputdir="$WORK/test/adversarial" \
     --outputdir="$WORK/adversarial" --bindir="$BINDIR" --temp-config="$WORK/test/regress/regress.conf" \
     --schedule="$WORK/test/adversarial/schedule" 2>&1 | tee "$adversarial_log"
-record_pg_regress adversarial "$adversarial_log" "$(grep -c '^test:' test/adversarial/schedule)" \
+record_pg_regress adversarial "$adversarial_log" "$(scheduled_tests test/adversarial/schedule)" \
     "$WORK/adversarial/regression.diffs"
 
 # --- 3. isolation ------------------------------------------------------------
@@ -179,6 +194,9 @@ if [ -n "$iso_specs" ]; then
         --outputdir="$WORK/isolation" --bindir="$BINDIR" --temp-config="$WORK/test/regress/regress.conf" \
         $iso_specs 2>&1 | tee "$iso_log"
     record_pg_regress isolation "$iso_log" "$(wc -w <<<"$iso_specs")" "$WORK/isolation/regression.diffs"
+else
+    echo "no isolation specs found in test/isolation/specs"
+    record isolation 0 1
 fi
 
 # --- 4. TAP ------------------------------------------------------------------
@@ -193,11 +211,12 @@ for script in "$WORK"/test/t/*.pl; do
     (cd "$WORK/test" && as_test_user env PERL5LIB="$PGXS_SRC/test/perl:$WORK/test/t" \
         TESTDIR="$WORK/tap/$name" PG_REGRESS="$PGXS_SRC/test/regress/pg_regress" \
         TEMP_CONFIG="$WORK/test/log_leak/tap.conf" \
-        COLCRYPT_LIBDIR="$("$PG_CONFIG" --pkglibdir)" \
         prove -v "$script") >"$log" 2>&1
     status=$?
     ok=$(grep -E '^ok [0-9]+' "$log" | grep -vc '# skip')
     skip=$(grep -cE '^ok [0-9]+.*# skip' "$log")
+    # A script that skips itself whole ("1..0 # SKIP reason") is one skip.
+    grep -qiE '^1\.\.0 # skip' "$log" && skip=$((skip + 1)) && grep -iE '^1\.\.0 # skip' "$log"
     bad=$(grep -cE '^not ok [0-9]+' "$log")
     # A script that died without a failing assertion is still a failure.
     [ "$status" != 0 ] && [ "$bad" = 0 ] && bad=1
@@ -210,6 +229,10 @@ for script in "$WORK"/test/t/*.pl; do
     fi
     tap_ok=$((tap_ok + ok)); tap_bad=$((tap_bad + bad)); tap_skip=$((tap_skip + skip))
 done
+if [ $((tap_ok + tap_bad + tap_skip)) = 0 ]; then
+    echo "no TAP results: test/t holds no script, or none reported"
+    tap_bad=1
+fi
 record tap "$tap_ok" "$tap_bad" "$tap_skip"
 
 # --- 5. sanitizers ---------------------------------------------------------------
@@ -249,7 +272,9 @@ else
     if (cd "$san_src" && make -s -j2 PG_CONFIG="$PG_CONFIG" \
             PG_CXXFLAGS="$(cat build/cxxflags) -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
             SHLIB_LINK="-lcrypto -lstdc++ -fsanitize=undefined" >"$WORK/ubsan-build.log" 2>&1) &&
-        [ -x "$san_bindir/postgres" ]; then
+        [ -x "$san_bindir/postgres" ] &&
+        { nm -D "$san_src/colcrypt.so" | grep -q __ubsan_handle_ ||
+            { echo "colcrypt.so is not instrumented: no UndefinedBehaviorSanitizer handler in it" >>"$WORK/ubsan-build.log"; false; }; }; then
         cp "$san_src/colcrypt.so" "$("$san_bindir/pg_config" --pkglibdir)/"
         cp "$san_src"/sql/colcrypt--*.sql "$san_src/colcrypt.control" "$("$san_bindir/pg_config" --sharedir)/extension/"
         [ "$(id -u)" = 0 ] && chown -R "$RUN_USER" "$san_reports"
@@ -290,9 +315,12 @@ fi
 # through bind parameters and COPY.
 section "log-leak check"
 leak_log="$WORK/log-leak.log"
-test/log_leak/check.sh "$WORK" >"$leak_log" 2>&1
+test/log_leak/check.sh "$WORK" >"$leak_log" 2>&1 </dev/null
+leak_status=$?
 cat "$leak_log"
-record log-leak "$(grep -c '^ok:' "$leak_log")" "$(grep -c '^FAILED:' "$leak_log")"
+leak_bad=$(grep -c '^FAILED:' "$leak_log")
+[ "$leak_status" != 0 ] && [ "$leak_bad" = 0 ] && leak_bad=1
+record log-leak "$(grep -c '^ok:' "$leak_log")" "$leak_bad"
 
 section "summary"
 printf '%s\n' "${suite_summaries[@]}"

@@ -12,7 +12,7 @@ use Test::More;
 use ColcryptTest;
 
 my $slots = 80;
-my $node = colcrypt_node('slots', conf => "colcrypt.max_key_versions = $slots");
+my $node = colcrypt_node('slots', conf => "colcrypt.max_key_versions = $slots\nmax_prepared_transactions = 2");
 $node->start;
 is($node->safe_psql('postgres', 'SHOW colcrypt.max_key_versions'), $slots, "colcrypt.max_key_versions = $slots");
 
@@ -50,8 +50,43 @@ $node->safe_psql('postgres', qq{
 is($node->safe_psql('postgres', q{SELECT count(*) FROM colcrypt.keys WHERE state = 'retired'}), $slots,
 	"$slots versions retired in one transaction");
 is($node->safe_psql('postgres', 'SELECT count(*) FROM colcrypt._nonce_counters()'), '0', 'and all their slots freed');
+# The counter file forgets them too (the launcher rewrites it), so a
+# restart does not take their slots again.
+$node->restart;
+is($node->safe_psql('postgres', 'SELECT count(*) FROM colcrypt._nonce_counters()'), '0',
+	'after a restart the retired versions hold no slot');
 ($ret, $out, $err) = psql_full($node, 'postgres', q{INSERT INTO t (v) VALUES ('under version 81') RETURNING v});
 is($out, 'under version 81', 'encryption under the new version works again') or diag($err);
+
+# A retirement rolled back with its savepoint keeps the counter; one in a
+# transaction to be prepared is refused (the release could not follow the
+# COMMIT PREPARED).
+$node->safe_psql('postgres', q{
+	SELECT colcrypt.rotate_key('k');
+	UPDATE t SET v = v::text;
+	VACUUM t;
+});
+$node->safe_psql('postgres', q{
+	BEGIN;
+	SAVEPOINT s;
+	SELECT colcrypt.retire_key('k', 81);
+	ROLLBACK TO SAVEPOINT s;
+	COMMIT;
+});
+is($node->safe_psql('postgres', q{SELECT state FROM colcrypt.keys WHERE version = 81 AND purpose = 'data'}),
+	'decrypt_only', 'the rolled-back retirement left version 81 as it was');
+is($node->safe_psql('postgres', 'SELECT string_agg(version::text, \',\' ORDER BY version) FROM colcrypt._nonce_counters()'),
+	'81', 'and its counter');
+($ret, $out, $err) = psql_full($node, 'postgres', q{
+	BEGIN;
+	SELECT colcrypt.retire_key('k', 81);
+	PREPARE TRANSACTION 'retire';
+});
+like($err, qr/ERROR:  0A000: cannot PREPARE a transaction that retired a key version/,
+	'PREPARE TRANSACTION after retire_key is refused');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '0', 'nothing was prepared');
+is($node->safe_psql('postgres', q{SELECT state FROM colcrypt.keys WHERE version = 81 AND purpose = 'data'}),
+	'decrypt_only', 'and version 81 is not retired');
 
 # A counter file with more counters than slots: the server says so.
 $node->stop;

@@ -67,7 +67,7 @@ my $node = colcrypt_node('garbage', conf => 'restart_after_crash = on');
 set_key_conf($node, master_key_file => $key_file);
 $node->start;
 
-# The marker goes in hex-encoded, so the server log (log_statement = all)
+# The marker goes in hex-encoded, so the server log (even with log_statement = all)
 # never holds it unless an error message does.
 my $marker_hex = unpack('H*', $marker);
 sql_ok(

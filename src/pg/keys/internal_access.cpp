@@ -67,7 +67,15 @@ void execute(const char *sql, int expected, int nargs, const QueryArg *args, boo
         values[i] = args[i].value;
         nulls[i] = args[i].is_null ? 'n' : ' ';
     }
+    // Without an active snapshot (an output function called while a portal
+    // sends the rows it stored, as for INSERT ... RETURNING), SPI would make
+    // one for the portal that nobody pops: bring our own.
+    bool pushed = !ActiveSnapshotSet();
+    if (pushed)
+        PushActiveSnapshot(GetTransactionSnapshot());
     int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
+    if (pushed)
+        PopActiveSnapshot();
     if (rc != expected)
         elog(ERROR, "colcrypt internal query failed: %s", SPI_result_code_string(rc));
 }

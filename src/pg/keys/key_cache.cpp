@@ -7,8 +7,10 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 extern "C" {
+#include "access/xact.h"
 #include "utils/inval.h"
 }
 
@@ -50,6 +52,17 @@ KeyringsByTypmod *cache_by_typmod = nullptr;
 std::unordered_set<std::uint32_t> *missing_keyrings = nullptr;
 bool cache_stale = false;
 
+// Keyrings dropped from the cache while the transaction runs.  A caller may
+// still hold a key of one (a comparison holds both operands' keys while the
+// second lookup finds the cache stale), so they are destroyed, and their
+// keys wiped, only at transaction end, when no such pointer survives.
+std::vector<std::unique_ptr<CachedKeyring>> *retired_keyrings = nullptr;
+
+// A keyring being loaded, owned here until it enters the cache: an ERROR
+// while its keys are unwrapped leaves it to the next load or to
+// transaction end, which destroy it (and wipe the keys it already holds).
+CachedKeyring *loading_keyring = nullptr;
+
 // The keyring each lookup found last.  The values of a column, and the
 // comparisons of an index scan, come one after another under one keyring,
 // so most lookups stop here instead of hashing.  Reset whenever the cache
@@ -77,17 +90,39 @@ void begin_lookup() {
             cache_by_id = new KeyringsById();
             cache_by_typmod = new KeyringsByTypmod();
             missing_keyrings = new std::unordered_set<std::uint32_t>();
+            retired_keyrings = new std::vector<std::unique_ptr<CachedKeyring>>();
         });
     }
     if (cache_stale) {
-        cache_stale = false;
-        last_by_typmod = last_by_id = nullptr;
         cpp_guard([] {
+            // Reserve first: the moves below then cannot fail half-way.
+            retired_keyrings->reserve(retired_keyrings->size() + cache_by_id->size());
+            for (auto &cached : *cache_by_id)
+                retired_keyrings->push_back(std::move(cached.second));
             cache_by_typmod->clear();
             cache_by_id->clear();
             missing_keyrings->clear();
         });
+        cache_stale = false;
+        last_by_typmod = last_by_id = nullptr;
     }
+}
+
+void destroy_loading_keyring() {
+    if (loading_keyring != nullptr) {
+        CachedKeyring *entry = loading_keyring;
+        loading_keyring = nullptr;
+        cpp_guard([&] { delete entry; });
+    }
+}
+
+void at_transaction_end(XactEvent event, void *) {
+    if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_COMMIT &&
+        event != XACT_EVENT_PARALLEL_ABORT && event != XACT_EVENT_PREPARE)
+        return;
+    destroy_loading_keyring();
+    if (retired_keyrings != nullptr && !retired_keyrings->empty())
+        cpp_guard([] { retired_keyrings->clear(); });
 }
 
 // Load a keyring into the cache with its active data key and index key.
@@ -105,8 +140,9 @@ CachedKeyring *load_keyring(catalog::KeyringBy by, int32 key) {
         check_fingerprint(row.name, row.index.fingerprint);
     core::TermPolicy policy =
         cpp_guard([&] { return core::TermPolicy::for_keyring(row.term_bits, row.case_insensitive, row.index_order); });
-    // Raw until cached: a failed unwrap deletes it before reporting.
+    destroy_loading_keyring();  // left by a load that failed earlier
     CachedKeyring *entry = cpp_guard([&] { return new CachedKeyring(row, policy); });
+    loading_keyring = entry;
     bool data_ok = !row.data.present || unwrap_stored_key(entry->keys, core::KeyPurpose::data, row.data.version,
                                                           row.data.wrapped, row.data.wrapped_size);
     // Unwrapped even when no terms are stored: comparisons then order values
@@ -115,13 +151,14 @@ CachedKeyring *load_keyring(catalog::KeyringBy by, int32 key) {
                                 unwrap_stored_key(entry->keys, core::KeyPurpose::index, row.index.version,
                                                   row.index.wrapped, row.index.wrapped_size));
     if (!data_ok || !index_ok) {
-        cpp_guard([&] { delete entry; });
+        destroy_loading_keyring();
         if (!data_ok)
             report_damaged_key(row.name, core::KeyPurpose::data, row.data.version);
         report_damaged_key(row.name, core::KeyPurpose::index, row.index.version);
     }
     entry->active_aead = entry->active_version != 0 ? entry->keys.data_key(entry->active_version) : nullptr;
     cpp_guard([&] {
+        loading_keyring = nullptr;  // owned by the cache from here (or freed if it throws)
         std::unique_ptr<CachedKeyring> owned(entry);
         (*cache_by_id)[row.keyring_id] = std::move(owned);
         (*cache_by_typmod)[row.typmod] = entry;
@@ -157,6 +194,7 @@ CachedKeyring *cached_keyring_by_typmod(int32 typmod) {
 
 void register_key_cache_invalidation() {
     CacheRegisterRelcacheCallback(on_relcache_invalidation, (Datum) 0);
+    RegisterXactCallback(at_transaction_end, nullptr);
 }
 
 void invalidate_key_caches() {

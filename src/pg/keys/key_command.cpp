@@ -47,11 +47,12 @@ constexpr int kPollMs = 100;
     _exit(127);
 }
 
-// Whether the server is being asked to stop: the postmaster has these
-// signals blocked while it starts; a backend has its interrupt flags.
+// Whether the command must be abandoned: the postmaster has the stop
+// signals blocked while it starts; a backend has been asked to terminate
+// or cancel (the other interrupts it serves need not stop the command).
 bool stop_requested() {
     if (IsUnderPostmaster)
-        return InterruptPending;
+        return ProcDiePending || QueryCancelPending;
     sigset_t pending;
     if (sigpending(&pending) != 0)
         return false;
@@ -161,6 +162,10 @@ std::size_t run_key_command(const char *command, const char *guc_name, char *buf
                         errdetail("It was killed, with every process it started."),
                         errhint("Check that the command runs without waiting for input, or raise "
                                 "colcrypt.master_key_command_timeout.")));
+    // A backend reports its own cancel or termination, with PostgreSQL's
+    // SQLSTATE for it; the postmaster, starting, has no such handling.
+    if (stopped && IsUnderPostmaster)
+        CHECK_FOR_INTERRUPTS();
     if (stopped)
         ereport(ERROR, (errcode(ERRCODE_ADMIN_SHUTDOWN),
                         errmsg("%s was interrupted by a request to stop", guc_name)));

@@ -47,6 +47,9 @@ struct NonceCounters {
     // Bumped whenever a slot is freed, so that backends drop the slot
     // pointers they remember (a freed slot may be taken by another version).
     pg_atomic_uint64 release_generation;
+    // Set when a slot was freed and the counter file still lists it; the
+    // launcher rewrites the file (persist_released_counters).
+    pg_atomic_uint32 file_lists_freed;
     int size;  // colcrypt.max_key_versions when the server started
     NonceCounter counters[FLEXIBLE_ARRAY_MEMBER];
 };
@@ -123,6 +126,7 @@ NonceCounter *find_counter(Oid database, std::uint32_t keyring_id, std::uint32_t
 void free_slot(NonceCounter &c) {
     c.in_use = false;
     pg_atomic_fetch_add_u64(&shared->release_generation, 1);
+    pg_atomic_write_u32(&shared->file_lists_freed, 1);
 }
 
 // Free the slots of databases that no longer exist.  Returns how many.
@@ -276,6 +280,7 @@ void budget_reached(const core::NonceBudget &b, NonceCounter *c, std::uint32_t k
 struct PendingRelease {
     std::uint32_t keyring_id;
     std::uint32_t version;
+    SubTransactionId subtransaction;  // that queued it: its rollback drops it
 };
 // In TopTransactionContext: gone with the transaction.
 PendingRelease *pending_releases = nullptr;
@@ -284,6 +289,12 @@ int pending_release_room = 0;
 bool xact_callback_registered = false;
 
 void at_xact_end(XactEvent event, void *) {
+    // The release would have to happen at COMMIT PREPARED, possibly in
+    // another session, where nothing runs colcrypt's callback.
+    if (event == XACT_EVENT_PRE_PREPARE && pending_release_count > 0)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("cannot PREPARE a transaction that retired a key version"),
+                        errhint("Run colcrypt.retire_key() in a transaction that commits directly.")));
     if (event == XACT_EVENT_COMMIT && pending_release_count > 0 && shared != nullptr) {
         LWLockAcquire(shared->lock, LW_EXCLUSIVE);
         for (int i = 0; i < pending_release_count; i++) {
@@ -292,12 +303,23 @@ void at_xact_end(XactEvent event, void *) {
                 free_slot(*c);
         }
         LWLockRelease(shared->lock);
+        // Committed: no ERROR may follow, so the launcher rewrites the file.
+        wake_launcher();
     }
     if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
         event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE) {
         pending_releases = nullptr;
         pending_release_count = pending_release_room = 0;
     }
+}
+
+// A rolled-back savepoint takes back the releases queued inside it (and
+// inside the savepoints it contained, whose ids are larger).
+void at_subxact_end(SubXactEvent event, SubTransactionId subtransaction, SubTransactionId, void *) {
+    if (event != SUBXACT_EVENT_ABORT_SUB)
+        return;
+    while (pending_release_count > 0 && pending_releases[pending_release_count - 1].subtransaction >= subtransaction)
+        pending_release_count--;
 }
 
 }  // namespace
@@ -312,6 +334,7 @@ void nonce_counters_shmem_init(void *memory, bool found, LWLock *lock) {
         return;
     shared->lock = lock;
     pg_atomic_init_u64(&shared->release_generation, 1);
+    pg_atomic_init_u32(&shared->file_lists_freed, 0);
     shared->size = guc_max_key_versions;
     for (int i = 0; i < shared->size; i++) {
         NonceCounter &c = shared->counters[i];
@@ -341,6 +364,7 @@ void count_encryption(std::uint32_t keyring_id, std::uint32_t version, const cha
 void release_nonce_counter_at_commit(std::uint32_t keyring_id, std::uint32_t version) {
     if (!xact_callback_registered) {
         RegisterXactCallback(at_xact_end, nullptr);
+        RegisterSubXactCallback(at_subxact_end, nullptr);
         xact_callback_registered = true;
     }
     if (pending_release_count == pending_release_room) {
@@ -351,7 +375,19 @@ void release_nonce_counter_at_commit(std::uint32_t keyring_id, std::uint32_t ver
         pending_releases = grown;
         pending_release_room = room;
     }
-    pending_releases[pending_release_count++] = PendingRelease{keyring_id, version};
+    pending_releases[pending_release_count++] = PendingRelease{keyring_id, version, GetCurrentSubTransactionId()};
+}
+
+void persist_released_counters() {
+    if (shared == nullptr || pg_atomic_read_u32(&shared->file_lists_freed) == 0)
+        return;
+    // Slots are freed under the lock, so none is freed between the write
+    // and the clearing.  A failed write (ERROR) leaves the flag set for the
+    // next try and the lock to the process's exit.
+    LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+    write_counters(nullptr, 0);
+    pg_atomic_write_u32(&shared->file_lists_freed, 0);
+    LWLockRelease(shared->lock);
 }
 
 NonceCount *nonce_counts(int *count) {

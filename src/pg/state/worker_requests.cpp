@@ -91,9 +91,27 @@ PostResult post_worker_request(const WorkerRequest &request) {
     return result;
 }
 
+void wake_launcher() {
+    if (requests == nullptr)
+        return;
+    LWLockAcquire(requests->lock, LW_SHARED);
+    Latch *launcher = requests->launcher_latch;
+    LWLockRelease(requests->lock);
+    if (launcher != nullptr)
+        SetLatch(launcher);
+}
+
 void set_launcher_latch(Latch *latch) {
     LWLockAcquire(requests->lock, LW_EXCLUSIVE);
     requests->launcher_latch = latch;
+    LWLockRelease(requests->lock);
+}
+
+void recover_starting_requests() {
+    LWLockAcquire(requests->lock, LW_EXCLUSIVE);
+    for (RequestSlot &slot : requests->slots)
+        if (slot.state == SlotState::starting)
+            slot.state = SlotState::pending;
     LWLockRelease(requests->lock);
 }
 

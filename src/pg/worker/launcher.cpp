@@ -15,6 +15,7 @@ extern "C" {
 #include "utils/wait_event.h"
 }
 
+#include "colcrypt/pg/state/nonce_counters.hpp"
 #include "colcrypt/pg/state/worker_requests.hpp"
 #include "colcrypt/pg/worker/database_worker.hpp"
 #include "colcrypt/pg/worker/launcher.hpp"
@@ -65,6 +66,10 @@ bool start_pending_workers() {
             continue;
         }
         warned[slot] = false;
+        // A worker of an earlier request in this slot that freed it and is
+        // still exiting: nothing more to learn from its handle.
+        if (started[slot].handle != nullptr)
+            pfree(started[slot].handle);
         started[slot] = StartedWorker{handle, generation};
         mark_request_starting(slot, generation);
     }
@@ -110,20 +115,31 @@ using namespace colcrypt::pg;
 
 extern "C" void colcrypt_launcher_main(Datum) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
-    pqsignal(SIGTERM, die);
+    // A stop request ends the loop below after the counter file is
+    // brought up to date, so a shutdown right after a retirement does not
+    // bring its counters back.
+    pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
     before_shmem_exit(clear_launcher_latch, (Datum) 0);
     set_launcher_latch(MyLatch);
+    recover_starting_requests();
     pgstat_report_activity(STATE_IDLE, nullptr);
 
     for (;;) {
         ResetLatch(MyLatch);
         CHECK_FOR_INTERRUPTS();
+        if (ShutdownRequestPending) {
+            persist_released_counters();
+            // Exit status 1: restarted after bgw_restart_time when only the
+            // launcher was stopped (pg_terminate_backend), as with die().
+            proc_exit(1);
+        }
         if (ConfigReloadPending) {
             ConfigReloadPending = false;
             ProcessConfigFile(PGC_SIGHUP);
         }
+        persist_released_counters();
         reap_stopped_workers();
         bool waiting = start_pending_workers();
         // Workers report their start and exit through the latch too

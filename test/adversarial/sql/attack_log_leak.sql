@@ -15,6 +15,9 @@ COPY leak_staging FROM stdin;
 CREATE TABLE leak_unique (v colcrypt.encrypted_text('leak') UNIQUE);
 CREATE TABLE leak_other (v colcrypt.encrypted_text('leak_other'));
 INSERT INTO leak_other SELECT v::text FROM leak_staging WHERE id = 2;
+-- The values arrived (the log-leak check looks for this output, which is
+-- the client's, not the server log's).
+SELECT id, v FROM leak_staging ORDER BY id;
 -- Lookups and joins on them (the term caches, debug logging on).
 SELECT count(*) FROM leak_staging a JOIN leak_staging b USING (v);
 SELECT id FROM leak_staging WHERE v = (SELECT v FROM leak_staging WHERE id = 2);

@@ -135,3 +135,9 @@ SELECT email FROM copy_of_users;
 -- Into a column of another keyring it is re-encrypted.
 INSERT INTO users (email, note) VALUES ('x', :'envelope');
 SELECT note, (colcrypt.describe(note)).keyring FROM users WHERE email::text = 'x';
+
+-- RETURNING in a new session: the decrypt privilege is first looked up
+-- while the rows are sent, when no snapshot is active; the lookup must not
+-- leave one behind ("snapshot still active" at commit).
+\c -
+INSERT INTO copy_of_users VALUES (2, 'returned') RETURNING id, email;

@@ -6,6 +6,11 @@
 // colcrypt.keyrings; each backend then drops its cache before its next
 // lookup, so a new keyring or version is seen by every session without
 // reconnecting.  The rows come from keys/catalog.cpp.
+//
+// Lifetime: every key, name and pointer these functions return stays valid
+// until the end of the current transaction, also across later lookups that
+// find the cache stale (the dropped keyrings are destroyed, their keys
+// wiped, at transaction end).  Never keep one across transactions.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +27,7 @@ void register_key_cache_invalidation();
 void invalidate_key_caches();
 
 // What sealing under a keyring's active data-key version needs, and the
-// keyring's name for messages (owned by the cache: valid until the next
-// lookup).
+// keyring's name for messages (owned by the cache).
 struct SealingKeyring {
     core::SealingKey key;
     const char *keyring_name;

@@ -37,8 +37,15 @@ void nonce_counters_shmem_init(void *memory, bool found, LWLock *lock);
 // either, and nothing encrypts).
 void count_encryption(std::uint32_t keyring_id, std::uint32_t version, const char *keyring_name);
 
-// Forget the counter of a retired version when the transaction commits.
+// Forget the counter of a retired version when the transaction commits
+// (not when the savepoint it was called in rolls back; PREPARE TRANSACTION
+// is refused).
 void release_nonce_counter_at_commit(std::uint32_t keyring_id, std::uint32_t version);
+
+// Rewrite the counter file without the counters freed since it was last
+// written, so a restart does not take their slots again.  Run by the
+// launcher, which released backends wake; nothing to do most of the time.
+void persist_released_counters();
 
 // This database's counters, for colcrypt._nonce_counters(): palloc'd, *count.
 struct NonceCount {

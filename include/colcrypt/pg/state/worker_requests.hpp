@@ -55,10 +55,20 @@ enum class PostResult { posted, already_there, table_full, no_shared_memory };
 // Post a request and wake the launcher.
 PostResult post_worker_request(const WorkerRequest &request);
 
+// Set the launcher's latch: it has other work than requests (the counter
+// file after releases, state/nonce_counters.hpp).
+void wake_launcher();
+
 // --- the launcher ----------------------------------------------------------
 
 // The launcher's latch, set by every post (nullptr: no launcher running).
 void set_launcher_latch(Latch *latch);
+
+// At the launcher's start: requests a previous launcher registered workers
+// for are pending again, since the handles that would tell whether those
+// workers ever started died with it.  A worker that does start still
+// claims its request; a second one started for it finds it claimed.
+void recover_starting_requests();
 
 // The next pending request at or after slot `from`: its slot (or -1), with
 // its request and generation.
