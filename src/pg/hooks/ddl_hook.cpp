@@ -208,8 +208,13 @@ void resolve_statement(Node *statement) {
         refuse_encrypted_range((CreateRangeStmt *) statement);
         break;
     default:
-        if (CreateTableAsStmt *table_as = table_as_statement(statement))
+        if (CreateTableAsStmt *table_as = table_as_statement(statement)) {
             bind_query_columns(castNode(Query, table_as->query));
+            // A materialized view stores its own copy of the query, which
+            // REFRESH runs and inserts without coercion to the columns.
+            if (table_as->into != nullptr && table_as->into->viewQuery != nullptr)
+                bind_query_columns(castNode(Query, table_as->into->viewQuery));
+        }
         break;
     }
 }

@@ -28,6 +28,11 @@ SET colcrypt.default_key = 'kl';
 CREATE TABLE kl_ctas AS SELECT 'literal'::colcrypt.encrypted_text AS v;
 CREATE TABLE kl_array AS SELECT ARRAY['a', 'b']::colcrypt.encrypted_text[] AS a;
 CREATE MATERIALIZED VIEW kl_matview AS SELECT v::colcrypt.encrypted_text AS v FROM kl_source;
+-- A view's stored query is bound too: REFRESH seals its values under the
+-- column's keyring, never leaves them as transit values (which any role
+-- with SELECT would read without a grant).
+CREATE MATERIALIZED VIEW kl_matview_literal AS SELECT 'literal'::colcrypt.encrypted_text AS v;
+CREATE MATERIALIZED VIEW kl_matview_later AS SELECT 'later'::colcrypt.encrypted_text AS v WITH NO DATA;
 -- (EXECUTE gives the query no chance to be bound: cast in the query.)
 CREATE TABLE kl_execute AS EXECUTE kl_prepared;
 RESET colcrypt.default_key;
@@ -38,6 +43,14 @@ SELECT (colcrypt.describe(v)).keyring FROM kl_ctas;
 SELECT (colcrypt.describe(a[1])).keyring, (colcrypt.describe(a[2])).keyring FROM kl_array;
 REFRESH MATERIALIZED VIEW kl_matview;
 SELECT v FROM kl_matview;
+REFRESH MATERIALIZED VIEW kl_matview_literal;
+REFRESH MATERIALIZED VIEW kl_matview_later;
+SELECT (colcrypt.describe(v)).keyring AS refreshed_keyring FROM kl_matview_literal
+UNION ALL SELECT (colcrypt.describe(v)).keyring FROM kl_matview_later;
+GRANT SELECT ON kl_matview_literal TO kl_user;
+SET ROLE kl_user;
+SELECT v FROM kl_matview_literal;
+RESET ROLE;
 
 -- Range types over encrypted types: refused.
 CREATE TYPE kl_range AS RANGE (subtype = colcrypt.encrypted_text);
@@ -66,7 +79,7 @@ RESET check_function_bodies;
 SELECT count(*) FROM kl_forged;
 SELECT v FROM kl_forged;
 
-DROP MATERIALIZED VIEW kl_matview;
+DROP MATERIALIZED VIEW kl_matview, kl_matview_literal, kl_matview_later;
 DROP TABLE kl_source, kl_ctas, kl_array, kl_restored, kl_forged;
 DROP DOMAIN kl_domain;
 DEALLOCATE kl_prepared;
