@@ -41,7 +41,7 @@ like($err, qr/DETAIL:  The server counts encryptions for at most $slots data-key
 like($err, qr/HINT:  Retire key versions .* or raise colcrypt.max_key_versions and restart the server/, 'the hint says what to do');
 
 # Retire the 80 old versions in one transaction: every slot is freed.
-$node->safe_psql('postgres', 'DELETE FROM t; VACUUM t;');
+$node->safe_psql('postgres', 'DELETE FROM t; VACUUM ANALYZE t;');
 $node->safe_psql('postgres', qq{
 	BEGIN;
 	SELECT count(*) FROM (SELECT colcrypt.retire_key('k', g) FROM generate_series(1, $slots) g) s;
@@ -64,7 +64,7 @@ is($out, 'under version 81', 'encryption under the new version works again') or 
 $node->safe_psql('postgres', q{
 	SELECT colcrypt.rotate_key('k');
 	UPDATE t SET v = v::text;
-	VACUUM t;
+	VACUUM ANALYZE t;
 });
 $node->safe_psql('postgres', q{
 	BEGIN;

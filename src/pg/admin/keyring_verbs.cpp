@@ -166,20 +166,36 @@ extern "C" Datum colcrypt_retire_key(PG_FUNCTION_ARGS) {
                                   use.dead_where.data, version),
                         errhint("Vacuum first: VACUUM those tables, after the transactions that started before the "
                                 "values were rewritten have ended, then retry.")));
-    if (use.index_leaf > 0 || use.index_pivot > 0)
+    if (use.unchecked_index != nullptr)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("cannot retire key version %d of keyring \"%s\" while index %s may hold its values",
+                               version, keyring.name, use.unchecked_index),
+                        errdetail("Only btree and GIN indexes can be searched for values under a key version."),
+                        errhint("Drop the index, retire the version, then create the index again.")));
+    if (use.index_leaf > 0 || use.index_until_rebuilt > 0)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
                         errmsg("key version %d of keyring \"%s\" is still held by " INT64_FORMAT " index entr%s",
-                               version, keyring.name, use.index_leaf + use.index_pivot,
-                               use.index_leaf + use.index_pivot == 1 ? "y" : "ies"),
+                               version, keyring.name, use.index_leaf + use.index_until_rebuilt,
+                               use.index_leaf + use.index_until_rebuilt == 1 ? "y" : "ies"),
                         errdetail("Indexes %s hold values under version %d that lookups still compare with.",
                                   use.index_where.data, version),
-                        use.index_pivot == 0
+                        use.index_until_rebuilt == 0
                             ? errhint("Vacuum first: VACUUM removes the entries of deleted rows, then retry.")
                         : use.index_leaf == 0
-                            ? errhint("Reindex first: entries in inner pages stay until the index is rebuilt "
-                                      "(REINDEX INDEX CONCURRENTLY), then retry.")
-                            : errhint("VACUUM removes the entries of deleted rows; entries in inner pages stay until "
-                                      "the index is rebuilt (REINDEX INDEX CONCURRENTLY).  Then retry.")));
+                            ? errhint("Reindex first: entries in btree inner pages and GIN keys stay until the index "
+                                      "is rebuilt (REINDEX INDEX CONCURRENTLY), then retry.")
+                            : errhint("VACUUM removes the entries of deleted rows; entries in btree inner pages and "
+                                      "GIN keys stay until the index is rebuilt (REINDEX INDEX CONCURRENTLY).  Then "
+                                      "retry.")));
+    if (use.statistics > 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+                        errmsg("key version %d of keyring \"%s\" is still held by " INT64_FORMAT
+                               " sample value%s in planner statistics",
+                               version, keyring.name, use.statistics, use.statistics == 1 ? "" : "s"),
+                        errdetail("The statistics of %s keep values under version %d, which the planner compares "
+                                  "query constants with.",
+                                  use.statistics_where.data, version),
+                        errhint("Analyze first: ANALYZE those tables after the values were rewritten, then retry.")));
 
     catalog::retire_data_key(keyring.keyring_id, version);
     invalidate_key_caches();

@@ -5,6 +5,7 @@
 #include <cstring>
 
 extern "C" {
+#include "access/gin_private.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/itup.h"
@@ -12,14 +13,20 @@ extern "C" {
 #include "access/genam.h"
 #include "access/table.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_statistic_ext.h"
+#include "catalog/pg_statistic_ext_data.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "statistics/statistics.h"
 #include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/multirangetypes.h"
 #include "utils/rangetypes.h"
 #include "utils/rel.h"
@@ -204,7 +211,7 @@ void list(StringInfo where, int *listed, const char *name, int64 n, const char *
 }
 
 struct Lists {
-    int live, dead, index, unreadable;
+    int live, dead, index, unreadable, statistics;
 };
 
 // Every tuple on every page of a table, live or not.  Tuples are copied
@@ -288,13 +295,7 @@ void scan_table(Oid relid, const char *name, const Target &target, Snapshot snap
 
 // Every entry on every page of a btree index, leaf entries and pivots (high
 // keys and inner-page separators, which a descent compares with too).
-void scan_index(Oid relid, const char *name, const Target &target, VersionUse *use, Lists *lists) {
-    Relation rel = index_open(relid, AccessShareLock);
-    if (rel->rd_rel->relam != BTREE_AM_OID) {
-        // No other access method takes colcrypt's types.
-        index_close(rel, AccessShareLock);
-        return;
-    }
+void scan_btree_index(Relation rel, const char *name, const Target &target, VersionUse *use, Lists *lists) {
     TupleDesc desc = RelationGetDescr(rel);
     int keys = IndexRelationGetNumberOfKeyAttributes(rel);
     int64 leaf = 0, pivot = 0, unreadable = 0;
@@ -349,14 +350,168 @@ void scan_index(Oid relid, const char *name, const Target &target, VersionUse *u
     MemoryContextDelete(page_context);
     if (leaf > 0 || pivot > 0) {
         use->index_leaf += leaf;
-        use->index_pivot += pivot;
+        use->index_until_rebuilt += pivot;
         list(&use->index_where, &lists->index, name, leaf + pivot, pivot > 0 ? " entries, some in inner pages" : " entries");
     }
     if (unreadable > 0) {
         use->unreadable += unreadable;
         list(&use->unreadable_where, &lists->unreadable, name, unreadable, "");
     }
+}
+
+// Every key on the entry pages and the pending list of a GIN index (an
+// index on an array of encrypted values, whose keys are its elements).
+// GIN keeps a key after the last row holding it is gone, until the index
+// is rebuilt; posting pages hold row pointers only.
+void scan_gin_index(Relation rel, const char *name, const Target &target, VersionUse *use, Lists *lists) {
+    GinState state;
+    initGinState(&state, rel);
+    TupleDesc desc = RelationGetDescr(rel);
+    int64 keys = 0, unreadable = 0;
+    MemoryContext page_context = AllocSetContextCreate(CurrentMemoryContext, "colcrypt index scan page",
+                                                       ALLOCSET_DEFAULT_SIZES);
+    BufferAccessStrategy strategy = GetAccessStrategy(BAS_BULKREAD);
+    BlockNumber blocks = RelationGetNumberOfBlocks(rel);
+    for (BlockNumber block = GIN_METAPAGE_BLKNO + 1; block < blocks; block++) {
+        CHECK_FOR_INTERRUPTS();
+        MemoryContext caller = MemoryContextSwitchTo(page_context);
+        IndexTuple copies[MaxIndexTuplesPerPage];
+        int count = 0;
+        Buffer buffer = ReadBufferExtended(rel, MAIN_FORKNUM, block, RBM_NORMAL, strategy);
+        LockBuffer(buffer, GIN_SHARE);
+        Page page = BufferGetPage(buffer);
+        if (!PageIsNew(page) && !GinPageIsDeleted(page) && !GinPageIsData(page)) {
+            OffsetNumber max = PageGetMaxOffsetNumber(page);
+            for (OffsetNumber offset = FirstOffsetNumber; offset <= max; offset = OffsetNumberNext(offset)) {
+                ItemId item = PageGetItemId(page, offset);
+                if (ItemIdIsUsed(item))
+                    copies[count++] = CopyIndexTuple((IndexTuple) PageGetItem(page, item));
+            }
+        }
+        UnlockReleaseBuffer(buffer);
+        for (int i = 0; i < count; i++) {
+            OffsetNumber attnum = gintuple_get_attrnum(&state, copies[i]);
+            GinNullCategory category;
+            Datum key = gintuple_get_key(&state, copies[i], &category);
+            Oid type = TupleDescAttr(desc, attnum - 1)->atttypid;
+            if (category != GIN_CAT_NORM_KEY || !contains(*target.types, type))
+                continue;
+            Found found{0, 0};
+            walk(key, type, target, found);
+            keys += found.matches;
+            unreadable += found.unreadable;
+        }
+        MemoryContextSwitchTo(caller);
+        MemoryContextReset(page_context);
+    }
+    FreeAccessStrategy(strategy);
+    MemoryContextDelete(page_context);
+    if (keys > 0) {
+        use->index_until_rebuilt += keys;
+        list(&use->index_where, &lists->index, name, keys, " keys, which GIN keeps until rebuilt");
+    }
+    if (unreadable > 0) {
+        use->unreadable += unreadable;
+        list(&use->unreadable_where, &lists->unreadable, name, unreadable, "");
+    }
+}
+
+void scan_index(Oid relid, const char *name, const Target &target, VersionUse *use, Lists *lists) {
+    Relation rel = index_open(relid, AccessShareLock);
+    if (rel->rd_rel->relam == BTREE_AM_OID)
+        scan_btree_index(rel, name, target, use, lists);
+    else if (rel->rd_rel->relam == GIN_AM_OID)
+        scan_gin_index(rel, name, target, use, lists);
+    else if (use->unchecked_index == nullptr)
+        // An access method whose pages this scan cannot read.
+        use->unchecked_index = psprintf("%s (%s)", name, get_am_name(rel->rd_rel->relam));
     index_close(rel, AccessShareLock);
+}
+
+// The sample values ANALYZE keeps in one pg_statistic row (or one element
+// of an extended statistics object's expression statistics, of the same
+// row type): each slot's stavalues array whose elements may hold values.
+void walk_statistic_row(HeapTuple row, TupleDesc desc, const Target &target, Found &found) {
+    for (int slot = 0; slot < STATISTIC_NUM_SLOTS; slot++) {
+        bool isnull;
+        Datum values = heap_getattr(row, Anum_pg_statistic_stavalues1 + slot, desc, &isnull);
+        if (isnull)
+            continue;
+        ArrayType *array = DatumGetArrayTypeP(values);
+        if (!contains(*target.types, ARR_ELEMTYPE(array)))
+            continue;
+        ArrayElements elements = array_elements(array);
+        for (int i = 0; i < elements.count; i++)
+            if (!elements.nulls[i])
+                walk(elements.values[i], elements.type, target, found);
+    }
+}
+
+void note_statistics(Oid relid, const Found &found, VersionUse *use, Lists *lists) {
+    if (found.matches > 0) {
+        use->statistics += found.matches;
+        char *relation = get_rel_name(relid);
+        list(&use->statistics_where, &lists->statistics, relation != nullptr ? quote_identifier(relation) : "?",
+             found.matches, "");
+    }
+    use->unreadable += found.unreadable;
+}
+
+// The planner compares query constants with these samples (most common
+// values, histogram bounds), so they count as uses like index entries do:
+// pg_statistic, and the MCV lists and expression statistics of extended
+// statistics objects.
+void scan_statistics(const Target &target, VersionUse *use, Lists *lists) {
+    Relation statistics = table_open(StatisticRelationId, AccessShareLock);
+    TupleDesc statistic_desc = RelationGetDescr(statistics);
+    SysScanDesc scan = systable_beginscan(statistics, InvalidOid, false, nullptr, 0, nullptr);
+    for (HeapTuple row; (row = systable_getnext(scan)) != nullptr;) {
+        Found found{0, 0};
+        walk_statistic_row(row, statistic_desc, target, found);
+        note_statistics(((Form_pg_statistic) GETSTRUCT(row))->starelid, found, use, lists);
+    }
+    systable_endscan(scan);
+
+    Relation extended = table_open(StatisticExtDataRelationId, AccessShareLock);
+    scan = systable_beginscan(extended, InvalidOid, false, nullptr, 0, nullptr);
+    for (HeapTuple row; (row = systable_getnext(scan)) != nullptr;) {
+        auto *form = (Form_pg_statistic_ext_data) GETSTRUCT(row);
+        Found found{0, 0};
+        if (!heap_attisnull(row, Anum_pg_statistic_ext_data_stxdmcv, RelationGetDescr(extended))) {
+            MCVList *mcv = statext_mcv_load(form->stxoid, form->stxdinherit);
+            for (int d = 0; d < mcv->ndimensions; d++) {
+                if (!contains(*target.types, mcv->types[d]))
+                    continue;
+                for (uint32 i = 0; i < mcv->nitems; i++)
+                    if (!mcv->items[i].isnull[d])
+                        walk(mcv->items[i].values[d], mcv->types[d], target, found);
+            }
+        }
+        bool isnull;
+        Datum expressions = heap_getattr(row, Anum_pg_statistic_ext_data_stxdexpr, RelationGetDescr(extended), &isnull);
+        if (!isnull) {
+            ArrayElements elements = array_elements(DatumGetArrayTypeP(expressions));
+            for (int i = 0; i < elements.count; i++) {
+                if (elements.nulls[i])
+                    continue;
+                HeapTupleHeader header = DatumGetHeapTupleHeader(elements.values[i]);
+                HeapTupleData element;
+                element.t_len = HeapTupleHeaderGetDatumLength(header);
+                element.t_data = header;
+                ItemPointerSetInvalid(&element.t_self);
+                element.t_tableOid = InvalidOid;
+                walk_statistic_row(&element, statistic_desc, target, found);
+            }
+        }
+        HeapTuple object = SearchSysCache1(STATEXTOID, ObjectIdGetDatum(form->stxoid));
+        Oid relid = HeapTupleIsValid(object) ? ((Form_pg_statistic_ext) GETSTRUCT(object))->stxrelid : InvalidOid;
+        if (HeapTupleIsValid(object))
+            ReleaseSysCache(object);
+        note_statistics(relid, found, use, lists);
+    }
+    systable_endscan(scan);
+    table_close(extended, AccessShareLock);
+    table_close(statistics, AccessShareLock);
 }
 
 }  // namespace
@@ -367,6 +522,7 @@ void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUs
     initStringInfo(&use->dead_where);
     initStringInfo(&use->index_where);
     initStringInfo(&use->unreadable_where);
+    initStringInfo(&use->statistics_where);
 
     // The relations, read as their owner with search_path pinned (their
     // names are then qualified); the pages, with a snapshot taken now, after
@@ -396,7 +552,7 @@ void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUs
 
     Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
     Target target{keyring_id, version, &types};
-    Lists lists{0, 0, 0, 0};
+    Lists lists{0, 0, 0, 0, 0};
     for (std::uint64_t i = 0; i < relations; i++) {
         if (indexes[i])
             scan_index(oids[i], names[i], target, use, &lists);
@@ -404,6 +560,7 @@ void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUs
             scan_table(oids[i], names[i], target, snapshot, use, &lists);
     }
     UnregisterSnapshot(snapshot);
+    scan_statistics(target, use, &lists);
 }
 
 }  // namespace colcrypt::pg

@@ -48,7 +48,7 @@ INSERT INTO loss_indexed SELECT g, 'value ' || g FROM generate_series(1, 3000) g
 SELECT colcrypt.rotate_key('loss');
 UPDATE loss_indexed SET v = v::text;
 SELECT (colcrypt.describe(v)).key_version, count(*) FROM loss_indexed GROUP BY 1;
-VACUUM loss_indexed;
+VACUUM ANALYZE loss_indexed;
 -- The leaf entries went with VACUUM; the separators of the inner pages are
 -- copies of old values, and a descent still compares with them.
 SELECT pg_temp.retire_outcome('loss', 3);
@@ -62,3 +62,38 @@ INSERT INTO loss_indexed VALUES (5000, 'value 7');
 RESET enable_seqscan;
 SELECT count(*) FROM loss_indexed a JOIN loss_indexed b USING (v);
 DROP TABLE loss_indexed;
+
+-- Planner statistics: ANALYZE keeps sample values (most common values, an
+-- extended MCV list), which the planner compares query constants with.
+-- After the recipe without ANALYZE they are still under the old version.
+CREATE TABLE loss_stats (id int, v colcrypt.encrypted_text('loss'));
+INSERT INTO loss_stats SELECT g, 'common ' || (g % 3) FROM generate_series(1, 600) g;
+CREATE STATISTICS loss_stats_mcv (mcv) ON id, v FROM loss_stats;
+ANALYZE loss_stats;
+SELECT colcrypt.rotate_key('loss');
+UPDATE loss_stats SET v = v::text;
+VACUUM loss_stats;
+SELECT pg_temp.retire_outcome('loss', 4);
+ANALYZE loss_stats;
+SELECT pg_temp.retire_outcome('loss', 4);
+-- Planning a lookup of a common value compares it with the samples.
+SELECT id FROM loss_stats WHERE v = 'common 1' AND id = 4;
+SELECT count(*) FROM loss_stats WHERE v = 'common 1';
+DROP TABLE loss_stats;
+
+-- A GIN index on an array of encrypted values: its keys are the elements,
+-- and GIN keeps a key after the rows holding it are gone.
+CREATE TABLE loss_tags (id int, tags colcrypt.encrypted_text('loss')[]);
+CREATE INDEX loss_tags_gin ON loss_tags USING gin (tags);
+INSERT INTO loss_tags SELECT g, ARRAY['tag ' || (g % 7), 'tag ' || (g % 5)] FROM generate_series(1, 200) g;
+SELECT colcrypt.rotate_key('loss');
+DELETE FROM loss_tags;
+INSERT INTO loss_tags SELECT g, ARRAY['tag ' || (g % 7), 'tag ' || (g % 5)] FROM generate_series(1, 200) g;
+VACUUM ANALYZE loss_tags;
+SELECT pg_temp.retire_outcome('loss', 5);
+REINDEX INDEX loss_tags_gin;
+SELECT pg_temp.retire_outcome('loss', 5);
+SET enable_seqscan = off;
+SELECT count(*) FROM loss_tags WHERE tags @> ARRAY['tag 3']::colcrypt.encrypted_text('loss')[];
+RESET enable_seqscan;
+DROP TABLE loss_tags;

@@ -89,7 +89,7 @@ SELECT (colcrypt.describe(v)).key_version AS loose_version FROM rotated_loose;
 -- snapshots may still read them: retirement waits for the vacuum.
 SELECT colcrypt.retire_key('lifecycle', 1);
 \echo :LAST_ERROR_SQLSTATE
-VACUUM rotated, rotated_kinds, rotated_parts_low, rotated_loose;
+VACUUM ANALYZE rotated, rotated_kinds, rotated_parts_low, rotated_loose;
 SELECT colcrypt.retire_key('lifecycle', 1);
 SELECT colcrypt.retire_key('lifecycle', 2);
 -- Retiring twice is harmless.

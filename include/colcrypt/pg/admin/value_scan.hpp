@@ -1,8 +1,9 @@
 // Where values under one data-key version can still be read: the physical
 // scan behind retire_key (docs/design/retirement.md).  Every page of every
-// table and btree index whose columns can contain an encrypted value, every
-// row version and index entry on it, with values inside domains, arrays,
-// composites and ranges walked.  Headers only: nothing is decrypted, and
+// table and btree or GIN index whose columns can contain an encrypted
+// value, every row version and index entry on it, with values inside
+// domains, arrays, composites and ranges walked; and the sample values of
+// planner statistics (pg_statistic, extended statistics).  Headers only: nothing is decrypted, and
 // long values are read no further than their header.
 #pragma once
 
@@ -17,16 +18,19 @@ extern "C" {
 namespace colcrypt::pg {
 
 struct VersionUse {
-    int64 live;           // values in row versions the latest snapshot sees
-    int64 dead;           // values only in row versions it does not see
-    int64 index_leaf;     // index leaf entries holding such a value
-    int64 index_pivot;    // index pivots (high keys, inner pages) holding one
-    int64 unreadable;     // values whose header cannot be parsed
+    int64 live;                 // values in row versions the latest snapshot sees
+    int64 dead;                 // values only in row versions it does not see
+    int64 index_leaf;           // btree leaf entries holding such a value (VACUUM removes those of dead rows)
+    int64 index_until_rebuilt;  // entries only a rebuild removes: btree pivots, GIN keys
+    int64 statistics;           // sample values in planner statistics (ANALYZE replaces them)
+    int64 unreadable;           // values whose header cannot be parsed
     StringInfoData live_where;  // "table.column (n)", at most a screenful each
     StringInfoData dead_where;
     StringInfoData index_where;
+    StringInfoData statistics_where;
     StringInfoData unreadable_where;
     char *other_temp_table;  // name of another session's temporary table that may hold values
+    char *unchecked_index;   // "name (access method)" of an index whose pages cannot be read
 };
 
 // Scan for values of keyring_id under version.  Take the version's
