@@ -73,10 +73,10 @@ $node->safe_psql('postgres', q{
 	ROLLBACK TO SAVEPOINT s;
 	COMMIT;
 });
-is($node->safe_psql('postgres', q{SELECT state FROM colcrypt.keys WHERE version = 81 AND purpose = 'data'}),
+is($node->safe_psql('postgres', q{SELECT state FROM colcrypt.keys WHERE keyring = 'k' AND version = 81}),
 	'decrypt_only', 'the rolled-back retirement left version 81 as it was');
 is($node->safe_psql('postgres', 'SELECT string_agg(version::text, \',\' ORDER BY version) FROM colcrypt._nonce_counters()'),
-	'81', 'and its counter');
+	'81,82', 'and its counter (82 counts the rewrite)');
 ($ret, $out, $err) = psql_full($node, 'postgres', q{
 	BEGIN;
 	SELECT colcrypt.retire_key('k', 81);
@@ -85,8 +85,11 @@ is($node->safe_psql('postgres', 'SELECT string_agg(version::text, \',\' ORDER BY
 like($err, qr/ERROR:  0A000: cannot PREPARE a transaction that retired a key version/,
 	'PREPARE TRANSACTION after retire_key is refused');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '0', 'nothing was prepared');
-is($node->safe_psql('postgres', q{SELECT state FROM colcrypt.keys WHERE version = 81 AND purpose = 'data'}),
+is($node->safe_psql('postgres', q{SELECT state FROM colcrypt.keys WHERE keyring = 'k' AND version = 81}),
 	'decrypt_only', 'and version 81 is not retired');
+$node->safe_psql('postgres', q{SELECT colcrypt.retire_key('k', 81)});
+is($node->safe_psql('postgres', 'SELECT string_agg(version::text, \',\' ORDER BY version) FROM colcrypt._nonce_counters()'),
+	'82', 'retired in a plain transaction, version 81 frees its counter');
 
 # A counter file with more counters than slots: the server says so.
 $node->stop;
