@@ -47,6 +47,12 @@ q_old(q{
 	-- 3000 distinct values in 256 terms: an index full of ties.
 	CREATE TABLE tags (id int PRIMARY KEY, tag colcrypt.encrypted_text('short') UNIQUE, plain text);
 	INSERT INTO tags SELECT g, 'tag-' || g, 'tag-' || g FROM generate_series(1, 3000) g;
+	-- Arrays of the 8-bit keyring's values: a btree index sorts them by
+	-- their elements' order, a GIN index sorts its keys (the elements) by it.
+	CREATE TABLE tag_lists (id int PRIMARY KEY, codes colcrypt.encrypted_text('short')[]);
+	INSERT INTO tag_lists SELECT g, ARRAY['c' || (g % 50), 'd' || (g % 37), 'e' || g] FROM generate_series(1, 1500) g;
+	CREATE INDEX tag_lists_codes ON tag_lists (codes);
+	CREATE INDEX tag_lists_gin ON tag_lists USING gin (codes);
 });
 is(q_old(q{SELECT extversion FROM pg_extension WHERE extname = 'colcrypt'}), '0.1.0', 'installed at 0.1.0');
 my $checksum_sql = q{SELECT md5(string_agg(id || ':' || email::text || ':' || code::text, ',' ORDER BY id)) FROM people};
@@ -89,24 +95,33 @@ like(q_old(q{SELECT budget || ' ' || hard_limit || ' ' || reservation_block FROM
 # --- Index order 2 for the upgraded keyrings ----------------------------------------
 is(q_old(q{SELECT string_agg(name || ' ' || index_order, ', ' ORDER BY name) FROM colcrypt.keyrings}),
 	'pii 1, short 1', 'upgraded keyrings with short terms keep index order 1');
-my $index_checks = q{SELECT count(*) FROM (SELECT bt_index_check(indexrelid, true) FROM pg_index
-                      WHERE indrelid IN ('people'::regclass, 'tags'::regclass)) s};
+my $index_checks = q{SELECT count(*) FROM (SELECT bt_index_check(i.indexrelid, true) FROM pg_index i
+                      JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam AND am.amname = 'btree'
+                      WHERE i.indrelid IN ('people'::regclass, 'tags'::regclass, 'tag_lists'::regclass)) s};
 q_old('CREATE EXTENSION amcheck');
-is(q_old($index_checks), '5', 'amcheck: the indexes built in order 1 are consistent with order 1');
+is(q_old($index_checks), '7', 'amcheck: the btree indexes built in order 1 are consistent with order 1');
 my $lookups = q{SET enable_seqscan = off;
 	SELECT count(*) FROM tags t JOIN generate_series(1, 3000, 7) g ON t.tag = 'tag-' || g};
 is(q_old($lookups), '429', 'lookups on the 8-bit keyring in order 1');
+# Every element of every list, looked up through the GIN index.
+my $gin_lookups = q{SET enable_seqscan = off; SET enable_indexscan = off;
+	SELECT count(*) FROM tag_lists t, generate_series(1, 1500, 11) g
+	 WHERE t.codes @> ARRAY['e' || g]::colcrypt.encrypted_text('short')[]};
+is(q_old($gin_lookups), '137', 'GIN lookups on the 8-bit keyring in order 1');
 # Control: the order really differs, so an index in the other order is caught.
 q_old(q{UPDATE colcrypt.keyrings SET index_order = 2 WHERE name = 'short'});
 ($ret, $out, $err) = psql_full($node, 'old', $index_checks);
 like($err, qr/item order invariant violated/, 'control: read in order 2, the order-1 index is inconsistent');
 q_old(q{UPDATE colcrypt.keyrings SET index_order = 1 WHERE name = 'short'});
 ($ret, $out, $err) = psql_full($node, 'old', q{SELECT colcrypt.upgrade_index_order('short')});
-is($out, '2', 'upgrade_index_order rebuilt the two indexes with values of the 8-bit keyring');
+is($out, '4', 'upgrade_index_order rebuilt the four indexes with values of the 8-bit keyring');
 like($err, qr/rebuilt index public\.tags_tag_key in index order 2/, 'naming each');
+like($err, qr/rebuilt index public\.tag_lists_codes in index order 2/, 'the btree index on the arrays');
+like($err, qr/rebuilt index public\.tag_lists_gin in index order 2/, 'and the GIN index');
 is(q_old(q{SELECT index_order FROM colcrypt.keyrings WHERE name = 'short'}), '2', 'the keyring is in order 2');
-is(q_old($index_checks), '5', 'amcheck: every index is consistent after the rebuild');
+is(q_old($index_checks), '7', 'amcheck: every btree index is consistent after the rebuild');
 is(q_old($lookups), '429', 'lookups after the switch');
+is(q_old($gin_lookups), '137', 'GIN lookups after the switch');
 ($ret, $out, $err) = psql_full($node, 'old', q{INSERT INTO tags VALUES (9999, 'tag-77', 'dup')});
 like($err, qr/duplicate key value violates unique constraint "tags_tag_key"/, 'UNIQUE still holds');
 is(q_old(q{SELECT count(*) FROM (SELECT t.id FROM tags t JOIN tags u ON t.tag = u.tag

@@ -9,6 +9,7 @@ extern "C" {
 #include "utils/builtins.h"
 }
 
+#include "colcrypt/pg/admin/containing_types.hpp"
 #include "colcrypt/pg/keys/catalog.hpp"
 #include "colcrypt/pg/keys/internal_access.hpp"
 #include "colcrypt/pg/keys/key_cache.hpp"
@@ -21,25 +22,23 @@ PG_FUNCTION_INFO_V1(colcrypt_upgrade_index_order);
 namespace colcrypt::pg {
 namespace {
 
-// Leaf btree indexes with a key of colcrypt's operator family whose values
-// can be of the keyring: a column of its type modifier, a column without a
-// keyring or of a domain, or an expression.  $1: the keyring's modifier.
-// other_temp: 1 for indexes of other sessions' temporary tables, which
-// this session cannot rebuild.
+// Every index with a key whose type can contain an encrypted value, of
+// any access method: btree indexes on the column, on arrays, composites or
+// domains of it, GIN indexes on arrays (their keys are sorted by the btree
+// order too).  A key on a column of another keyring (the table column's
+// type modifier says which; a GIN key has none of its own) is left alone;
+// keys without a type modifier (domains, composites, expressions) may hold
+// the keyring's values and are rebuilt.  $1: the keyring's modifier; $2:
+// the containing types.  other_temp: the index belongs to another
+// session's temporary table, which this session cannot rebuild.
 constexpr const char *kIndexesQuery =
-    "SELECT DISTINCT i.indexrelid::pg_catalog.regclass::pg_catalog.text,"
+    "SELECT DISTINCT c.oid::pg_catalog.regclass::pg_catalog.text,"
     "       pg_catalog.pg_is_other_temp_schema(c.relnamespace)"
-    "  FROM pg_catalog.pg_index i"
-    "  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid AND c.relkind = 'i'"
-    "  CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(i.indclass::pg_catalog.oid[]),"
-    "                                pg_catalog.unnest(i.indkey::pg_catalog.int2[])) AS k(opclass, attnum)"
-    "  JOIN pg_catalog.pg_opclass oc ON oc.oid = k.opclass"
-    "  JOIN pg_catalog.pg_opfamily f ON f.oid = oc.opcfamily"
-    "  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
-    "  LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
-    " WHERE f.opfnamespace = 'colcrypt'::pg_catalog.regnamespace"
-    "   AND f.opfmethod = (SELECT oid FROM pg_catalog.pg_am WHERE amname = 'btree')"
-    "   AND (k.attnum = 0 OR t.typtype = 'd' OR a.atttypmod IN ($1, -1))"
+    "  FROM pg_catalog.pg_attribute a"
+    "  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid AND c.relkind = 'i'"
+    "  JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid"
+    "  LEFT JOIN pg_catalog.pg_attribute h ON h.attrelid = i.indrelid AND h.attnum = i.indkey[a.attnum - 1]"
+    " WHERE a.attnum > 0 AND a.atttypid = ANY ($2) AND coalesce(h.atttypmod, a.atttypmod) IN ($1, -1)"
     " ORDER BY 1";
 
 // Rebuild the indexes; returns how many.  Refuses when one belongs to
@@ -47,8 +46,9 @@ constexpr const char *kIndexesQuery =
 int rebuild_indexes(int32 typmod, const char *keyring) {
     InternalAccess access;
     begin_internal_access(&access);
-    QueryArg arg = int4_arg(typmod);
-    run_internal_locking_query(kIndexesQuery, SPI_OK_SELECT, 1, &arg);
+    TypeSet types = containing_types();
+    QueryArg args[] = {int4_arg(typmod), oid_array_arg(types)};
+    run_internal_locking_query(kIndexesQuery, SPI_OK_SELECT, 2, args);
     std::uint64_t count = result_rows();
     char **names = (char **) palloc(sizeof(char *) * (count + 1));
     for (std::uint64_t i = 0; i < count; i++) {
