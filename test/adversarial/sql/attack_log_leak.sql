@@ -42,6 +42,30 @@ COPY leak_domain FROM stdin;
 COPY leak_staging (v, id) FROM stdin;
 LEAKMARK-COPY-ADVERSARIAL-5	x5
 \.
+-- A line whose columns are shifted: the plaintext lands in the integer
+-- column, whose input error would quote it.
+COPY leak_staging (v, id) FROM stdin;
+6	LEAKMARK-COPY-ADVERSARIAL-6
+\.
+-- A trigger that runs a utility statement for every row does not end the
+-- redaction for the rows after it.
+CREATE FUNCTION leak_utility() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    SET LOCAL work_mem = '8MB';
+    RETURN NEW;
+END $$;
+CREATE TRIGGER leak_utility BEFORE INSERT ON leak_staging FOR EACH ROW EXECUTE FUNCTION leak_utility();
+COPY leak_staging FROM stdin;
+7	fine
+8	LEAKMARK-COPY-ADVERSARIAL-7	extra
+\.
+DROP TRIGGER leak_utility ON leak_staging;
+DROP FUNCTION leak_utility();
+-- colcrypt's own input errors keep their message (it never quotes input),
+-- as do those of COPY's line parser.
+COPY leak_staging FROM stdin;
+9	colcrypt:AAAA
+\.
 SELECT count(*) FROM leak_domain;
 -- A table without encrypted columns keeps PostgreSQL's context.
 CREATE TABLE leak_plain (id int, note text);
@@ -51,6 +75,10 @@ COPY leak_plain FROM stdin;
 SELECT count(*) FROM leak_staging s JOIN leak_other o ON s.v = o.v;
 SELECT ('12x' || id)::int FROM leak_staging WHERE id = 1;
 SELECT count(*) FROM leak_unique;
+-- A view's WITH CHECK OPTION describes the failing row, naming no table.
+CREATE VIEW leak_checked AS SELECT * FROM leak_staging WHERE id < 100 WITH CHECK OPTION;
+INSERT INTO leak_checked SELECT 100 + id, v FROM leak_staging WHERE id = 1;
+DROP VIEW leak_checked;
 -- The positive control: a literal the application wrote into its query.
 SELECT 'LEAKMARK-CONTROL-LITERAL'::int;
 DROP TABLE leak_staging, leak_unique, leak_other, leak_domain, leak_plain;
