@@ -66,7 +66,8 @@ DO $$
 DECLARE
     columns text;
 BEGIN
-    SELECT string_agg(format('%s.%I', a.attrelid::regclass, a.attname), ', ' ORDER BY 1)
+    SELECT string_agg(format('%s.%I', a.attrelid::regclass, a.attname), ', '
+                      ORDER BY a.attrelid::regclass::text, a.attname)
       INTO columns
       FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
      WHERE c.relkind IN ('r', 'm', 'p') AND a.attnum > 0 AND NOT a.attisdropped

@@ -6,8 +6,10 @@
 
 extern "C" {
 #include "access/gin_private.h"
+#include "access/detoast.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/toast_internals.h"
 #include "access/itup.h"
 #include "access/nbtree.h"
 #include "access/genam.h"
@@ -24,6 +26,7 @@ extern "C" {
 #include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -158,6 +161,30 @@ struct Lists {
     int live, dead, index, unreadable, statistics;
 };
 
+// Whether the first chunk of a value stored out of line is still in its
+// TOAST table.  The TOAST table is vacuumed on its own, so a row version
+// that is no longer visible may point at chunks already gone; reading it
+// would fail as if the data were corrupt.
+bool toast_value_present(Datum value) {
+    struct varatt_external pointer;
+    VARATT_EXTERNAL_GET_POINTER(pointer, DatumGetPointer(value));
+    Relation toast = table_open(pointer.va_toastrelid, AccessShareLock);
+    Relation *indexes;
+    int index_count;
+    int valid = toast_open_indexes(toast, AccessShareLock, &indexes, &index_count);
+    ScanKeyData keys[2];
+    ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(pointer.va_valueid));
+    ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(0));
+    SnapshotData toast_snapshot;
+    init_toast_snapshot(&toast_snapshot);
+    SysScanDesc scan = systable_beginscan_ordered(toast, indexes[valid], &toast_snapshot, 2, keys);
+    bool present = systable_getnext_ordered(scan, ForwardScanDirection) != nullptr;
+    systable_endscan_ordered(scan);
+    toast_close_indexes(indexes, index_count, AccessShareLock);
+    table_close(toast, AccessShareLock);
+    return present;
+}
+
 // Every tuple on every page of a table, live or not.  Tuples are copied
 // under the page's share lock and walked after it is released (walking may
 // read TOAST and catalogs).
@@ -206,6 +233,13 @@ void scan_table(Oid relid, const char *name, const Target &target, Snapshot snap
                 Form_pg_attribute att = TupleDescAttr(desc, a);
                 if (att->attisdropped || nulls[a] || !contains(*target.types, att->atttypid))
                     continue;
+                // An invisible row version whose value's chunks are gone:
+                // whatever it held, VACUUM has yet to remove it.
+                if (!visible[i] && att->attlen == -1 && VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(values[a])) &&
+                    !toast_value_present(values[a])) {
+                    dead[a]++;
+                    continue;
+                }
                 Found found{0, 0};
                 walk(values[a], att->atttypid, target, found);
                 (visible[i] ? live : dead)[a] += found.matches;

@@ -47,14 +47,22 @@ bool have_default_key() {
     return guc_default_key != nullptr && guc_default_key[0] != '\0';
 }
 
+// The type with a keyring, as one writes it: encrypted_text('keyring'),
+// or encrypted_text('keyring')[] for an array.
+char *keyed_type_example(Oid type) {
+    Oid element = get_element_type(type);
+    return OidIsValid(element) ? psprintf("%s('keyring')[]", format_type_be(element))
+                               : psprintf("%s('keyring')", format_type_be(type));
+}
+
 // A column left without a keyring, allowed only in a restore by a role
 // that restores: say so.
 void warn_keyring_less(const char *what, Oid type) {
     ereport(WARNING, (errmsg("%s of type %s has no keyring", what, format_type_be(type)),
                       errdetail("Its values stay sealed under transit keys, which any role that may read them can "
                                 "decrypt, and which a master key rotation makes unreadable."),
-                      errhint("Give it a keyring: ALTER TABLE ... ALTER COLUMN ... TYPE %s('keyring').",
-                              format_type_be(type))));
+                      errhint("Give it a keyring: ALTER TABLE ... ALTER COLUMN ... TYPE %s.",
+                              keyed_type_example(type))));
 }
 
 [[noreturn]] void refuse_keyring_less(const char *what, Oid type, const char *hint) {

@@ -186,7 +186,9 @@ bool operands_equal(Operand &a, Operand &b) {
     if (keyring != core::kTransitKeyringId) {
         IndexKey key = index_key_for_keyring(keyring);
         normalization = key.policy.normalization();
-        if (key.policy.stores_terms()) {
+        // No index key (a keyring row restored without its index-key row):
+        // the plaintexts decide.
+        if (key.index != nullptr && key.policy.stores_terms()) {
             std::uint8_t scratch_a[core::kMaxTermSize], scratch_b[core::kMaxTermSize];
             std::size_t size = key.policy.stored_term_size();
             match = core::match_by_terms(term_of(a, keyring, key, size, scratch_a),
@@ -241,7 +243,7 @@ bool peek(struct varlena *value, core::TermView *view) {
 // False when the keyring's index key does not have the stored term's size.
 bool search_term(ValueType type, TermOf of, struct varlena *search, const core::TermView &stored,
                  std::uint8_t *scratch) {
-    // A term is cached only under a keyring whose index key has its size.
+    // Cached terms are keyed by keyring and size: a hit has the stored size.
     if (cached_term(of, stored.keyring_id, stored.term_size, VARDATA_ANY(search), VARSIZE_ANY_EXHDR(search),
                     scratch))
         return true;
