@@ -9,6 +9,7 @@
 extern "C" {
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/syscache.h"
 }
@@ -144,9 +145,9 @@ void require_decrypt_privilege(std::uint32_t keyring_id) {
                     errmsg("permission denied to decrypt keyring \"%s\"", keyring),
                     errdetail("Decryption needs a grant (colcrypt.grant_decrypt) to the role or to a role whose "
                               "privileges it has; SELECT on a table, ownership and superuser do not imply it."),
-                    errhint("An administrator can run SELECT colcrypt.grant_decrypt('%s', '%s'); "
+                    errhint("An administrator can run SELECT colcrypt.grant_decrypt(%s, %s); "
                             "or SET colcrypt.output_mode = ciphertext to read the encrypted envelopes instead.",
-                            keyring, user)));
+                            quote_literal_cstr(keyring), quote_literal_cstr(user))));
 }
 
 }  // namespace colcrypt::pg

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,9 @@ constexpr int kPollMs = 100;
         (void) dup2(devnull, STDIN_FILENO);
         close(devnull);
     }
+    // Nothing else of the server's: not the client's socket, not the
+    // postmaster's pipes and files.
+    (void) syscall(SYS_close_range, 3U, ~0U, 0U);
     sigset_t none;
     sigemptyset(&none);
     (void) sigprocmask(SIG_SETMASK, &none, nullptr);

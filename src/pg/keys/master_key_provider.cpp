@@ -127,6 +127,15 @@ void generate_key_file(const char *path) {
     int save_errno = errno;
     core::secure_wipe(text, sizeof(text));
     close(fd);
+    // The directory entry too: data sealed under the key becomes durable
+    // soon, and without the file none of it could be read after a crash.
+    if (ok) {
+        char *directory = pstrdup(path);
+        get_parent_directory(directory);
+        ok = fsync_fname_ext(directory[0] != '\0' ? directory : ".", true, false, LOG) == 0;
+        save_errno = errno;
+        pfree(directory);
+    }
     if (!ok) {
         unlink(path);
         errno = save_errno;
@@ -210,7 +219,7 @@ void load_master_key_at_startup() {
     core::secure_wipe(text, sizeof(text));
     if (problem != nullptr)
         ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-                        errmsg("invalid colcrypt master key from %s", source), errdetail("%s.", problem),
+                        errmsg("invalid colcrypt master key from %s: %s", source, problem),
                         errhint("A master key is 32 random bytes written as 64 hex digits or 44 base64 characters, "
                                 "for example from: openssl rand -hex 32")));
 
@@ -255,8 +264,7 @@ core::MasterKey *load_previous_master_key(MemoryContext owner) {
     core::secure_wipe(text, sizeof(text));
     if (problem)
         ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-                        errmsg("invalid colcrypt previous master key from %s", origin),
-                        errdetail("%s.", problem->what()),
+                        errmsg("invalid colcrypt previous master key from %s: %s", origin, problem->what()),
                         errhint("A master key is 32 random bytes written as 64 hex digits or 44 base64 characters.")));
     return key->object;
 }

@@ -11,6 +11,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/shmem.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 }
@@ -237,10 +238,10 @@ void budget_reached(const core::NonceBudget &b, NonceCounter *c, std::uint32_t k
                         errmsg("nonce budget of key version %u of keyring \"%s\" is exhausted", version, keyring_name),
                         errdetail("The version has encrypted " UINT64_FORMAT " values; colcrypt refuses more than "
                                   UINT64_FORMAT " (colcrypt.nonce_budget is %d) because random nonces could repeat.",
-                                  n - 1, b.hard_limit(), guc_nonce_budget),
-                        errhint("Rotate the keyring: SELECT colcrypt.rotate_key('%s');  The automatic rotation did "
+                                  Min(n - 1, b.hard_limit()), b.hard_limit(), guc_nonce_budget),
+                        errhint("Rotate the keyring: SELECT colcrypt.rotate_key(%s);  The automatic rotation did "
                                 "not complete: see the server log.",
-                                keyring_name)));
+                                quote_literal_cstr(keyring_name))));
     // A standby cannot rotate (only casts in read-only queries encrypt
     // there); the primary rotates its own keys.
     if (RecoveryInProgress())
@@ -265,7 +266,7 @@ void budget_reached(const core::NonceBudget &b, NonceCounter *c, std::uint32_t k
     case PostResult::table_full:
         ereport(WARNING, (errmsg("colcrypt: could not request the automatic rotation of keyring \"%s\"", keyring_name),
                           errdetail("The table of background work requests is full."),
-                          errhint("Rotate now: SELECT colcrypt.rotate_key('%s');", keyring_name), errhidestmt(true)));
+                          errhint("Rotate now: SELECT colcrypt.rotate_key(%s);", quote_literal_cstr(keyring_name)), errhidestmt(true)));
         break;
     case PostResult::already_there:
     case PostResult::no_shared_memory:

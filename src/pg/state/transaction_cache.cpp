@@ -1,5 +1,5 @@
 // Transaction-lifetime caches of plaintexts, _bind results and terms.  See
-// include/colcrypt/pg/transaction_cache.hpp.
+// include/colcrypt/pg/state/transaction_cache.hpp.
 #include "colcrypt/pg/compat/postgres.hpp"
 
 #include <cstring>
