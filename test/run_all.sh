@@ -273,7 +273,9 @@ else
             PG_CXXFLAGS="$(cat build/cxxflags) -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
             SHLIB_LINK="-lcrypto -lstdc++ -fsanitize=undefined" >"$WORK/ubsan-build.log" 2>&1) &&
         [ -x "$san_bindir/postgres" ] &&
-        { nm -D "$san_src/colcrypt.so" | grep -q __ubsan_handle_ ||
+        # grep -c reads all of nm's output: grep -q would stop early and
+        # nm's SIGPIPE fail the pipeline under pipefail.
+        { [ "$(nm -D "$san_src/colcrypt.so" | grep -c __ubsan_handle_)" -gt 0 ] ||
             { echo "colcrypt.so is not instrumented: no UndefinedBehaviorSanitizer handler in it" >>"$WORK/ubsan-build.log"; false; }; }; then
         cp "$san_src/colcrypt.so" "$("$san_bindir/pg_config" --pkglibdir)/"
         cp "$san_src"/sql/colcrypt--*.sql "$san_src/colcrypt.control" "$("$san_bindir/pg_config" --sharedir)/extension/"
