@@ -46,7 +46,16 @@ failed=0
 skipped=0
 suite_summaries=()
 
-section() { printf '\n==> %s\n' "$1"; }
+# Each section's header; the previous one's time goes into the summary.
+section_name=""
+section_start=$SECONDS
+section_times=()
+section() {
+    [ -n "$section_name" ] && section_times+=("$(printf '%-34s %4ds' "$section_name" $((SECONDS - section_start)))")
+    section_name=$1
+    section_start=$SECONDS
+    printf '\n==> %s\n' "$1"
+}
 record() {  # suite passed failed [skipped]
     passed=$((passed + $2)); failed=$((failed + $3)); skipped=$((skipped + ${4:-0}))
     suite_summaries+=("$(printf '%-8s %4d passed, %d failed, %d skipped' "$1" "$2" "$3" "${4:-0}")")
@@ -325,6 +334,7 @@ leak_bad=$(grep -c '^FAILED:' "$leak_log")
 record log-leak "$(grep -c '^ok:' "$leak_log")" "$leak_bad"
 
 section "summary"
+printf '%s\n' "${section_times[@]}"
 printf '%s\n' "${suite_summaries[@]}"
 if [ "$failed" = 0 ]; then rm -rf "$WORK"; else echo "test output kept in $WORK"; fi
 if [ "$skipped" -gt 0 ]; then
