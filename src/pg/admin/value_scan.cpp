@@ -164,26 +164,52 @@ struct Lists {
 // Whether the first chunk of a value stored out of line is still in its
 // TOAST table.  The TOAST table is vacuumed on its own, so a row version
 // that is no longer visible may point at chunks already gone; reading it
-// would fail as if the data were corrupt.
-bool toast_value_present(Datum value) {
-    struct varatt_external pointer;
-    VARATT_EXTERNAL_GET_POINTER(pointer, DatumGetPointer(value));
-    Relation toast = table_open(pointer.va_toastrelid, AccessShareLock);
-    Relation *indexes;
-    int index_count;
-    int valid = toast_open_indexes(toast, AccessShareLock, &indexes, &index_count);
-    ScanKeyData keys[2];
-    ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(pointer.va_valueid));
-    ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(0));
-    SnapshotData toast_snapshot;
-    init_toast_snapshot(&toast_snapshot);
-    SysScanDesc scan = systable_beginscan_ordered(toast, indexes[valid], &toast_snapshot, 2, keys);
-    bool present = systable_getnext_ordered(scan, ForwardScanDirection) != nullptr;
-    systable_endscan_ordered(scan);
-    toast_close_indexes(indexes, index_count, AccessShareLock);
-    table_close(toast, AccessShareLock);
-    return present;
-}
+// would fail as if the data were corrupt.  The TOAST table and its indexes
+// are opened on the first such value of a table scan and kept for the rest.
+class ToastProbe {
+public:
+    explicit ToastProbe(MemoryContext context) : context_(context) {}
+
+    bool present(Datum value) {
+        struct varatt_external pointer;
+        VARATT_EXTERNAL_GET_POINTER(pointer, DatumGetPointer(value));
+        if (toast_ == nullptr || RelationGetRelid(toast_) != pointer.va_toastrelid)
+            open(pointer.va_toastrelid);
+        ScanKeyData keys[2];
+        ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(pointer.va_valueid));
+        ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(0));
+        SnapshotData toast_snapshot;
+        init_toast_snapshot(&toast_snapshot);
+        SysScanDesc scan = systable_beginscan_ordered(toast_, indexes_[valid_], &toast_snapshot, 2, keys);
+        bool found = systable_getnext_ordered(scan, ForwardScanDirection) != nullptr;
+        systable_endscan_ordered(scan);
+        return found;
+    }
+
+    void close() {
+        if (toast_ == nullptr)
+            return;
+        toast_close_indexes(indexes_, index_count_, AccessShareLock);
+        table_close(toast_, AccessShareLock);
+        toast_ = nullptr;
+    }
+
+private:
+    void open(Oid toast_relid) {
+        close();
+        // The index list outlives the page context the caller runs in.
+        MemoryContext caller = MemoryContextSwitchTo(context_);
+        toast_ = table_open(toast_relid, AccessShareLock);
+        valid_ = toast_open_indexes(toast_, AccessShareLock, &indexes_, &index_count_);
+        MemoryContextSwitchTo(caller);
+    }
+
+    MemoryContext context_;
+    Relation toast_ = nullptr;
+    Relation *indexes_ = nullptr;
+    int index_count_ = 0;
+    int valid_ = 0;
+};
 
 // Every tuple on every page of a table, live or not.  Tuples are copied
 // under the page's share lock and walked after it is released (walking may
@@ -201,6 +227,7 @@ void scan_table(Oid relid, const char *name, const Target &target, Snapshot snap
     MemoryContext page_context = AllocSetContextCreate(CurrentMemoryContext, "colcrypt value scan page",
                                                        ALLOCSET_DEFAULT_SIZES);
     BufferAccessStrategy strategy = GetAccessStrategy(BAS_BULKREAD);
+    ToastProbe toast(CurrentMemoryContext);
     BlockNumber blocks = RelationGetNumberOfBlocks(rel);
     for (BlockNumber block = 0; block < blocks; block++) {
         CHECK_FOR_INTERRUPTS();
@@ -236,7 +263,7 @@ void scan_table(Oid relid, const char *name, const Target &target, Snapshot snap
                 // An invisible row version whose value's chunks are gone:
                 // whatever it held, VACUUM has yet to remove it.
                 if (!visible[i] && att->attlen == -1 && VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(values[a])) &&
-                    !toast_value_present(values[a])) {
+                    !toast.present(values[a])) {
                     dead[a]++;
                     continue;
                 }
@@ -249,6 +276,7 @@ void scan_table(Oid relid, const char *name, const Target &target, Snapshot snap
         MemoryContextSwitchTo(caller);
         MemoryContextReset(page_context);
     }
+    toast.close();
     FreeAccessStrategy(strategy);
     MemoryContextDelete(page_context);
     int64 dead_total = 0;
