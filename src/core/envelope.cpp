@@ -1,10 +1,10 @@
 // The stored-value format: building, parsing, sealing, opening, text form.
 //
-// Keyring id / key version pairs (checked by seal and by parse):
+// Keyring id / key version pairs:
 //   - keyring 0 (transit): the key version is the transit epoch, any value;
-//   - any other keyring has key version >= 1.
-// Version 0 of a real keyring is refused: invalid_argument in seal, and
-// malformed_value in parse, since no correct writer produces it.
+//   - any other keyring: a data-key version >= 1, or 0 for a search value
+//     (envelope.hpp), which parse accepts and seal refuses to make: search
+//     values are built by make_search_value, never sealed under a data key.
 
 #include "colcrypt/core/envelope.hpp"
 
@@ -23,8 +23,8 @@ constexpr std::uint8_t kReservedTermBits = 0xc0;
 constexpr std::uint8_t kTermSizeMask = 0x3f;
 static_assert(kMaxTermSize <= kTermSizeMask, "term size must fit byte 1");
 
-bool valid_key_pair(std::uint32_t keyring_id, std::uint32_t key_version) noexcept {
-    return keyring_id == kTransitKeyringId || key_version != 0;
+bool sealable_key_pair(std::uint32_t keyring_id, std::uint32_t key_version) noexcept {
+    return keyring_id == kTransitKeyringId || key_version != kSearchKeyVersion;
 }
 
 // Bytes of the LEB128 encoding of value (1..5).
@@ -118,9 +118,6 @@ Envelope parse_envelope(const std::uint8_t *data, std::size_t size) {
     const std::uint8_t *p = data + 2;
     env.keyring_id = get_varint(&p, end);
     env.key_version = get_varint(&p, end);
-    if (!valid_key_pair(env.keyring_id, env.key_version)) {
-        throw Error(Errc::malformed_value, "envelope has an invalid keyring id and key version");
-    }
     const std::size_t after_varints = static_cast<std::size_t>(p - data);
     if (size - after_varints < kNonceSize + env.term_size + kTagSize) {
         throw Error(Errc::malformed_value, "envelope is truncated");
@@ -147,7 +144,7 @@ bool peek_term(const std::uint8_t *data, std::size_t size, TermView *out) noexce
     const std::uint8_t keyring_id = data[2];
     const std::uint8_t key_version = data[3];
     if (term_size == 0 || term_size > kMaxTermSize || keyring_id == 0 || keyring_id >= 0x80 ||
-        key_version == 0 || key_version >= 0x80 || size - kPrefix < term_size + kTagSize) {
+        key_version >= 0x80 || size - kPrefix < term_size + kTagSize) {
         return false;
     }
     out->keyring_id = keyring_id;
@@ -168,15 +165,48 @@ bool read_envelope_header(const std::uint8_t *data, std::size_t size, std::uint3
         const std::uint8_t *const end = data + size;
         const std::uint32_t id = get_varint(&p, end);
         const std::uint32_t version = get_varint(&p, end);
-        if (!valid_key_pair(id, version)) {
-            return false;
-        }
         *keyring_id = id;
         *key_version = version;
         return true;
     } catch (const Error &) {
         return false;
     }
+}
+
+std::size_t search_value_size(std::uint32_t keyring_id, std::size_t term_size, std::size_t transit_size) {
+    return prefix_size(keyring_id, kSearchKeyVersion, term_size) + transit_size + kTagSize;
+}
+
+void make_search_value(std::uint32_t keyring_id, const std::uint8_t *term, std::size_t term_size,
+                       const std::uint8_t *transit, std::size_t transit_size, std::uint8_t *out) {
+    if (keyring_id == kTransitKeyringId || term_size > kMaxTermSize || (term == nullptr && term_size != 0)) {
+        throw Error(Errc::invalid_argument, "invalid search value keyring or term");
+    }
+    const Envelope payload = parse_envelope(transit, transit_size);
+    if (payload.keyring_id != kTransitKeyringId) {
+        throw Error(Errc::invalid_argument, "a search value carries a transit envelope");
+    }
+    std::uint8_t *p = out;
+    *p++ = kHeaderByte;
+    *p++ = static_cast<std::uint8_t>(term_size);
+    p = put_varint(p, keyring_id);
+    p = put_varint(p, kSearchKeyVersion);
+    std::memset(p, 0, kNonceSize);
+    p += kNonceSize;
+    if (term_size != 0) {
+        std::memcpy(p, term, term_size);
+        p += term_size;
+    }
+    std::memcpy(p, transit, transit_size);
+    std::memset(p + transit_size, 0, kTagSize);
+}
+
+Envelope search_value_payload(const Envelope &search) {
+    const Envelope payload = parse_envelope(search.ciphertext, search.ciphertext_size);
+    if (payload.keyring_id != kTransitKeyringId) {
+        throw Error(Errc::malformed_value, "search value does not carry a transit envelope");
+    }
+    return payload;
 }
 
 bool looks_transit(const std::uint8_t *data, std::size_t size) noexcept {
@@ -200,7 +230,7 @@ void seal(AesGcm &aead, NonceSource &nonces, ValueType type, std::uint32_t keyri
     if (size > kMaxPlaintextSize) {
         throw Error(Errc::invalid_argument, "value is too large to encrypt");
     }
-    if (!valid_key_pair(keyring_id, key_version)) {
+    if (!sealable_key_pair(keyring_id, key_version)) {
         throw Error(Errc::invalid_argument, "invalid keyring id and key version");
     }
     std::uint8_t *p = out;

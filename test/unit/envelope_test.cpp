@@ -237,12 +237,74 @@ TEST(EnvelopeParse, RejectsUnknownFormatVersionOrAlgorithmAsUnsupported) {
     }
 }
 
-// Version 0 exists only for the transit keyring, whose versions are epochs.
-TEST(EnvelopeParse, RejectsVersionZeroOfARealKeyring) {
-    expect_parse_error(raw_envelope(0x11, 0, {1, 0}), core::Errc::malformed_value,
-                       "keyring 1, version 0");
-    EXPECT_NO_THROW(core::parse_envelope(raw_envelope(0x11, 0, {0, 5}).data(),
-                                         raw_envelope(0x11, 0, {0, 5}).size()));
+// Version 0 of a real keyring is a search value; seal never makes one.
+TEST(EnvelopeParse, VersionZeroOfARealKeyringIsASearchValue) {
+    const Bytes raw = raw_envelope(0x11, 0, {1, 0});
+    const Envelope env = core::parse_envelope(raw.data(), raw.size());
+    EXPECT_TRUE(core::is_search_value(env));
+    const Bytes transit = raw_envelope(0x11, 0, {0, 5});
+    EXPECT_FALSE(core::is_search_value(core::parse_envelope(transit.data(), transit.size())));
+}
+
+// A search value names its keyring and term in the header, carries a whole
+// transit envelope as its payload, and peeks like a stored value.
+TEST_F(EnvelopeTest, SearchValueWrapsATransitEnvelope) {
+    const Bytes plaintext = pattern(11);
+    const Bytes transit = seal(ValueType::text, core::kTransitKeyringId, 77, Bytes(), plaintext);
+    for (std::uint32_t keyring : kIds) {
+        for (std::size_t term_size : {0u, 1u, 8u, 32u}) {
+            const Bytes term = pattern(term_size);
+            const std::size_t size = core::search_value_size(keyring, term_size, transit.size());
+            Bytes out(size + 8, 0xee);
+            core::make_search_value(keyring, term.empty() ? nullptr : term.data(), term_size, transit.data(),
+                                    transit.size(), out.data());
+            EXPECT_EQ(Bytes(out.begin() + static_cast<long>(size), out.end()), Bytes(8, 0xee));
+            out.resize(size);
+            const Envelope env = core::parse_envelope(out.data(), out.size());
+            ASSERT_TRUE(core::is_search_value(env));
+            EXPECT_EQ(env.keyring_id, keyring);
+            ASSERT_EQ(env.term_size, term_size);
+            if (term_size > 0) {
+                EXPECT_EQ(Bytes(env.term, env.term + term_size), term);
+            }
+            const Envelope payload = core::search_value_payload(env);
+            EXPECT_EQ(payload.key_version, 77u);
+            EXPECT_EQ(Bytes(payload.start, payload.start + payload.total_size), transit);
+            Bytes opened(payload.ciphertext_size);
+            core::open(aead_, ValueType::text, payload, opened.data());
+            EXPECT_EQ(opened, plaintext);
+            core::TermView view;
+            if (keyring < 128 && term_size > 0) {
+                ASSERT_TRUE(core::peek_term(out.data(), out.size(), &view));
+                EXPECT_EQ(view.keyring_id, keyring);
+                EXPECT_EQ(Bytes(view.term, view.term + view.term_size), term);
+            }
+            std::uint32_t id = 0, version = 99;
+            ASSERT_TRUE(core::read_envelope_header(out.data(), out.size(), &id, &version));
+            EXPECT_EQ(id, keyring);
+            EXPECT_EQ(version, core::kSearchKeyVersion);
+        }
+    }
+}
+
+TEST_F(EnvelopeTest, SearchValuesCarryOnlyTransitEnvelopes) {
+    const Bytes plaintext = pattern(5);
+    const Bytes stored = seal(ValueType::text, 3, 1, Bytes(), plaintext);
+    Bytes out(core::search_value_size(3, 0, stored.size()));
+    EXPECT_CORE_ERROR(core::make_search_value(3, nullptr, 0, stored.data(), stored.size(), out.data()),
+                      invalid_argument);
+    const Bytes transit = seal(ValueType::text, core::kTransitKeyringId, 1, Bytes(), plaintext);
+    EXPECT_CORE_ERROR(core::make_search_value(core::kTransitKeyringId, nullptr, 0, transit.data(), transit.size(),
+                                              out.data()),
+                      invalid_argument);
+    // A search value whose payload is a stored envelope (made by hand) is malformed.
+    Bytes forged = raw_envelope(0x11, 0, {3, 0});
+    forged.resize(2 + 2 + core::kNonceSize);
+    forged.insert(forged.end(), stored.begin(), stored.end());
+    forged.insert(forged.end(), core::kTagSize, 0);
+    const Envelope env = core::parse_envelope(forged.data(), forged.size());
+    ASSERT_TRUE(core::is_search_value(env));
+    EXPECT_CORE_ERROR(core::search_value_payload(env), malformed_value);
 }
 
 TEST_F(EnvelopeTest, EverySingleBitFlipIsRefused) {
@@ -450,8 +512,11 @@ TEST(EnvelopeHeader, ReadsIdAndVersionFromTheFirstBytes) {
     bad = sealed;
     bad[1] |= 0x80;  // reserved bit
     EXPECT_FALSE(core::read_envelope_header(bad.data(), bad.size(), &id, &version));
+    // Version 0 of a real keyring: a search value's header.
     const std::uint8_t version_zero[] = {0x11, 0x00, 0x05, 0x00};
-    EXPECT_FALSE(core::read_envelope_header(version_zero, sizeof version_zero, &id, &version));
+    EXPECT_TRUE(core::read_envelope_header(version_zero, sizeof version_zero, &id, &version));
+    EXPECT_EQ(id, 5u);
+    EXPECT_EQ(version, core::kSearchKeyVersion);
 }
 
 // The largest value's envelope, with the largest header, in its text form

@@ -25,6 +25,15 @@
 // process moves to a fresh random epoch long before a key nears the GCM
 // nonce bound, while any process can still decrypt any epoch.
 //
+// Key version 0 of a real keyring marks a search value: a comparison operand
+// that colcrypt._bind makes for lookups in one backend, never a stored value
+// (docs/design/encrypt-privilege.md).  Its header names the keyring and
+// carries the keyring's term of the plaintext, so it sorts and matches in
+// the keyring's index order; its payload (where the ciphertext would be) is
+// a complete transit envelope of the plaintext, and its nonce and tag are
+// zero: nothing is sealed under the keyring, so making one needs no encrypt
+// privilege and spends none of the keyring's nonce budget.
+//
 // Text form, used where an envelope travels as text (ciphertext output mode,
 // dumps): the prefix "colcrypt:" followed by standard base64 of the bytes.
 #pragma once
@@ -40,6 +49,7 @@ namespace colcrypt::core {
 constexpr std::uint8_t kFormatVersion = 1;
 constexpr std::uint8_t kAlgorithmAes256Gcm = 1;
 constexpr std::uint32_t kTransitKeyringId = 0;
+constexpr std::uint32_t kSearchKeyVersion = 0;
 constexpr std::size_t kMaxTermSize = 32;
 constexpr std::size_t kMaxVarintSize = 5;
 // Smallest possible envelope: 2 header bytes, two 1-byte varints, nonce, tag.
@@ -81,7 +91,8 @@ Envelope parse_envelope(const std::uint8_t *data, std::size_t size);
 
 // The keyring id and blind-index term of an envelope of the common shape,
 // read from its first bytes: format 1 with AES-256-GCM, a term, keyring id
-// and key version from 1 to 127 (one varint byte each), and room for nonce,
+// from 1 to 127 and key version below 128 (one varint byte each; version 0
+// is a search value, whose term compares like a stored one), and room for nonce,
 // term and tag.  An envelope it accepts is one parse_envelope accepts with
 // the same id and term.  False for anything else, well-formed or not: call
 // parse_envelope then.  For comparisons, which mostly need only the term.
@@ -104,6 +115,21 @@ bool read_envelope_header(const std::uint8_t *data, std::size_t size, std::uint3
 // AES-256-GCM, keyring id kTransitKeyringId).  Only a routing hint: the rest
 // is not checked, so parse_envelope decides whether it is well formed.
 bool looks_transit(const std::uint8_t *data, std::size_t size) noexcept;
+
+// Whether a parsed envelope is a search value (see above).
+inline bool is_search_value(const Envelope &envelope) noexcept {
+    return envelope.keyring_id != kTransitKeyringId && envelope.key_version == kSearchKeyVersion;
+}
+
+// Size of, and building, a search value of keyring_id (not transit) with
+// term (term_size bytes, may be 0) around a transit envelope.
+std::size_t search_value_size(std::uint32_t keyring_id, std::size_t term_size, std::size_t transit_size);
+void make_search_value(std::uint32_t keyring_id, const std::uint8_t *term, std::size_t term_size,
+                       const std::uint8_t *transit, std::size_t transit_size, std::uint8_t *out);
+
+// The transit envelope a search value carries, parsed.  Throws
+// Error(malformed_value) when the payload is not a transit envelope.
+Envelope search_value_payload(const Envelope &search);
 
 // Exact size of the envelope seal() writes.
 std::size_t sealed_size(std::uint32_t keyring_id, std::uint32_t key_version,
