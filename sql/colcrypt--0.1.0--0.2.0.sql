@@ -170,3 +170,40 @@ ALTER OPERATOR FAMILY colcrypt.encrypted_text_ops USING btree ADD
     OPERATOR 3 pg_catalog.= (colcrypt.encrypted_text, bpchar),
     FUNCTION 1 (colcrypt.encrypted_text, bpchar)
         colcrypt.encrypted_text_cmp_bpchar(colcrypt.encrypted_text, bpchar);
+
+-------------------------------------------------------------------------------
+-- The encrypt privilege (docs/design/encrypt-privilege.md): sealing a
+-- plaintext under a keyring needs a grant, like decrypting.  Every keyring
+-- starts with a grant to PUBLIC (grantee 0, written '-' in dumps), so
+-- nothing changes until an administrator revokes it; lookups (=, IN,
+-- = ANY) need no grant.
+-------------------------------------------------------------------------------
+
+CREATE TABLE colcrypt.encrypt_grants (
+    keyring_id integer NOT NULL REFERENCES colcrypt.keyrings,
+    grantee    regrole NOT NULL,
+    granted_by text NOT NULL,
+    granted_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (keyring_id, grantee)
+);
+COMMENT ON TABLE colcrypt.encrypt_grants IS
+    'roles that may encrypt under each keyring, 0 (-) for PUBLIC (colcrypt.grant_encrypt / revoke_encrypt)';
+COMMENT ON COLUMN colcrypt.encrypt_grants.grantee IS 'the role, or 0 (shown as -) for PUBLIC';
+SELECT pg_catalog.pg_extension_config_dump('colcrypt.encrypt_grants', '');
+REVOKE ALL ON colcrypt.encrypt_grants FROM PUBLIC;
+GRANT SELECT ON colcrypt.encrypt_grants TO colcrypt_admin;
+
+-- Keyrings made under 0.1.0, where every role could encrypt.
+INSERT INTO colcrypt.encrypt_grants (keyring_id, grantee, granted_by)
+    SELECT keyring_id, 0::oid::regrole, 'colcrypt 0.2.0 update' FROM colcrypt.keyrings;
+
+CREATE FUNCTION colcrypt.grant_encrypt(keyring text, role text) RETURNS void
+    AS 'MODULE_PATHNAME', 'colcrypt_grant_encrypt' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.grant_encrypt(text, text) IS
+    'let a role (or ''public'') encrypt under a keyring: store plaintexts into its columns';
+CREATE FUNCTION colcrypt.revoke_encrypt(keyring text, role text) RETURNS void
+    AS 'MODULE_PATHNAME', 'colcrypt_revoke_encrypt' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.revoke_encrypt(text, text) IS
+    'withdraw a grant of colcrypt.grant_encrypt (''public'' for the grant every keyring starts with)';
+REVOKE ALL ON FUNCTION colcrypt.grant_encrypt(text, text), colcrypt.revoke_encrypt(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.grant_encrypt(text, text), colcrypt.revoke_encrypt(text, text) TO colcrypt_admin;

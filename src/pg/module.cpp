@@ -9,8 +9,8 @@ extern "C" {
 #include "colcrypt/pg/config/gucs.hpp"
 #include "colcrypt/pg/hooks/ddl_hook.hpp"
 #include "colcrypt/pg/hooks/log_redaction.hpp"
-#include "colcrypt/pg/keys/decrypt_privilege.hpp"
 #include "colcrypt/pg/keys/key_cache.hpp"
+#include "colcrypt/pg/keys/keyring_privilege.hpp"
 #include "colcrypt/pg/keys/master_key_provider.hpp"
 #include "colcrypt/pg/planner/comparison_binding.hpp"
 #include "colcrypt/pg/state/shared_memory.hpp"
@@ -27,7 +27,7 @@ extern "C" void _PG_init(void) {
     define_gucs();
 
     register_key_cache_invalidation();
-    register_decrypt_privilege_invalidation();
+    register_keyring_privilege_invalidation();
     register_encrypted_type_invalidation();
     install_ddl_hook();
     install_comparison_binding_hook();

@@ -71,11 +71,13 @@ static void plan_counts(const char *statement)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2)
+    /* "lookups": only the lookups, as a role that may not encrypt. */
+    if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "lookups") != 0))
     {
-        fprintf(stderr, "usage: %s conninfo\n", argv[0]);
+        fprintf(stderr, "usage: %s conninfo [lookups]\n", argv[0]);
         return 2;
     }
+    int lookups_only = argc == 3;
     conn = PQconnectdb(argv[1]);
     if (PQstatus(conn) != CONNECTION_OK)
         die("connect", NULL);
@@ -97,6 +99,11 @@ int main(int argc, char **argv)
         }
         lookup(statements[s], "nobody@example.com");
         plan_counts(statements[s]);
+    }
+    if (lookups_only)
+    {
+        PQfinish(conn);
+        return 0;
     }
 
     /* Binary INSERT: an int4 and an inferred encrypted_text parameter.  The

@@ -261,14 +261,14 @@ $node->command_ok([ 'pg_dump', '-Fc', '-f', $app_dump, '-d', 'src' ], 'pg_dump w
 $node->command_ok([ 'createdb', 'restored_app_direct' ], 'createdb for the direct restore');
 $node->command_fails_like(
 	[ 'pg_restore', '--exit-on-error', '-d', 'restored_app_direct', $app_dump ],
-	qr/restored before colcrypt's key tables.*\n.*HINT:.*pg_restore -L/s,
+	qr/restored before colcrypt's key tables.*\n.*HINT:.*encrypt_grants.*pg_restore -L/s,
 	'plaintext-mode restore in dump order fails with the reordering hint');
 
 # The documented reordering: the key tables' data before all other data.
 my ($list) = run_command([ 'pg_restore', '-l', $app_dump ]);
 my @lines = split /\n/, $list;
-my @key_data = grep { /TABLE DATA colcrypt (keyrings|key_versions)\b/ } @lines;
-is(scalar @key_data, 2, 'the dump holds the data of both key tables');
+my @key_data = grep { /TABLE DATA colcrypt (keyrings|key_versions|encrypt_grants)\b/ } @lines;
+is(scalar @key_data, 3, 'the dump holds the data of the key tables and encrypt grants');
 my @reordered;
 my $placed = 0;
 for my $line (@lines) {
@@ -343,6 +343,50 @@ for my $mode ('plaintext', 'ciphertext')
 	is($node->safe_psql("restored_legacy_$mode", q{SELECT md5(string_agg(v::text, ',' ORDER BY id)) FROM legacy}),
 		$legacy_sum, "$mode: and reads as before");
 }
+
+###############################################################################
+# A keyring whose encrypt grant to PUBLIC was revoked: a ciphertext-mode dump
+# restores (envelopes are stored, nothing is sealed); a plaintext-mode
+# restore seals, so the restoring role needs the grant, and the error says so.
+# The grants themselves are dumped and restored.
+###############################################################################
+
+$node->safe_psql('postgres', 'CREATE DATABASE closed_src');
+sql_ok(
+	$node, 'closed_src', q{
+	CREATE EXTENSION colcrypt;
+	SELECT colcrypt.create_key('closed');
+	CREATE TABLE t (id int, v colcrypt.encrypted_text('closed'));
+	INSERT INTO t SELECT g, 'closed ' || g FROM generate_series(1, 20) g;
+	SELECT colcrypt.revoke_encrypt('closed', 'public');
+}, 'a keyring closed to PUBLIC');
+my $closed_sum = $node->safe_psql('closed_src', q{SELECT md5(string_agg(v::text, ',' ORDER BY id)) FROM t});
+my $closed_cipher = "$tmp/closed_cipher.dump";
+{
+	local $ENV{PGOPTIONS} = '-c colcrypt.output_mode=ciphertext';
+	$node->command_ok([ 'pg_dump', '-Fc', '-f', $closed_cipher, '-d', 'closed_src' ], 'closed keyring: ciphertext dump');
+}
+$node->command_ok([ 'createdb', 'closed_cipher' ], 'createdb for the closed ciphertext restore');
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', 'closed_cipher', $closed_cipher ],
+	'closed keyring: the ciphertext-mode dump restores without any encrypt grant');
+is($node->safe_psql('closed_cipher', q{SELECT md5(string_agg(v::text, ',' ORDER BY id)) FROM t}), $closed_sum,
+	'closed keyring: and reads as before');
+is($node->safe_psql('closed_cipher', q{SELECT count(*) FROM colcrypt.encrypt_grants}), '0',
+	'closed keyring: the restored database has no grant to PUBLIC either');
+my $closed_plain = "$tmp/closed_plain.dump";
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $closed_plain, '-d', 'closed_src' ], 'closed keyring: plaintext dump');
+$node->command_ok([ 'createdb', 'closed_plain' ], 'createdb for the closed plaintext restore');
+$node->command_fails_like([ 'pg_restore', '--exit-on-error', '-d', 'closed_plain', $closed_plain ],
+	qr/permission denied to encrypt under keyring "closed".*HINT:.*colcrypt\.grant_encrypt/s,
+	'closed keyring: a plaintext-mode restore needs the encrypt grant, and says so');
+my $me = $node->safe_psql('closed_src', 'SELECT current_user');
+$node->safe_psql('closed_src', qq{SELECT colcrypt.grant_encrypt('closed', '$me')});
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $closed_plain, '-d', 'closed_src' ], 'closed keyring: dump after the grant');
+$node->command_ok([ 'createdb', 'closed_plain_granted' ], 'createdb for the granted plaintext restore');
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', 'closed_plain_granted', $closed_plain ],
+	'closed keyring: with the grant in the dump, the plaintext-mode restore seals');
+is($node->safe_psql('closed_plain_granted', q{SELECT md5(string_agg(v::text, ',' ORDER BY id)) FROM t}),
+	$closed_sum, 'closed keyring: plaintext restore reads as before');
 
 ok(!$node->log_contains('terminated by signal'), 'no backend crashed during the test');
 $node->stop;

@@ -58,6 +58,24 @@ my $plan = $node->safe_psql('postgres', q{
 });
 like($plan, qr/(Index Scan using|Bitmap Index Scan on) people_email_idx/, 'generic plan: the index is used');
 
+# The same lookups by a role that may not encrypt under the keyring: they
+# seal nothing under it (docs/design/encrypt-privilege.md).
+$node->safe_psql('postgres', q{
+	SELECT colcrypt.revoke_encrypt('pii', 'public');
+	CREATE ROLE searcher LOGIN;
+	GRANT SELECT ON people TO searcher;
+});
+my $encryptions_sql = q{SELECT sum(encryptions) FROM colcrypt.keys WHERE keyring = 'pii'};
+my $encryptions = $node->safe_psql('postgres', $encryptions_sql);
+($out, $err) = run_command([ $client, $node->connstr('postgres') . ' user=searcher', 'lookups' ]);
+is($err, '', 'lookups without the encrypt grant: no error');
+my %searched = map { /^(\S+ \S+) -> ?(.*)$/ ? ($1 => $2) : () } split /\n/, $out;
+for my $statement (qw(by_text by_inferred)) {
+	is($searched{"$statement user88\@example.com"}, '88,1088,2088', "$statement without the encrypt grant: rows found");
+	like($out, qr/^$statement plans: custom=5 generic=4$/m, "$statement without the encrypt grant: generic plan too");
+}
+is($node->safe_psql('postgres', $encryptions_sql), $encryptions, 'the lookups encrypted nothing under the keyring');
+
 # Stored values were encrypted under the column's keyring.
 is($node->safe_psql('postgres',
 	q{SELECT DISTINCT (colcrypt.describe(email)).keyring FROM people WHERE id >= 5000}), 'pii',

@@ -27,6 +27,8 @@ sub dirname_of_control
 
 sub q_old { return $node->safe_psql('old', $_[0]); }
 
+my ($ret, $out, $err);
+
 # --- A database at 0.1.0, used with today's library ----------------------------
 $node->safe_psql('postgres', 'CREATE DATABASE old; CREATE DATABASE fresh;');
 q_old(q{
@@ -86,7 +88,22 @@ is(q_old(q{SELECT (colcrypt.describe(email)).key_version FROM people WHERE id = 
 	'after the update: new values under version 3');
 is(q_old(q{SELECT string_agg(operation, ',' ORDER BY event_id) FROM colcrypt.key_events}),
 	'create,create,rotate,rotate', 'after the update: the audit trail goes on under the new CHECK constraint');
-my ($ret, $out, $err) = psql_full($node, 'old',
+# 0.1.0 let every role encrypt: the update grants that to PUBLIC on every
+# keyring, so writers without any colcrypt grant keep working.
+is(q_old(q{SELECT string_agg(k.name || ' ' || g.grantee::text || ' ' || g.granted_by, ', ' ORDER BY k.name)
+             FROM colcrypt.encrypt_grants g JOIN colcrypt.keyrings k USING (keyring_id)}),
+	'pii - colcrypt 0.2.0 update, short - colcrypt 0.2.0 update',
+	'after the update: every keyring has an encrypt grant to PUBLIC');
+q_old(q{CREATE ROLE plain_writer; CREATE TABLE written (v colcrypt.encrypted_text('pii'));
+        GRANT INSERT, SELECT ON written TO plain_writer});
+is(q_old(q{SET ROLE plain_writer; INSERT INTO written VALUES ('w@example.com'); RESET ROLE;
+           SELECT count(*) FROM written WHERE v = 'w@example.com'}),
+	'1', 'after the update: a role without colcrypt grants still writes');
+q_old(q{SELECT colcrypt.revoke_encrypt('pii', 'public')});
+($ret, $out, $err) = psql_full($node, 'old', q{SET ROLE plain_writer; INSERT INTO written VALUES ('x')});
+like($err, qr/permission denied to encrypt under keyring "pii"/, 'until PUBLIC loses the grant');
+q_old(q{SELECT colcrypt.grant_encrypt('pii', 'public')});
+($ret, $out, $err) = psql_full($node, 'old',
 	q{INSERT INTO colcrypt.key_events (session_user_name, current_user_name, operation) VALUES ('x', 'x', 'bogus')});
 like($err, qr/violates check constraint "key_events_operation_check"/, 'an unknown operation is still refused');
 like(q_old(q{SELECT budget || ' ' || hard_limit || ' ' || reservation_block FROM colcrypt._nonce_policy()}),

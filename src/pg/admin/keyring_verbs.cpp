@@ -60,7 +60,8 @@ using colcrypt::core::KeyPurpose;
 
 // colcrypt.create_key(keyring text, case_insensitive boolean) returns int: a
 // new keyring with version 1 of its data key and of its blind-index key
-// active, and the decrypt grant for its creator.  Returns the version.
+// active, the decrypt grant for its creator and the encrypt grant for
+// PUBLIC.  Returns the version.
 extern "C" Datum colcrypt_create_key(PG_FUNCTION_ARGS) {
     char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
     bool case_insensitive = PG_GETARG_BOOL(1);
@@ -87,13 +88,16 @@ extern "C" Datum colcrypt_create_key(PG_FUNCTION_ARGS) {
     catalog::insert_keyring(keyring_id, name, typmod, guc_blind_index_bits, case_insensitive, creator);
     catalog::insert_key_version(keyring_id, KeyPurpose::data, 1, data_key, master.fingerprint());
     catalog::insert_key_version(keyring_id, KeyPurpose::index, 1, index_key, master.fingerprint());
-    // The creator may decrypt what the keyring protects.
+    // The creator may decrypt what the keyring protects; every role may
+    // encrypt under it until an administrator revokes that from PUBLIC
+    // (docs/design/encrypt-privilege.md).
     (void) catalog::insert_decrypt_grant(keyring_id, actor.current_user, creator);
+    bool encrypt_public = catalog::insert_encrypt_grant(keyring_id, InvalidOid, creator);
 
     invalidate_key_caches();
     record_key_event(actor, KeyEvent::create, name, 0, 1,
-                     psprintf("data and blind-index keys version 1, master key %s; decryption granted to role \"%s\"",
-                              master.fingerprint(), creator));
+                     psprintf("data and blind-index keys version 1, master key %s; decryption granted to role \"%s\"%s",
+                              master.fingerprint(), creator, encrypt_public ? "; encryption granted to PUBLIC" : ""));
     PG_RETURN_INT32(1);
 }
 

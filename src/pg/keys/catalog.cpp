@@ -111,10 +111,16 @@ char *keyring_name(KeyringBy by, int32 key) {
     return name;
 }
 
-Oid *decrypt_grantees(std::uint32_t keyring_id, int *count) {
+namespace {
+
+const char *grants_table(bool encrypt) {
+    return encrypt ? "colcrypt.encrypt_grants" : "colcrypt.decrypt_grants";
+}
+
+Oid *grantees(bool encrypt, std::uint32_t keyring_id, int *count) {
     Access access;
     QueryArg arg = int4_arg((int32) keyring_id);
-    run_internal_query("SELECT grantee::pg_catalog.oid FROM colcrypt.decrypt_grants WHERE keyring_id = $1",
+    run_internal_query(psprintf("SELECT grantee::pg_catalog.oid FROM %s WHERE keyring_id = $1", grants_table(encrypt)),
                        SPI_OK_SELECT, 1, &arg);
     *count = (int) result_rows();
     Oid *roles = (Oid *) SPI_palloc(sizeof(Oid) * (*count + 1));
@@ -122,6 +128,47 @@ Oid *decrypt_grantees(std::uint32_t keyring_id, int *count) {
         roles[i] = result_oid(i, 1);
     access.end();
     return roles;
+}
+
+bool insert_grant(bool encrypt, int32 keyring_id, Oid role, const char *granted_by) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), oid_arg(role), text_arg(granted_by)};
+    run_internal_query(psprintf("INSERT INTO %s (keyring_id, grantee, granted_by)"
+                                " VALUES ($1, $2::pg_catalog.regrole, $3) ON CONFLICT DO NOTHING",
+                                grants_table(encrypt)),
+                       SPI_OK_INSERT, 3, args);
+    bool inserted = result_rows() > 0;
+    access.end();
+    return inserted;
+}
+
+bool delete_grant(bool encrypt, int32 keyring_id, Oid role) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), oid_arg(role)};
+    run_internal_query(psprintf("DELETE FROM %s WHERE keyring_id = $1 AND grantee = $2::pg_catalog.regrole",
+                                grants_table(encrypt)),
+                       SPI_OK_DELETE, 2, args);
+    bool deleted = result_rows() > 0;
+    access.end();
+    return deleted;
+}
+
+}  // namespace
+
+Oid *decrypt_grantees(std::uint32_t keyring_id, int *count) {
+    return grantees(false, keyring_id, count);
+}
+
+// 0.1.0 had no encrypt privilege: any role could encrypt, as with a grant
+// to PUBLIC, which the update to 0.2.0 inserts for every keyring.
+Oid *encrypt_grantees(std::uint32_t keyring_id, int *count) {
+    if (!extension_version_at_least(0, 2)) {
+        Oid *roles = (Oid *) palloc(sizeof(Oid));
+        roles[0] = InvalidOid;
+        *count = 1;
+        return roles;
+    }
+    return grantees(true, keyring_id, count);
 }
 
 void lock_keyring(const char *name, int32 keyring_id, bool for_update, LockedKeyring *out) {
@@ -253,24 +300,21 @@ int index_order(int32 keyring_id) {
 }
 
 bool insert_decrypt_grant(int32 keyring_id, Oid role, const char *granted_by) {
-    Access access;
-    QueryArg args[] = {int4_arg(keyring_id), oid_arg(role), text_arg(granted_by)};
-    run_internal_query("INSERT INTO colcrypt.decrypt_grants (keyring_id, grantee, granted_by)"
-                       " VALUES ($1, $2::pg_catalog.regrole, $3) ON CONFLICT DO NOTHING",
-                       SPI_OK_INSERT, 3, args);
-    bool inserted = result_rows() > 0;
-    access.end();
-    return inserted;
+    return insert_grant(false, keyring_id, role, granted_by);
 }
 
 bool delete_decrypt_grant(int32 keyring_id, Oid role) {
-    Access access;
-    QueryArg args[] = {int4_arg(keyring_id), oid_arg(role)};
-    run_internal_query("DELETE FROM colcrypt.decrypt_grants WHERE keyring_id = $1 AND grantee = $2::pg_catalog.regrole",
-                       SPI_OK_DELETE, 2, args);
-    bool deleted = result_rows() > 0;
-    access.end();
-    return deleted;
+    return delete_grant(false, keyring_id, role);
+}
+
+bool insert_encrypt_grant(int32 keyring_id, Oid role, const char *granted_by) {
+    if (!extension_version_at_least(0, 2))
+        return false;  // no table yet: 0.1.0 lets every role encrypt
+    return insert_grant(true, keyring_id, role, granted_by);
+}
+
+bool delete_encrypt_grant(int32 keyring_id, Oid role) {
+    return delete_grant(true, keyring_id, role);
 }
 
 void lock_key_versions() {

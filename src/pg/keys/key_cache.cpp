@@ -207,9 +207,10 @@ SealingKeyring sealing_key_for_typmod(int32 typmod) {
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                         errmsg("keyring for type modifier %d does not exist yet", typmod),
                         errdetail("This table's data is being restored before colcrypt's key tables."),
-                        errhint("Restore colcrypt.keyrings and colcrypt.key_versions first (pg_restore -l, move their "
-                                "TABLE DATA lines before the other TABLE DATA lines, pg_restore -L), or dump with "
-                                "colcrypt.output_mode = ciphertext, whose envelopes restore in any order.")));
+                        errhint("Restore colcrypt.keyrings, colcrypt.key_versions and colcrypt.encrypt_grants first "
+                                "(pg_restore -l, move their TABLE DATA lines before the other TABLE DATA lines, "
+                                "pg_restore -L), or dump with colcrypt.output_mode = ciphertext, whose envelopes "
+                                "restore in any order.")));
     if (entry == nullptr)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                         errmsg("keyring for type modifier %d does not exist", typmod),

@@ -21,9 +21,10 @@ namespace {
 
 // Indexed by KeyEvent.
 constexpr const char *kEventNames[] = {"create", "rotate",  "auto_rotate", "retire", "rotate_master_key",
-                                       "grant",  "revoke", "upgrade_index_order"};
+                                       "grant",  "revoke", "upgrade_index_order", "grant_encrypt",
+                                       "revoke_encrypt"};
 static_assert(sizeof kEventNames / sizeof kEventNames[0] ==
-                  static_cast<std::size_t>(KeyEvent::upgrade_index_order) + 1,
+                  static_cast<std::size_t>(KeyEvent::revoke_encrypt) + 1,
               "one name per KeyEvent");
 
 }  // namespace

@@ -97,21 +97,22 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
     return memo->result;
 }
 
-// An array element of another keyring or none (a transit value) is
-// decrypted to be re-sealed under the column's keyring, so that the btree
-// can sort the array's keys in its own order; its plaintext is cached like
-// bind_one_plaintext's.
+// An array element of another keyring or none (a transit value) becomes a
+// search value of the column's keyring (types/value_codec.hpp), so that the
+// btree can sort the array's keys in its own order.  Nothing is sealed under
+// the keyring: lookups need no encrypt privilege and spend none of its
+// nonce budget.
 Datum bind_one_value(core::ValueType type, Datum input, int32 typmod) {
-    return PointerGetDatum(bind_value(type, (struct varlena *) DatumGetPointer(input), typmod, true));
+    return PointerGetDatum(search_value_for(type, (struct varlena *) DatumGetPointer(input), typmod));
 }
 
 // A single value: a transit value (an untyped parameter, a literal) stays
 // as it is.  Comparisons take its term under the column's keyring from the
 // transaction cache (ops/equality.cpp), computed once; sealing it again
 // under the column's keyring would cost an encryption per execution and
-// spend the column's nonce budget on reads.  Values of another keyring are
-// re-sealed.  (Longer values than the cache takes are sealed: their terms
-// would be computed again at every comparison.)
+// spend the column's nonce budget on reads.  Values of another keyring
+// become search values.  (So do longer values than the cache takes: their
+// terms would be computed again at every comparison.)
 Datum bind_single_value(FunctionCallInfo, core::ValueType type, Datum input, int32 typmod) {
     auto *value = (struct varlena *) DatumGetPointer(input);
     if (VARSIZE_ANY_EXHDR(value) <= kMaxCachedSize && is_transit_value(value))
@@ -119,13 +120,11 @@ Datum bind_single_value(FunctionCallInfo, core::ValueType type, Datum input, int
     return bind_one_value(type, input, typmod);
 }
 
-// The plaintext is known here: cached, so that comparisons with the bound
-// value never decrypt it.
+// A plaintext element: a search value, whose plaintext is cached, so that
+// comparisons with it never decrypt it.
 Datum bind_one_plaintext(core::ValueType type, Datum input, int32 typmod) {
     auto *plaintext = (struct varlena *) DatumGetPointer(input);
-    struct varlena *bound = seal_value(type, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext), typmod);
-    cache_plaintext(type, bound, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext));
-    return PointerGetDatum(bound);
+    return PointerGetDatum(make_search_value(type, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext), typmod));
 }
 
 // Arrays of encrypted values or of plaintexts: every element bound.

@@ -74,8 +74,7 @@ void need_plaintext(Operand &op) {
         return;
     if ((op.plaintext = cached_plaintext(op.type, op.datum, &op.plaintext_size)) != nullptr)
         return;
-    op.plaintext = decrypt_for_comparison(op.type, op.envelope);
-    op.plaintext_size = op.envelope.ciphertext_size;
+    op.plaintext = decrypt_for_comparison(op.type, op.envelope, &op.plaintext_size);
     op.decrypted = true;
 }
 
@@ -129,7 +128,10 @@ const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &
     if (!op.is_plaintext && op.envelope.keyring_id == keyring && key.policy.stores_terms() &&
         op.envelope.term_size == size)
         return op.envelope.term;
-    bool cached = op.is_plaintext || op.envelope.keyring_id == core::kTransitKeyringId;
+    // Plaintexts, transit values and search values: the session's own
+    // operands, compared with row after row.
+    bool cached = op.is_plaintext || op.envelope.keyring_id == core::kTransitKeyringId ||
+                  core::is_search_value(op.envelope);
     TermOf of = op.is_plaintext ? TermOf::plaintext : TermOf::transit_value;
     const char *bytes = op.is_plaintext ? op.plaintext : VARDATA_ANY(op.datum);
     std::size_t bytes_size = op.is_plaintext ? op.plaintext_size : VARSIZE_ANY_EXHDR(op.datum);

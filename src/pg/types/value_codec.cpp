@@ -9,8 +9,8 @@
 #include "colcrypt/core/keyring_policy.hpp"
 #include "colcrypt/core/secure.hpp"
 #include "colcrypt/pg/boundary/boundary.hpp"
-#include "colcrypt/pg/keys/decrypt_privilege.hpp"
 #include "colcrypt/pg/keys/key_cache.hpp"
+#include "colcrypt/pg/keys/keyring_privilege.hpp"
 #include "colcrypt/pg/keys/restore_session.hpp"
 #include "colcrypt/pg/keys/transit_keys.hpp"
 #include "colcrypt/pg/keys/version_locks.hpp"
@@ -53,22 +53,48 @@ struct varlena *seal_with(const core::SealingKey &key, const char *keyring_name,
     return out;
 }
 
+// Transit values and search values hold the session's own input, sealed
+// under a transit key: no keyring's grant is needed to open them.
+bool is_session_value(const core::Envelope &envelope) {
+    return envelope.keyring_id == core::kTransitKeyringId || core::is_search_value(envelope);
+}
+
+// What decrypts: the envelope itself, or the transit envelope a search value
+// carries (whose plaintext size is the search value's plaintext size).
+core::Envelope sealed_part(const core::Envelope &envelope) {
+    if (!core::is_search_value(envelope))
+        return envelope;
+    return cpp_guard([&] { return core::search_value_payload(envelope); });
+}
+
+// Decrypt a parsed envelope into out (sealed_part(envelope).ciphertext_size bytes).
+void open_into(core::ValueType type, const core::Envelope &envelope, char *out) {
+    core::Envelope sealed = sealed_part(envelope);
+    core::AesGcm &aead = data_key(sealed.keyring_id, sealed.key_version);
+    cpp_guard([&] { core::open(aead, type, sealed, reinterpret_cast<std::uint8_t *>(out)); });
+}
+
+// The plaintext size of a parsed envelope.
+std::size_t plaintext_size(const core::Envelope &envelope) {
+    return sealed_part(envelope).ciphertext_size;
+}
+
 // Decrypt a parsed envelope into a fresh NUL-terminated buffer.
 char *open_envelope(core::ValueType type, const core::Envelope &envelope) {
-    core::AesGcm &aead = data_key(envelope.keyring_id, envelope.key_version);
-    char *plaintext = static_cast<char *>(palloc(envelope.ciphertext_size + 1));
-    cpp_guard([&] { core::open(aead, type, envelope, reinterpret_cast<std::uint8_t *>(plaintext)); });
-    plaintext[envelope.ciphertext_size] = '\0';
+    std::size_t size = plaintext_size(envelope);
+    char *plaintext = static_cast<char *>(palloc(size + 1));
+    open_into(type, envelope, plaintext);
+    plaintext[size] = '\0';
     return plaintext;
 }
 
 // The decrypt privilege, checked before anything whose plaintext can reach
 // the user: output in plaintext mode, casts to text, binary send, and
 // re-encryption under another keyring (which would otherwise launder a
-// value into a keyring the user can read).  Transit values belong to no
-// keyring and need no grant.
+// value into a keyring the user can read).  Transit values and search
+// values hold what the session itself typed, and need no grant.
 void require_user_may_open(const core::Envelope &envelope) {
-    if (envelope.keyring_id != core::kTransitKeyringId)
+    if (!is_session_value(envelope))
         require_decrypt_privilege(envelope.keyring_id);
 }
 
@@ -77,11 +103,12 @@ char *open_for_user(core::ValueType type, const core::Envelope &envelope) {
     return open_envelope(type, envelope);
 }
 
-// Whether a value already belongs where typmod says it should.
+// Whether a value already belongs where typmod says it should.  A search
+// value never belongs to a column: storing one seals its plaintext.
 bool belongs_to(const core::Envelope &envelope, int32 typmod) {
     if (typmod < 0)
         return true;
-    if (envelope.keyring_id == core::kTransitKeyringId)
+    if (is_session_value(envelope))
         return false;
     return envelope.keyring_id == sealing_key_for_typmod(typmod).key.keyring_id;
 }
@@ -115,6 +142,7 @@ struct varlena *seal_value(core::ValueType type, const char *plaintext, std::siz
         // waiting for it, the keyring is looked up again (a rotation or a
         // retirement may have committed meanwhile).
         SealingKeyring keyring = sealing_key_for_typmod(typmod);
+        require_encrypt_privilege(keyring.key.keyring_id);
         while (lock_version_for_writing(keyring.key.keyring_id, keyring.key.key_version)) {
             std::uint32_t locked = keyring.key.key_version;
             keyring = sealing_key_for_typmod(typmod);
@@ -132,11 +160,12 @@ bool is_transit_value(struct varlena *value) {
 
 char *decrypt_for_user(core::ValueType type, struct varlena *value, std::size_t *size) {
     core::Envelope envelope = parse_value(value);
-    *size = envelope.ciphertext_size;
+    *size = plaintext_size(envelope);
     return open_for_user(type, envelope);
 }
 
-char *decrypt_for_comparison(core::ValueType type, const core::Envelope &envelope) {
+char *decrypt_for_comparison(core::ValueType type, const core::Envelope &envelope, std::size_t *size) {
+    *size = plaintext_size(envelope);
     return open_envelope(type, envelope);
 }
 
@@ -145,34 +174,87 @@ char *decrypt_for_comparison(core::ValueType type, const core::Envelope &envelop
 struct varlena *decrypt_for_user_as_varlena(core::ValueType type, struct varlena *value) {
     core::Envelope envelope = parse_value(value);
     require_user_may_open(envelope);
-    core::AesGcm &aead = data_key(envelope.keyring_id, envelope.key_version);
-    struct varlena *result = new_varlena(envelope.ciphertext_size);
-    cpp_guard([&] { core::open(aead, type, envelope, reinterpret_cast<std::uint8_t *>(VARDATA(result))); });
+    struct varlena *result = new_varlena(plaintext_size(envelope));
+    open_into(type, envelope, VARDATA(result));
     return result;
 }
+
+namespace {
+
+// The plaintext of a parsed value for re-sealing it elsewhere, palloc'd
+// (size + 1 bytes): from the transaction cache for the session's own values,
+// else decrypted for the user (the decrypt privilege of its keyring).
+char *plaintext_to_reseal(core::ValueType type, struct varlena *value, const core::Envelope &envelope,
+                          std::size_t *size) {
+    *size = plaintext_size(envelope);
+    std::size_t cached_size;
+    const char *cached = is_session_value(envelope) ? cached_plaintext(type, value, &cached_size) : nullptr;
+    if (cached == nullptr)
+        return open_for_user(type, envelope);
+    // A copy: caching a result later may replace the cached entry.
+    char *plaintext = static_cast<char *>(palloc(cached_size + 1));
+    std::memcpy(plaintext, cached, cached_size);
+    plaintext[cached_size] = '\0';
+    return plaintext;
+}
+
+void wipe_and_free(char *plaintext, std::size_t size) {
+    core::secure_wipe(plaintext, size);
+    pfree(plaintext);
+}
+
+}  // namespace
 
 struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 typmod, bool remember_plaintext) {
     core::Envelope envelope = parse_value(value);
     if (belongs_to(envelope, typmod))
         return value;
-    char *plaintext;
-    std::size_t cached_size;
-    const char *cached = envelope.keyring_id == core::kTransitKeyringId
-                             ? cached_plaintext(type, value, &cached_size)
-                             : nullptr;
-    if (cached != nullptr) {
-        // A copy: caching the result below may replace the cached entry.
-        plaintext = static_cast<char *>(palloc(cached_size + 1));
-        std::memcpy(plaintext, cached, cached_size);
-    } else {
-        plaintext = open_for_user(type, envelope);
-    }
-    struct varlena *rebound = seal_value(type, plaintext, envelope.ciphertext_size, typmod);
+    std::size_t size;
+    char *plaintext = plaintext_to_reseal(type, value, envelope, &size);
+    struct varlena *rebound = seal_value(type, plaintext, size, typmod);
     if (remember_plaintext)
-        cache_plaintext(type, rebound, plaintext, envelope.ciphertext_size);
-    core::secure_wipe(plaintext, envelope.ciphertext_size);
-    pfree(plaintext);
+        cache_plaintext(type, rebound, plaintext, size);
+    wipe_and_free(plaintext, size);
     return rebound;
+}
+
+struct varlena *make_search_value(core::ValueType type, const char *plaintext, std::size_t size, int32 typmod) {
+    struct varlena *transit = seal_value(type, plaintext, size, -1);
+    SealingKeyring keyring = sealing_key_for_typmod(typmod);
+    const core::TermPolicy &policy = keyring.key.policy;
+    std::size_t term_size = policy.stored_term_size();
+    std::uint8_t term[core::kMaxTermSize];
+    if (term_size > 0)
+        cpp_guard([&] {
+            core::comparison_term(*keyring.key.index_key, policy, type, reinterpret_cast<const std::uint8_t *>(plaintext),
+                                  size, term);
+        });
+    std::size_t transit_size = VARSIZE_ANY_EXHDR(transit);
+    std::size_t search_size =
+        cpp_guard([&] { return core::search_value_size(keyring.key.keyring_id, term_size, transit_size); });
+    struct varlena *search = new_varlena(search_size);
+    cpp_guard([&] {
+        core::make_search_value(keyring.key.keyring_id, term_size > 0 ? term : nullptr, term_size,
+                                reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(transit)), transit_size,
+                                reinterpret_cast<std::uint8_t *>(VARDATA(search)));
+    });
+    core::secure_wipe(term, sizeof term);
+    pfree(transit);
+    cache_plaintext(type, search, plaintext, size);
+    return search;
+}
+
+struct varlena *search_value_for(core::ValueType type, struct varlena *value, int32 typmod) {
+    core::Envelope envelope = parse_value(value);
+    std::uint32_t keyring_id = sealing_key_for_typmod(typmod).key.keyring_id;
+    // Stored values of the keyring, and its search values, are compared as they are.
+    if (envelope.keyring_id == keyring_id)
+        return value;
+    std::size_t size;
+    char *plaintext = plaintext_to_reseal(type, value, envelope, &size);
+    struct varlena *search = make_search_value(type, plaintext, size, typmod);
+    wipe_and_free(plaintext, size);
+    return search;
 }
 
 char *value_to_envelope_text(struct varlena *value) {
@@ -185,6 +267,20 @@ char *value_to_envelope_text(struct varlena *value) {
     return text;
 }
 
+namespace {
+
+// The transit envelope a search value carries, as a value of its own: search
+// values come only from colcrypt._bind, never from input, whose term could
+// be forged.
+struct varlena *transit_payload(const core::Envelope &search) {
+    core::Envelope payload = sealed_part(search);
+    struct varlena *transit = new_varlena(payload.total_size);
+    std::memcpy(VARDATA(transit), payload.start, payload.total_size);
+    return transit;
+}
+
+}  // namespace
+
 struct varlena *value_from_envelope_text(core::ValueType type, const char *type_name, const char *text,
                                          std::size_t size, int32 typmod) {
     struct varlena *value = new_varlena(core::envelope_max_decoded_size(size));
@@ -192,7 +288,9 @@ struct varlena *value_from_envelope_text(core::ValueType type, const char *type_
     std::optional<CaughtError> malformed = cpp_try({core::Errc::malformed_value}, [&] {
         std::size_t decoded = core::envelope_from_text(text, size, bytes);
         SET_VARSIZE(value, VARHDRSZ + decoded);
-        core::parse_envelope(bytes, decoded);
+        core::Envelope envelope = core::parse_envelope(bytes, decoded);
+        if (core::is_search_value(envelope))
+            core::search_value_payload(envelope);
     });
     if (malformed)
         ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
@@ -205,17 +303,23 @@ struct varlena *value_from_envelope_text(core::ValueType type, const char *type_
     // now; it is authenticated on every read, like any stored value.  Only
     // roles that restore may do that (keys/restore_session.hpp): anyone can
     // turn check_function_bodies off.
-    if (restoring_with_privileges() && !keyring_exists(envelope.keyring_id))
+    if (restoring_with_privileges() && !keyring_exists(envelope.keyring_id) && !core::is_search_value(envelope))
         return value;
     // Otherwise verify before storing: an envelope is only accepted if it
     // decrypts.  Kept as it is, its plaintext reaches no one: no grant needed
     // (this is how a ciphertext-mode restore works).  Re-encrypted under
     // another keyring, it needs the grant on its own keyring.
     bool keep = belongs_to(envelope, typmod);
+    std::size_t opened_size = plaintext_size(envelope);
     char *plaintext = keep ? open_envelope(type, envelope) : open_for_user(type, envelope);
-    struct varlena *result = keep ? value : seal_value(type, plaintext, envelope.ciphertext_size, typmod);
-    core::secure_wipe(plaintext, envelope.ciphertext_size);
-    pfree(plaintext);
+    struct varlena *result;
+    if (!keep)
+        result = seal_value(type, plaintext, opened_size, typmod);
+    else if (core::is_search_value(envelope))
+        result = transit_payload(envelope);  // a search value typed back in is what it carries
+    else
+        result = value;
+    wipe_and_free(plaintext, opened_size);
     return result;
 }
 

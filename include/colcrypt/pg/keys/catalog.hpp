@@ -1,5 +1,6 @@
 // Every SQL statement colcrypt runs on its own tables: colcrypt.keyrings,
-// colcrypt.key_versions, colcrypt.decrypt_grants and colcrypt.key_events.
+// colcrypt.key_versions, colcrypt.decrypt_grants, colcrypt.encrypt_grants
+// and colcrypt.key_events.
 // Nothing else in the PostgreSQL layer reads or writes them.
 //
 // Each function runs as the tables' owner (internal_access.hpp) and returns
@@ -55,6 +56,8 @@ char *keyring_name(KeyringBy by, int32 key);
 
 // The roles granted decryption of a keyring, palloc'd; *count of them.
 Oid *decrypt_grantees(std::uint32_t keyring_id, int *count);
+// The same for colcrypt.encrypt_grants; InvalidOid stands for PUBLIC.
+Oid *encrypt_grantees(std::uint32_t keyring_id, int *count);
 
 // ---------------------------------------------------------------------------
 // Key administration.  Reads after a lock see what committed while it waited.
@@ -103,6 +106,8 @@ int index_order(int32 keyring_id);
 // False when the role held the grant already / did not hold it.
 bool insert_decrypt_grant(int32 keyring_id, Oid role, const char *granted_by);
 bool delete_decrypt_grant(int32 keyring_id, Oid role);
+bool insert_encrypt_grant(int32 keyring_id, Oid role, const char *granted_by);
+bool delete_encrypt_grant(int32 keyring_id, Oid role);
 
 // Master key rotation: every wrapped key, with its keyring's name.
 struct StoredKeyRow {

@@ -22,7 +22,20 @@ KeyEventActor current_actor();
 // the table's CHECK constraint asks colcrypt._is_key_event_operation(),
 // which reads it (0.1.0's constraint spelled the same names out).
 // New events go at the end, with their name in key_events.cpp.
-enum class KeyEvent { create, rotate, auto_rotate, retire, rotate_master_key, grant, revoke, upgrade_index_order };
+// grant and revoke are of decryption (their 0.1.0 names); grant_encrypt and
+// revoke_encrypt of encryption (0.2.0).
+enum class KeyEvent {
+    create,
+    rotate,
+    auto_rotate,
+    retire,
+    rotate_master_key,
+    grant,
+    revoke,
+    upgrade_index_order,
+    grant_encrypt,
+    revoke_encrypt
+};
 
 // The name stored in colcrypt.key_events.operation.
 const char *key_event_name(KeyEvent event);

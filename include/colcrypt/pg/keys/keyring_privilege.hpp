@@ -1,11 +1,18 @@
-// Decryption as a privilege of its own.
+// The two privileges of a keyring: to decrypt its values, and to encrypt
+// (seal) plaintexts under it.
 //
-// A role may read plaintext of a keyring when it has the privileges of a
-// role listed for that keyring in colcrypt.decrypt_grants (itself, or a role
-// it is a member of, inheriting).  SELECT on a table, owning it, or being a
-// superuser does not imply it (a superuser can grant it to themselves, and
-// that is recorded in colcrypt.key_events).  The check is made in one place,
-// types/value_codec.cpp, before any decryption whose result reaches the user.
+// A role holds a privilege when it has the privileges of a role listed for
+// the keyring in the privilege's table (colcrypt.decrypt_grants,
+// colcrypt.encrypt_grants): itself, or a role it is a member of,
+// inheriting.  SELECT or INSERT on a table, owning it, or being a superuser
+// does not imply either (a superuser can grant them to themselves, and that
+// is recorded in colcrypt.key_events).  Only the encrypt privilege can be
+// granted to PUBLIC (grantee 0): every keyring has that grant unless an
+// administrator revokes it (docs/design/encrypt-privilege.md).
+//
+// The checks are made in one place, types/value_codec.cpp: the decrypt
+// privilege before any decryption whose result reaches the user, the
+// encrypt privilege before sealing a plaintext under a keyring.
 //
 // Decisions are cached per backend; grants and revokes invalidate the cache
 // through the same relcache invalidation as the key cache, and role
@@ -16,13 +23,22 @@
 
 namespace colcrypt::pg {
 
-void register_decrypt_privilege_invalidation();
+enum class KeyringPrivilege { decrypt, encrypt };
 
-// Whether the current user (GetUserId()) may decrypt values of the keyring.
+void register_keyring_privilege_invalidation();
+
+// Whether the current user (GetUserId()) holds the privilege on the keyring.
 bool may_decrypt(std::uint32_t keyring_id);
+bool may_encrypt(std::uint32_t keyring_id);
 
 // ERROR (insufficient_privilege, naming the keyring, with a hint) unless
-// may_decrypt(keyring_id).
+// the current user holds the privilege.
 void require_decrypt_privilege(std::uint32_t keyring_id);
+void require_encrypt_privilege(std::uint32_t keyring_id);
+
+// colcrypt's own background workers act for the extension (re-encryption
+// seals under the active version whoever wrote the value): called once at
+// their start, it makes may_encrypt true for the rest of the process.
+void act_for_extension();
 
 }  // namespace colcrypt::pg
