@@ -128,7 +128,9 @@ is(q_old($gin_lookups), '137', 'GIN lookups on the 8-bit keyring in order 1');
 # Control: the order really differs, so an index in the other order is caught.
 q_old(q{UPDATE colcrypt.keyrings SET index_order = 2 WHERE name = 'short'});
 ($ret, $out, $err) = psql_full($node, 'old', $index_checks);
-like($err, qr/item order invariant violated/, 'control: read in order 2, the order-1 index is inconsistent');
+# Which order check fails first depends on the random keys: the order of
+# items within a page, or against the page's high key.
+like($err, qr/(item order|high key) invariant violated/, 'control: read in order 2, the order-1 index is inconsistent');
 q_old(q{UPDATE colcrypt.keyrings SET index_order = 1 WHERE name = 'short'});
 ($ret, $out, $err) = psql_full($node, 'old', q{SELECT colcrypt.upgrade_index_order('short')});
 is($out, '4', 'upgrade_index_order rebuilt the four indexes with values of the 8-bit keyring');
