@@ -247,9 +247,11 @@ record tap "$tap_ok" "$tap_bad" "$tap_skip"
 # --- 5. sanitizers ---------------------------------------------------------------
 # The extension's PostgreSQL layer runs under UndefinedBehaviorSanitizer:
 # AddressSanitizer needs its runtime preloaded into postgres, and with
-# Debian's server binary that deadlocks in glibc's bindtextdomain before
-# main(), so AddressSanitizer covers the core (unit tests here, and the
-# fuzzer above).  The sanitized library goes into a private copy of the
+# Debian's server binary (gcc's libasan or clang's runtime alike) the first
+# glibc-internal rwlock taken waits forever: bindtextdomain's before main();
+# with the gettext functions stubbed out by a second preloaded library,
+# setlocale's in initdb next.  So AddressSanitizer covers the core (unit
+# tests here, and the fuzzer above).  The sanitized library goes into a private copy of the
 # server installation (PostgreSQL finds its libraries relative to its
 # binary), so the installed colcrypt stays as it is.
 section "sanitizers"
