@@ -54,6 +54,21 @@ $dflt->restart;
 is(scalar loaded_fingerprint($dflt, $offset), $default_fp, 'restart loads the same key');
 ok(!$dflt->log_contains('generated a new master key', $offset), 'restart does not generate another key');
 is(slurp_file($default_path), $key_text, 'key file unchanged by the restart');
+is(slurp_file($dflt->data_dir . '/pg_colcrypt/master_key_fingerprint'), "$default_fp\n",
+	'the data directory records the fingerprint of its key');
+$dflt->stop;
+
+# The key file lost: a data directory colcrypt has used gets no new key
+# (it would read none of the values), and the server does not start.
+rename $default_path, "$default_path.away" or die "rename: $!";
+ok(!$dflt->start(fail_ok => 1), 'without its key file the server does not start');
+like(slurp_file($dflt->logfile), qr/DETAIL:  No new key is generated because colcrypt has used a master key in it before/,
+	'and says why it did not generate one');
+ok(!-e $default_path, 'no key was generated');
+rename "$default_path.away", $default_path or die "rename: $!";
+$dflt->start;
+is($dflt->safe_psql('postgres', q{SELECT master_key_fingerprint FROM colcrypt.keys WHERE keyring = 'pii'}), $default_fp,
+	'with the file back, it starts with the same key');
 $dflt->stop;
 
 ###############################################################################

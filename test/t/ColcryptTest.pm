@@ -27,11 +27,13 @@ our @EXPORT = qw(
 # A new, initialized (not started) node.  Options:
 #   preload => 0     leave shared_preload_libraries empty
 #   conf    => '...' extra postgresql.conf lines
+#   allows_streaming => 1   set up for base backups and standbys
 sub colcrypt_node
 {
 	my ($name, %opts) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
+	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ],
+		($opts{allows_streaming} ? (allows_streaming => 1) : ()));
 	my $preload = defined $opts{preload} ? $opts{preload} : 1;
 	my $conf = '';
 	$conf .= "shared_preload_libraries = 'colcrypt'\n" if $preload;

@@ -79,7 +79,7 @@ using namespace colcrypt::pg;
 // indexes rebuilt.
 extern "C" Datum colcrypt_upgrade_index_order(PG_FUNCTION_ARGS) {
     char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-    KeyEventActor actor = current_actor();
+    KeyEventActor actor = begin_key_operation("upgrade_index_order");
     catalog::LockedKeyring keyring;
     catalog::lock_keyring(name, 0, true, &keyring);
     if (catalog::index_order(keyring.keyring_id) == 2) {

@@ -31,19 +31,20 @@ enum class Change { grant, revoke };
 struct GrantVerb {
     KeyringPrivilege privilege;
     Change change;
+    const char *function;   // for the error during recovery
     KeyEvent event;
     const char *done;       // "decryption granted to", for the audit detail
     const char *unchanged;  // NOTICE when nothing changed: role, keyring
 };
 
 constexpr GrantVerb kVerbs[] = {
-    {KeyringPrivilege::decrypt, Change::grant, KeyEvent::grant, "decryption granted to",
+    {KeyringPrivilege::decrypt, Change::grant, "grant_decrypt", KeyEvent::grant, "decryption granted to",
      "%s may already decrypt keyring \"%s\""},
-    {KeyringPrivilege::decrypt, Change::revoke, KeyEvent::revoke, "decryption revoked from",
+    {KeyringPrivilege::decrypt, Change::revoke, "revoke_decrypt", KeyEvent::revoke, "decryption revoked from",
      "%s holds no grant to decrypt keyring \"%s\""},
-    {KeyringPrivilege::encrypt, Change::grant, KeyEvent::grant_encrypt, "encryption granted to",
+    {KeyringPrivilege::encrypt, Change::grant, "grant_encrypt", KeyEvent::grant_encrypt, "encryption granted to",
      "%s may already encrypt under keyring \"%s\""},
-    {KeyringPrivilege::encrypt, Change::revoke, KeyEvent::revoke_encrypt, "encryption revoked from",
+    {KeyringPrivilege::encrypt, Change::revoke, "revoke_encrypt", KeyEvent::revoke_encrypt, "encryption revoked from",
      "%s holds no grant to encrypt under keyring \"%s\""},
 };
 
@@ -69,8 +70,8 @@ bool apply(const GrantVerb &v, int32 keyring_id, Oid role, const char *grantor) 
 
 void change_grant(KeyringPrivilege privilege, Change change, const char *name, Oid role) {
     const GrantVerb &v = verb(privilege, change);
+    KeyEventActor actor = begin_key_operation(v.function);
     char *label = grantee_label(role);
-    KeyEventActor actor = current_actor();
     char *grantor = GetUserNameFromId(actor.current_user, false);
 
     catalog::LockedKeyring keyring;

@@ -63,11 +63,11 @@ using colcrypt::core::KeyPurpose;
 // active, the decrypt grant for its creator and the encrypt grant for
 // PUBLIC.  Returns the version.
 extern "C" Datum colcrypt_create_key(PG_FUNCTION_ARGS) {
+    KeyEventActor actor = begin_key_operation("create_key");
     char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
     bool case_insensitive = PG_GETARG_BOOL(1);
     int32 typmod = keyring_typmod_for_name(name);
     colcrypt::core::MasterKey &master = master_key();
-    KeyEventActor actor = current_actor();
     char *creator = GetUserNameFromId(actor.current_user, false);
 
     // One creator at a time: ids are max + 1 and names must stay unique.
@@ -103,8 +103,8 @@ extern "C" Datum colcrypt_create_key(PG_FUNCTION_ARGS) {
 
 // colcrypt.rotate_key(keyring text) returns int: the new active version.
 extern "C" Datum colcrypt_rotate_key(PG_FUNCTION_ARGS) {
+    KeyEventActor actor = begin_key_operation("rotate_key");
     char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-    KeyEventActor actor = current_actor();
     PG_RETURN_INT32(rotate_data_key(name, 0, 0, actor, KeyEvent::rotate, nullptr));
 }
 
@@ -113,7 +113,7 @@ extern "C" Datum colcrypt_rotate_key(PG_FUNCTION_ARGS) {
 extern "C" Datum colcrypt_retire_key(PG_FUNCTION_ARGS) {
     char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
     int32 version = PG_GETARG_INT32(1);
-    KeyEventActor actor = current_actor();
+    KeyEventActor actor = begin_key_operation("retire_key");
 
     catalog::LockedKeyring keyring;
     catalog::lock_keyring(name, 0, true, &keyring);

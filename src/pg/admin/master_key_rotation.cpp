@@ -127,7 +127,7 @@ using namespace colcrypt::pg;
 
 // colcrypt.rotate_master_key() returns int: the number of keys rewrapped.
 extern "C" Datum colcrypt_rotate_master_key(PG_FUNCTION_ARGS) {
-    KeyEventActor actor = current_actor();
+    KeyEventActor actor = begin_key_operation("rotate_master_key");
     colcrypt::core::MasterKey &current = master_key();
     // The previous key belongs to a context of its own: deleting it (here,
     // or with its parent when the transaction aborts) wipes the key.

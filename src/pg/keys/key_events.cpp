@@ -5,6 +5,7 @@
 
 extern "C" {
 #include "lib/stringinfo.h"
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 }
@@ -34,6 +35,16 @@ KeyEventActor current_actor() {
     actor.session_user = GetSessionUserId();
     actor.current_user = GetUserId();
     return actor;
+}
+
+KeyEventActor begin_key_operation(const char *function) {
+    if (RecoveryInProgress())
+        ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+                        errmsg("colcrypt.%s cannot run during recovery", function),
+                        errdetail("Keys and grants change on the primary; a standby receives the change through "
+                                  "replication."),
+                        errhint("Run it on the primary server.")));
+    return current_actor();
 }
 
 const char *key_event_name(KeyEvent event) {

@@ -189,6 +189,55 @@ size_t read_key_file(const char *path, char *buf, size_t buf_size, const KeySour
     return n;
 }
 
+// The fingerprint of the key this data directory's values are under
+// (not secret: a keyed hash of nothing but the key's identity).
+char *fingerprint_file_path() {
+    return psprintf("%s/master_key_fingerprint", kColcryptDirectory);
+}
+
+// Why this data directory must not get a new master key, or nullptr when it
+// may (colcrypt never used it).  Paths are relative: the postmaster runs in
+// the data directory when it loads the preloaded libraries.
+const char *reason_to_keep_existing_key() {
+    struct stat st;
+    if (stat("standby.signal", &st) == 0)
+        return "it is a standby (standby.signal exists)";
+    if (stat("recovery.signal", &st) == 0)
+        return "it is in archive recovery (recovery.signal exists)";
+    if (stat("backup_label", &st) == 0)
+        return "it is restored from a base backup (backup_label exists)";
+    if (stat(fingerprint_file_path(), &st) == 0 || stat(psprintf("%s/nonce_counters", kColcryptDirectory), &st) == 0)
+        return "colcrypt has used a master key in it before";
+    return nullptr;
+}
+
+// Write the loaded key's fingerprint, when it is not there already.
+// Best effort: a failure is logged, the server starts anyway.
+void record_fingerprint(const char *fingerprint) {
+    char *path = fingerprint_file_path();
+    char current[core::kFingerprintHexSize + 2] = {0};
+    int fd = open(path, O_RDONLY | PG_BINARY, 0);
+    if (fd >= 0) {
+        ssize_t n = read(fd, current, sizeof(current) - 1);
+        close(fd);
+        if (n == (ssize_t) core::kFingerprintHexSize + 1 && strncmp(current, fingerprint, core::kFingerprintHexSize) == 0)
+            return;
+    }
+    if (MakePGDirectory(kColcryptDirectory) != 0 && errno != EEXIST) {
+        ereport(LOG, (errcode_for_file_access(), errmsg("could not create directory \"%s\": %m", kColcryptDirectory)));
+        return;
+    }
+    char *temp = psprintf("%s.tmp", path);
+    char *line = psprintf("%s\n", fingerprint);
+    fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY, S_IRUSR | S_IWUSR);
+    bool ok = fd >= 0 && write(fd, line, strlen(line)) == (ssize_t) strlen(line) && pg_fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    ok = ok && durable_rename(temp, path, LOG) == 0;
+    if (!ok)
+        ereport(LOG, (errcode_for_file_access(), errmsg("could not write \"%s\": %m", path)));
+}
+
 }  // namespace
 
 void load_master_key_at_startup() {
@@ -210,8 +259,19 @@ void load_master_key_at_startup() {
         bool use_default = !(file && file[0]);
         const char *path = use_default ? default_key_file_path() : file;
         struct stat st;
-        if (use_default && stat(path, &st) != 0 && errno == ENOENT)
+        if (use_default && stat(path, &st) != 0 && errno == ENOENT) {
+            if (const char *reason = reason_to_keep_existing_key())
+                ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+                                errmsg("colcrypt master key file \"%s\" does not exist", path),
+                                errdetail("No new key is generated because %s: its encrypted values are under an "
+                                          "existing key, which a new one could not read.",
+                                          reason),
+                                errhint("Copy the key file of the server this data directory comes from (the "
+                                        "primary) to \"%s\", or point colcrypt.master_key_file or "
+                                        "colcrypt.master_key_command at it.",
+                                        path)));
             generate_key_file(path);
+        }
         source = psprintf("file \"%s\"", path);
         size = read_key_file(path, text, sizeof(text));
     }
@@ -227,6 +287,7 @@ void load_master_key_at_startup() {
     // them out of core files unless the DBA opted in.
     if (!guc_allow_core_dumps && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         ereport(WARNING, (errmsg("could not disable core dumps: %m")));
+    record_fingerprint(key_page->fingerprint);
     ereport(LOG, (errmsg("colcrypt: master key loaded from %s (fingerprint %s)", source, key_page->fingerprint)));
 }
 

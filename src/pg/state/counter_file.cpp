@@ -14,12 +14,13 @@ extern "C" {
 #include "storage/fd.h"
 }
 
+#include "colcrypt/pg/keys/master_key_provider.hpp"
 #include "colcrypt/pg/state/counter_file.hpp"
 
 namespace colcrypt::pg {
 namespace {
 
-constexpr const char *kDirectory = "pg_colcrypt";
+constexpr const char *kDirectory = kColcryptDirectory;
 constexpr const char *kFile = "pg_colcrypt/nonce_counters";
 constexpr const char *kTempFile = "pg_colcrypt/nonce_counters.tmp";
 constexpr std::uint32_t kFileMagic = 0x434e4343;  // "CCNC"

@@ -18,6 +18,11 @@ struct KeyEventActor {
 
 KeyEventActor current_actor();
 
+// current_actor() for a key function called from SQL, which changes key
+// tables: ERROR during recovery (a standby), naming the function, rather
+// than PostgreSQL's read-only error from deep inside it.
+KeyEventActor begin_key_operation(const char *function);
+
 // The operations colcrypt.key_events records.  This list is the only one:
 // the table's CHECK constraint asks colcrypt._is_key_event_operation(),
 // which reads it (0.1.0's constraint spelled the same names out).

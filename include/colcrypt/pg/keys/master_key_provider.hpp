@@ -17,9 +17,18 @@ class MasterKey;
 
 namespace colcrypt::pg {
 
+// colcrypt's files in the data directory (the nonce counters, the
+// fingerprint of the master key in use).  Base backups copy them.
+constexpr const char *kColcryptDirectory = "pg_colcrypt";
+
 // Load the key; called by _PG_init while shared_preload_libraries is being
 // processed.  Any problem is an ERROR, which stops the server from starting:
 // running with a missing or wrong key file is never what the DBA wanted.
+// With the default key file path and no file there, a new key is generated
+// only for a data directory that colcrypt has never used and that is not a
+// standby, in archive recovery or restored from a base backup: anywhere
+// else its data is under an existing key, and a new one would read none of
+// it.  The loaded key's fingerprint is written to pg_colcrypt/ for that.
 void load_master_key_at_startup();
 
 // The master key for this backend.  ERROR with a hint to preload colcrypt
