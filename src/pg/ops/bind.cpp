@@ -18,6 +18,7 @@ extern "C" {
 #include "colcrypt/pg/ops/bind.hpp"
 #include "colcrypt/pg/state/transaction_cache.hpp"
 #include "colcrypt/pg/types/encrypted_type.hpp"
+#include "colcrypt/pg/types/plaintext_codec.hpp"
 #include "colcrypt/pg/types/value_codec.hpp"
 
 namespace colcrypt::pg {
@@ -122,7 +123,8 @@ Datum bind_single_value(FunctionCallInfo, core::ValueType type, Datum input, int
 // The plaintext is known here: cached, so that comparisons with the bound
 // value never decrypt it.
 Datum bind_one_plaintext(core::ValueType type, Datum input, int32 typmod) {
-    auto *plaintext = (struct varlena *) DatumGetPointer(input);
+    // An int4 or a date is not a varlena: its sealed form is (types/plaintext_codec.hpp).
+    struct varlena *plaintext = sealed_form_of(type, input);
     struct varlena *bound = seal_value(type, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext), typmod);
     cache_plaintext(type, bound, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext));
     return PointerGetDatum(bound);
