@@ -102,6 +102,14 @@ SELECT '"\ud83d"'::colcrypt.encrypted_jsonb('family');
 \echo :LAST_ERROR_SQLSTATE
 SELECT '\xzz'::colcrypt.encrypted_bytea('family');
 \echo :LAST_ERROR_SQLSTATE
+-- COPY too: neither the message nor COPY's context line quotes the value
+-- (test/log_leak/check.sh reads the server log for the marker).
+COPY family (i4) FROM stdin;
+LEAKMARK-COPY-013-int4
+\.
+COPY family (d) FROM stdin;
+LEAKMARK-COPY-013-date
+\.
 -- The base types agree on the SQLSTATEs.
 SELECT '12x'::int4;
 \echo :LAST_ERROR_SQLSTATE
