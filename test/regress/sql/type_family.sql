@@ -188,3 +188,38 @@ SELECT colcrypt.encrypted_int4_send(i4) = int4send(i4::int4) AS int4_send,
        colcrypt.encrypted_timestamptz_send(ts) = timestamptz_send(ts::timestamptz) AS ts_send,
        colcrypt.encrypted_jsonb_send(j) = jsonb_send(j::jsonb) AS jsonb_send
   FROM family WHERE id = 2;
+
+-- The decrypt privilege: a role without the grant may write and compare,
+-- not read; in ciphertext mode it gets envelopes.  Every type's output,
+-- binary send and cast to the plaintext type checks it.
+CREATE ROLE regress_family_outsider;
+GRANT SELECT, INSERT ON family TO regress_family_outsider;
+GRANT USAGE ON SEQUENCE family_id_seq TO regress_family_outsider;
+SET ROLE regress_family_outsider;
+INSERT INTO family (i4, n, d) VALUES (41, 4.1, '2041-01-01');
+SELECT i4 FROM family WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+SELECT n::numeric FROM family WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+SELECT colcrypt.encrypted_date_send(d) FROM family WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS found_without_reading FROM family WHERE i4 = 41;
+SET colcrypt.output_mode = ciphertext;
+SELECT left(j::text, 9) AS envelope FROM family WHERE id = 1;
+RESET colcrypt.output_mode;
+RESET ROLE;
+
+-- retire_key's scan finds values of every type under an old version.
+SELECT colcrypt.create_key('family_retire');
+CREATE TABLE retiring (i4 colcrypt.encrypted_int4('family_retire'), j colcrypt.encrypted_jsonb('family_retire'));
+INSERT INTO retiring VALUES (1, NULL), (NULL, '{"v": 1}');
+SELECT colcrypt.rotate_key('family_retire');
+SELECT colcrypt.retire_key('family_retire', 1);
+\echo :LAST_ERROR_SQLSTATE
+UPDATE retiring SET i4 = i4::int4 WHERE i4 IS NOT NULL;
+SELECT colcrypt.retire_key('family_retire', 1);
+\echo :LAST_ERROR_SQLSTATE
+UPDATE retiring SET j = j::jsonb WHERE j IS NOT NULL;
+VACUUM retiring;
+SELECT colcrypt.retire_key('family_retire', 1);
+SELECT i4, j, (colcrypt.describe(i4)).key_version AS i4_version FROM retiring ORDER BY i4;
