@@ -89,6 +89,36 @@ SELECT (SELECT array_agg(id ORDER BY id) FROM fam WHERE b = '\x00f0')
      = (SELECT array_agg(id ORDER BY id) FROM fam_plain WHERE b = '\x00f0') AS bytea_same,
        (SELECT count(*) FROM fam WHERE b = '\x00f0'::bytea) AS typed_matches;
 
+-- Every type, both ways: rows found on the encrypted table and not on the
+-- plaintext copy, and the other way round, over many lookups each.
+SELECT count(*) AS i8_missing FROM generate_series(1, 3000, 37) v, LATERAL (
+    (SELECT id FROM fam WHERE i8 = v::int8 * 1000000007 EXCEPT ALL SELECT id FROM fam_plain WHERE i8 = v::int8 * 1000000007)
+    UNION ALL (SELECT id FROM fam_plain WHERE i8 = v::int8 * 1000000007 EXCEPT ALL SELECT id FROM fam WHERE i8 = v::int8 * 1000000007)) x;
+SELECT count(*) AS d_missing FROM generate_series(0, 420, 7) v, LATERAL (
+    (SELECT id FROM fam WHERE d = date '2000-01-01' + v EXCEPT ALL SELECT id FROM fam_plain WHERE d = date '2000-01-01' + v)
+    UNION ALL (SELECT id FROM fam_plain WHERE d = date '2000-01-01' + v EXCEPT ALL SELECT id FROM fam WHERE d = date '2000-01-01' + v)) x;
+SELECT count(*) AS ts_missing FROM generate_series(0, 360, 9) v, LATERAL (
+    (SELECT id FROM fam WHERE ts = timestamptz '2026-01-01 00:00+00' + v * interval '1 hour'
+     EXCEPT ALL SELECT id FROM fam_plain WHERE ts = timestamptz '2026-01-01 00:00+00' + v * interval '1 hour')
+    UNION ALL (SELECT id FROM fam_plain WHERE ts = timestamptz '2026-01-01 00:00+00' + v * interval '1 hour'
+     EXCEPT ALL SELECT id FROM fam WHERE ts = timestamptz '2026-01-01 00:00+00' + v * interval '1 hour')) x;
+SELECT count(*) AS n_missing FROM generate_series(0, 310, 3) v, LATERAL (
+    (SELECT id FROM fam WHERE n = v / 4.00 EXCEPT ALL SELECT id FROM fam_plain WHERE n = v / 4.0)
+    UNION ALL (SELECT id FROM fam_plain WHERE n = v / 4.0 EXCEPT ALL SELECT id FROM fam WHERE n = v / 4.00)) x;
+SELECT count(*) AS j_missing FROM generate_series(0, 210, 11) v, LATERAL (
+    (SELECT id FROM fam WHERE j = jsonb_build_object('v', (v % 7) * 1.00, 'k', v)
+     EXCEPT ALL SELECT id FROM fam_plain WHERE j = jsonb_build_object('k', v, 'v', (v % 7)))
+    UNION ALL (SELECT id FROM fam_plain WHERE j = jsonb_build_object('k', v, 'v', (v % 7))
+     EXCEPT ALL SELECT id FROM fam WHERE j = jsonb_build_object('v', (v % 7) * 1.00, 'k', v))) x;
+SELECT count(*) AS b_missing FROM generate_series(0, 260, 13) v, LATERAL (
+    (SELECT id FROM fam WHERE b = decode(lpad(to_hex(v), 4, '0'), 'hex')
+     EXCEPT ALL SELECT id FROM fam_plain WHERE b = decode(lpad(to_hex(v), 4, '0'), 'hex'))
+    UNION ALL (SELECT id FROM fam_plain WHERE b = decode(lpad(to_hex(v), 4, '0'), 'hex')
+     EXCEPT ALL SELECT id FROM fam WHERE b = decode(lpad(to_hex(v), 4, '0'), 'hex'))) x;
+-- And that those lookups found rows at all.
+SELECT count(*) AS j_found FROM generate_series(0, 210, 11) v, fam
+ WHERE fam.j = jsonb_build_object('v', (v % 7) * 1.00, 'k', v);
+
 -- Parameters of the base type, text and binary.
 PREPARE by_date(date) AS SELECT count(*) FROM fam WHERE d = $1;
 EXECUTE by_date('2000-02-01');
