@@ -6,7 +6,7 @@
  * type's binary receive function reads it); it is read back in binary, and
  * looked up with a binary parameter.  Prints one line per check:
  *     <type> typed|untyped -> <hex of the binary result>
- *     <type> lookup -> <ids>
+ *     <type> lookup typed|untyped -> <ids>
  *     <type> ciphertext -> <first 9 bytes of the binary result>
  *     <type> envelope back -> <hex of the binary result of the re-inserted envelope>
  *     bytea prefix typed -> <hex> / bytea prefix untyped -> <SQLSTATE>
@@ -89,18 +89,20 @@ static PGresult *select_binary(const struct type_case *c, int id)
     return res;
 }
 
-static void lookup(const struct type_case *c)
+/* A lookup with the value as a binary parameter, typed as the plaintext
+ * type or untyped (then read by the encrypted type's receive function). */
+static void lookup(const struct type_case *c, int typed)
 {
     char sql[200];
     snprintf(sql, sizeof(sql), "SELECT id FROM typed WHERE %s = $1 ORDER BY id", c->column);
-    Oid types[1] = {c->plaintext_oid};
+    Oid types[1] = {typed ? c->plaintext_oid : 0};
     const char *values[1] = {c->value};
     int lengths[1] = {c->size};
     int formats[1] = {1};
     PGresult *res = PQexecParams(conn, sql, 1, types, values, lengths, formats, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         die(sql, res);
-    printf("%s lookup ->", c->column);
+    printf("%s lookup %s ->", c->column, typed ? "typed" : "untyped");
     for (int i = 0; i < PQntuples(res); i++)
         printf("%s%s", i ? "," : " ", PQgetvalue(res, i, 0));
     printf("\n");
@@ -154,7 +156,10 @@ int main(int argc, char **argv)
         PQclear(res);
     }
     for (int i = 0; i < NCASES; i++)
-        lookup(&cases[i]);
+    {
+        lookup(&cases[i], 1);
+        lookup(&cases[i], 0);
+    }
 
     /* A bytea plaintext that starts with the envelope prefix: typed as
      * bytea it is encrypted; untyped, the receive function takes it for an

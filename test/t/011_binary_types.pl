@@ -53,8 +53,10 @@ for my $case (@cases) {
 	my ($type, $hex, $i, $text) = @$case;
 	is($results{"$type typed"}, $hex, "$type: a typed binary parameter reads back as the same binary value");
 	is($results{"$type untyped"}, $hex, "$type: an untyped binary parameter (the type's receive) reads back the same");
-	is($results{"$type lookup"}, join(',', 100 + $i, 200 + $i, 300 + $i),
-		"$type: a binary lookup parameter finds both rows and the re-sent envelope");
+	for my $how (qw(typed untyped)) {
+		is($results{"$type lookup $how"}, join(',', 100 + $i, 200 + $i, 300 + $i),
+			"$type: a binary lookup parameter, $how, finds both rows and the re-sent envelope");
+	}
 	is($results{"$type ciphertext"}, 'colcrypt:', "$type: ciphertext mode sends the envelope in binary");
 	is($results{"$type envelope back"}, $hex, "$type: the envelope sent back in binary reads back as the value");
 	is($node->safe_psql('postgres', qq{SET TimeZone = 'UTC'; SELECT $type FROM typed WHERE id = } . (100 + $i)),
