@@ -223,3 +223,6 @@ UPDATE retiring SET j = j::jsonb WHERE j IS NOT NULL;
 VACUUM retiring;
 SELECT colcrypt.retire_key('family_retire', 1);
 SELECT i4, j, (colcrypt.describe(i4)).key_version AS i4_version FROM retiring ORDER BY i4;
+-- The nonce budget counts the new types' encryptions like text's: the two
+-- values re-sealed under version 2 (the retired version's count is gone).
+SELECT version, state, encryptions FROM colcrypt.keys WHERE keyring = 'family_retire' ORDER BY version;
