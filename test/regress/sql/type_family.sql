@@ -170,6 +170,14 @@ CREATE TABLE precise (salary colcrypt.encrypted_numeric('family')
 INSERT INTO precise VALUES (100.25);
 INSERT INTO precise VALUES (100.255);
 \echo :LAST_ERROR_SQLSTATE
+-- Or a domain, reusable across tables.
+CREATE DOMAIN amount_2dp AS colcrypt.encrypted_numeric('family')
+    CHECK (round(VALUE::numeric, 2) = VALUE::numeric);
+CREATE TABLE invoices (total amount_2dp);
+INSERT INTO invoices VALUES (19.99);
+INSERT INTO invoices VALUES (19.999);
+\echo :LAST_ERROR_SQLSTATE
+SELECT total, (colcrypt.describe(total)).keyring FROM invoices;
 
 -- Columns without a keyring get colcrypt.default_key, or are refused.
 CREATE TABLE no_keyring_family (n colcrypt.encrypted_numeric);
