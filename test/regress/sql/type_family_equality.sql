@@ -150,3 +150,21 @@ CREATE TABLE unique_amounts (n colcrypt.encrypted_numeric('family_eq') UNIQUE);
 INSERT INTO unique_amounts VALUES (1.0);
 INSERT INTO unique_amounts VALUES (1.00);
 \echo :LAST_ERROR_SQLSTATE
+
+-- A keyring without stored terms: full terms of the canonical form order
+-- the index, the base type's equality decides.
+SET colcrypt.blind_index_bits = 0;
+SELECT colcrypt.create_key('family_eq_noterms');
+RESET colcrypt.blind_index_bits;
+CREATE TABLE noterms (id int, n colcrypt.encrypted_numeric('family_eq_noterms'),
+                      j colcrypt.encrypted_jsonb('family_eq_noterms'));
+INSERT INTO noterms SELECT g, (g % 10) / 2.0, jsonb_build_object('a', g % 5, 'b', (g % 3) * 1.0) FROM generate_series(1, 200) g;
+CREATE INDEX ON noterms (n);
+CREATE UNIQUE INDEX ON noterms (id, j);
+SELECT (colcrypt.describe(n)).index_term_bits FROM noterms LIMIT 1;
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM noterms WHERE n = 1.50;
+SELECT count(*) AS by_index, (SELECT count(*) FROM generate_series(1, 200) g WHERE (g % 10) / 2.0 = 1.5) AS expected
+  FROM noterms WHERE n = 1.50;
+SELECT count(*) AS jsonb_matches FROM noterms WHERE j = '{"b": 2.00, "a": 4}';
+RESET enable_seqscan;
