@@ -328,6 +328,22 @@ takes $(fmt "$pt") ms ($(ratio "$pt" "$(get "$DB" copy plain)")x plain text): th
 figures is the trigger, not the encryption.
 EOF
     fi
+    if [ -n "$(get "$DB" insert_int4 plain)" ]; then
+        cat <<EOF
+
+## The type family (issue 13)
+
+One column, INSERT ... SELECT of every row and a full read that decrypts
+it (\`sum(col::int4)\`, \`sum(col::numeric)\`), 64-bit terms; milliseconds,
+median (ratio to the plain type).
+
+| measurement | plain | colcrypt |
+| --- | --- | --- |
+EOF
+        for m in insert_int4 read_int4 insert_numeric read_numeric; do
+            printf '| %s | %s | %s |\n' "$m" "$(cell "$m" plain)" "$(cell "$m" colcrypt)"
+        done
+    fi
     cat <<EOF
 
 ## Equality lookups (issue 4)

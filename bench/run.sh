@@ -8,6 +8,8 @@
 #   read     a full-table read that decrypts both string columns
 #   lookup   equality lookups through a btree index, with pgbench
 #   core     the crypto core alone (bench/core_bench.cpp) next to `openssl speed`
+#   types    INSERT ... SELECT and a full read of an encrypted_int4 and an
+#            encrypted_numeric column next to plain int4 and numeric
 # then writes bench/results/: results.csv and core.csv (every repetition),
 # plans.txt, machine.txt, README.md (medians, ratios, targets) and ratios.png.
 #
@@ -21,7 +23,7 @@
 #                    reaches every variant alike
 #   BENCH_SECONDS    duration of each pgbench run (4)
 #   BENCH_CLIENTS    pgbench clients (4)
-#   BENCH_PARTS      which parts to run ("load read lookup core")
+#   BENCH_PARTS      which parts to run ("load read lookup core types")
 #   BENCH_VARIANTS   which load/read variants
 #                    ("plain colcrypt colcrypt_mixed colcrypt_noidx pgp cbc")
 #   BENCH_OUT        where results go (bench/results)
@@ -39,7 +41,7 @@ REPS=${BENCH_REPS:-5}
 LOOKUP_REPS=${BENCH_LOOKUP_REPS:-15}
 RUN_SECONDS=${BENCH_SECONDS:-4}
 CLIENTS=${BENCH_CLIENTS:-4}
-PARTS=" ${BENCH_PARTS:-load read lookup core} "
+PARTS=" ${BENCH_PARTS:-load read lookup core types} "
 VARIANTS=${BENCH_VARIANTS:-plain colcrypt colcrypt_mixed colcrypt_noidx pgp cbc}
 OUT=${BENCH_OUT:-$REPO/bench/results}
 SIZES="16 64 1024"
@@ -139,7 +141,7 @@ CORE=$OUT/core.csv
 PLANS=$OUT/plans.txt
 # Files of parts not run this time would belong to another run: dropped.
 rm -f "$RESULTS" "$CORE" "$PLANS"
-if has_part load || has_part read || has_part lookup; then
+if has_part load || has_part read || has_part lookup || has_part types; then
     echo "part,measurement,variant,rep,value,unit" >"$RESULTS"
 fi
 if has_part core; then
@@ -235,6 +237,14 @@ CREATE TRIGGER encrypt BEFORE INSERT ON bench_pgp_copy FOR EACH ROW EXECUTE FUNC
 CREATE TRIGGER encrypt BEFORE INSERT ON bench_cbc_copy FOR EACH ROW EXECUTE FUNCTION bench_cbc_encrypt();
 CREATE TRIGGER noop BEFORE INSERT ON bench_plain_trigger FOR EACH ROW EXECUTE FUNCTION bench_noop();
 VACUUM ANALYZE bench_src;
+
+-- The type family (part "types"): one int4 and one numeric column.
+CREATE TABLE bench_types_src (id bigint, i int4, n numeric);
+INSERT INTO bench_types_src SELECT g, g, g * 1.25 FROM generate_series(1, $ROWS) g;
+CREATE TABLE bench_types_plain (id bigint, i int4, n numeric);
+CREATE TABLE bench_types_colcrypt (id bigint, i colcrypt.encrypted_int4('bench'),
+                                   n colcrypt.encrypted_numeric('bench'));
+VACUUM ANALYZE bench_types_src;
 SQL
 
 # Per variant: what INSERT ... SELECT selects, where COPY goes, what the read sums.
@@ -397,6 +407,41 @@ EOF
                 [ -n "$tps" ] || fail "pgbench gave no tps for $v ($mode)"
                 record lookup "lookup_$mode" "$v" "$rep" "$tps" tps
                 progress "$(printf "lookup (%s)%*s rep %d/%d  %-15s %8.0f tps" "$mode" $((9 - ${#mode})) "" "$rep" "$LOOKUP_REPS" "$v" "$tps")"
+            done
+        done
+    done
+fi
+
+# --- types -----------------------------------------------------------------------------
+# INSERT ... SELECT of one column, then a full read that decrypts it, for
+# int4 and numeric, plain and encrypted (64-bit terms).
+if has_part types; then
+    for rep in $(seq "$REPS"); do
+        for v in plain colcrypt; do
+            for col in i:int4 n:numeric; do
+                c=${col%%:*} type=${col#*:}
+                r=$(timed "TRUNCATE bench_types_$v" "CHECKPOINT" "$WARM_KEYS" \
+                    "INSERT INTO bench_types_$v (id, $c) SELECT id, $c FROM bench_types_src")
+                read -r ms _ <<<"$r"
+                record types "insert_$type" "$v" "$rep" "$ms" ms
+                progress "$(printf "INSERT %-12s" "$type") rep $rep/$REPS  $(printf '%-15s %10.1f ms' "$v" "$ms")"
+            done
+        done
+    done
+    for v in plain colcrypt; do
+        psql_bench -c "TRUNCATE bench_types_$v" -c "INSERT INTO bench_types_$v SELECT * FROM bench_types_src" \
+            -c "VACUUM ANALYZE bench_types_$v"
+    done
+    for col in i:int4 n:numeric; do
+        c=${col%%:*} type=${col#*:}
+        expected=$(psql_bench -c "SELECT sum($c) FROM bench_types_src")
+        for rep in $(seq "$REPS"); do
+            for v in plain colcrypt; do
+                r=$(timed "$WARM_KEYS" "SELECT sum($c::$type) FROM bench_types_$v")
+                read -r ms sum <<<"$r"
+                [ "$sum" = "$expected" ] || fail "read of $type from bench_types_$v gave $sum, expected $expected"
+                record types "read_$type" "$v" "$rep" "$ms" ms
+                progress "$(printf "full read %-9s" "$type") rep $rep/$REPS  $(printf '%-15s %10.1f ms' "$v" "$ms")"
             done
         done
     done

@@ -207,3 +207,182 @@ COMMENT ON FUNCTION colcrypt.revoke_encrypt(text, text) IS
     'withdraw a grant of colcrypt.grant_encrypt (''public'' for the grant every keyring starts with)';
 REVOKE ALL ON FUNCTION colcrypt.grant_encrypt(text, text), colcrypt.revoke_encrypt(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION colcrypt.grant_encrypt(text, text), colcrypt.revoke_encrypt(text, text) TO colcrypt_admin;
+
+-- The encrypted type family (issue 13, docs/design/type-family.md):
+-- encrypted_bytea, _jsonb, _int4, _int8, _numeric, _date and _timestamptz,
+-- next to encrypted_text, with the same envelope, keyring modifier, casts,
+-- comparisons and btree operator class.  Written once for all of them: each
+-- row of the VALUES list below is a type (its C functions are one macro line
+-- each in src/pg/types/encrypted_value.cpp and src/pg/ops/equality.cpp, and
+-- its registry entry is in include/colcrypt/pg/types/encrypted_type.hpp).
+--   t         the type's suffix, and of its C functions' names
+--   plain     the plaintext type
+--   literals  types literals are written in that PostgreSQL casts to the
+--             plaintext type: PostgreSQL does not chain casts, so each has
+--             its own assignment cast (int4 literals into encrypted_numeric)
+-------------------------------------------------------------------------------
+
+DO $family$
+DECLARE
+    t text;
+    plain text;
+    literal text;
+    literals text[];
+    e text;
+BEGIN
+    FOR t, plain, literals IN
+        SELECT * FROM (VALUES
+            ('bytea',       'bytea',                    '{}'::text[]),
+            ('jsonb',       'jsonb',                    '{json}'),
+            ('int4',        'integer',                  '{smallint}'),
+            ('int8',        'bigint',                   '{smallint,integer}'),
+            ('numeric',     'numeric',                  '{smallint,integer,bigint}'),
+            ('date',        'date',                     '{}'),
+            ('timestamptz', 'timestamp with time zone', '{date,timestamp without time zone}')
+        ) AS family(t, plain, literals)
+    LOOP
+        e := format('colcrypt.encrypted_%s', t);
+
+        -- The type: I/O, the keyring modifier, EXTERNAL storage (ciphertext
+        -- does not compress).
+        EXECUTE format('CREATE TYPE %s', e);
+        EXECUTE format($f$CREATE FUNCTION %1$s_in(cstring, oid, integer) RETURNS %1$s
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_in' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, t);
+        EXECUTE format($f$CREATE FUNCTION %1$s_out(%1$s) RETURNS cstring
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_out' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, t);
+        EXECUTE format($f$CREATE FUNCTION %1$s_recv(internal, oid, integer) RETURNS %1$s
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_recv' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, t);
+        EXECUTE format($f$CREATE FUNCTION %1$s_send(%1$s) RETURNS bytea
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_send' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, t);
+        EXECUTE format($f$CREATE TYPE %1$s (
+            INPUT = %1$s_in, OUTPUT = %1$s_out, RECEIVE = %1$s_recv, SEND = %1$s_send,
+            TYPMOD_IN = colcrypt.keyring_typmod_in, TYPMOD_OUT = colcrypt.keyring_typmod_out,
+            INTERNALLENGTH = VARIABLE, STORAGE = external)$f$, e);
+        EXECUTE format($f$COMMENT ON TYPE %s IS %L$f$, e,
+            format('%s stored as AES-256-GCM ciphertext; the type modifier names the keyring', plain));
+
+        -- The type-modifier coercion binds values to the column's keyring.
+        EXECUTE format($f$CREATE FUNCTION %1$s(%1$s, integer, boolean) RETURNS %1$s
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_coerce' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, t);
+        EXECUTE format('CREATE CAST (%1$s AS %1$s) WITH FUNCTION %1$s(%1$s, integer, boolean) AS IMPLICIT', e);
+
+        -- Casts with the plaintext type, both ways (the one from it always
+        -- encrypts), and with text through the I/O functions.
+        EXECUTE format($f$CREATE FUNCTION %1$s(%3$s, integer, boolean) RETURNS %1$s
+            AS 'MODULE_PATHNAME', 'colcrypt_%2$s_to_encrypted_%2$s' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$,
+            e, t, plain);
+        EXECUTE format('CREATE CAST (%2$s AS %1$s) WITH FUNCTION %1$s(%2$s, integer, boolean) AS ASSIGNMENT', e, plain);
+        EXECUTE format($f$CREATE FUNCTION %1$s_to_%2$s(%1$s) RETURNS %3$s
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_to_%2$s' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$,
+            e, t, plain);
+        EXECUTE format('CREATE CAST (%1$s AS %3$s) WITH FUNCTION %1$s_to_%2$s(%1$s) AS ASSIGNMENT', e, t, plain);
+        EXECUTE format('CREATE CAST (%s AS text) WITH INOUT AS ASSIGNMENT', e);
+        EXECUTE format('CREATE CAST (text AS %s) WITH INOUT', e);
+        FOREACH literal IN ARRAY literals LOOP
+            EXECUTE format($f$CREATE FUNCTION %1$s(%2$s, integer, boolean) RETURNS %1$s
+                AS 'SELECT %1$s($1::%3$s, $2, $3)' LANGUAGE sql STRICT STABLE PARALLEL SAFE$f$, e, literal, plain);
+            EXECUTE format('CREATE CAST (%2$s AS %1$s) WITH FUNCTION %1$s(%2$s, integer, boolean) AS ASSIGNMENT',
+                e, literal);
+        END LOOP;
+
+        -- Header readers: describe(), and retire_key's scan.
+        EXECUTE format($f$CREATE FUNCTION colcrypt.describe(value %1$s,
+                OUT keyring text, OUT key_version integer, OUT index_term_bits integer,
+                OUT stored_bytes integer, OUT format_version integer, OUT algorithm text)
+            AS 'MODULE_PATHNAME', 'colcrypt_describe' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e);
+        EXECUTE format($f$CREATE FUNCTION colcrypt._keyring_id(value %1$s) RETURNS integer
+            AS 'MODULE_PATHNAME', 'colcrypt_value_keyring_id' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE$f$, e);
+        EXECUTE format($f$CREATE FUNCTION colcrypt._key_version(value %1$s) RETURNS integer
+            AS 'MODULE_PATHNAME', 'colcrypt_value_key_version' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE$f$, e);
+
+        -- Equality through blind-index terms of the canonical form, with
+        -- itself and with the plaintext type on either side; the ordering
+        -- operators exist for the btree operator class only.
+        EXECUTE format($f$CREATE FUNCTION %1$s_eq(%1$s, %1$s) RETURNS boolean
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_eq' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, t);
+        EXECUTE format($f$CREATE FUNCTION %1$s_ne(%1$s, %1$s) RETURNS boolean
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_ne' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, t);
+        EXECUTE format($f$CREATE FUNCTION %1$s_lt(%1$s, %1$s) RETURNS boolean
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_lt' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, t);
+        EXECUTE format($f$CREATE FUNCTION %1$s_le(%1$s, %1$s) RETURNS boolean
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_le' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, t);
+        EXECUTE format($f$CREATE FUNCTION %1$s_gt(%1$s, %1$s) RETURNS boolean
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_gt' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, t);
+        EXECUTE format($f$CREATE FUNCTION %1$s_ge(%1$s, %1$s) RETURNS boolean
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_ge' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, t);
+        EXECUTE format($f$CREATE FUNCTION %1$s_cmp(%1$s, %1$s) RETURNS integer
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_cmp' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, t);
+        EXECUTE format($f$CREATE FUNCTION %1$s_eq_%2$s(%1$s, %3$s) RETURNS boolean
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_eq_%2$s' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$,
+            e, t, plain);
+        EXECUTE format($f$CREATE FUNCTION %1$s_ne_%2$s(%1$s, %3$s) RETURNS boolean
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_ne_%2$s' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$,
+            e, t, plain);
+        EXECUTE format($f$CREATE FUNCTION colcrypt.%2$s_eq_encrypted_%2$s(%3$s, %1$s) RETURNS boolean
+            AS 'MODULE_PATHNAME', 'colcrypt_%2$s_eq_encrypted_%2$s' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$,
+            e, t, plain);
+        EXECUTE format($f$CREATE FUNCTION colcrypt.%2$s_ne_encrypted_%2$s(%3$s, %1$s) RETURNS boolean
+            AS 'MODULE_PATHNAME', 'colcrypt_%2$s_ne_encrypted_%2$s' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$,
+            e, t, plain);
+        EXECUTE format($f$CREATE FUNCTION %1$s_cmp_%2$s(%1$s, %3$s) RETURNS integer
+            AS 'MODULE_PATHNAME', 'colcrypt_encrypted_%2$s_cmp_%2$s' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$,
+            e, t, plain);
+
+        EXECUTE format($f$CREATE OPERATOR pg_catalog.= (LEFTARG = %1$s, RIGHTARG = %1$s, FUNCTION = %1$s_eq,
+            COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
+            RESTRICT = eqsel, JOIN = eqjoinsel, MERGES)$f$, e);
+        EXECUTE format($f$CREATE OPERATOR pg_catalog.<> (LEFTARG = %1$s, RIGHTARG = %1$s, FUNCTION = %1$s_ne,
+            COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
+            RESTRICT = neqsel, JOIN = neqjoinsel)$f$, e);
+        EXECUTE format($f$CREATE OPERATOR pg_catalog.= (LEFTARG = %1$s, RIGHTARG = %3$s, FUNCTION = %1$s_eq_%2$s,
+            COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
+            RESTRICT = eqsel, JOIN = eqjoinsel)$f$, e, t, plain);
+        EXECUTE format($f$CREATE OPERATOR pg_catalog.<> (LEFTARG = %1$s, RIGHTARG = %3$s, FUNCTION = %1$s_ne_%2$s,
+            COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
+            RESTRICT = neqsel, JOIN = neqjoinsel)$f$, e, t, plain);
+        EXECUTE format($f$CREATE OPERATOR pg_catalog.= (LEFTARG = %3$s, RIGHTARG = %1$s,
+            FUNCTION = colcrypt.%2$s_eq_encrypted_%2$s,
+            COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
+            RESTRICT = eqsel, JOIN = eqjoinsel)$f$, e, t, plain);
+        EXECUTE format($f$CREATE OPERATOR pg_catalog.<> (LEFTARG = %3$s, RIGHTARG = %1$s,
+            FUNCTION = colcrypt.%2$s_ne_encrypted_%2$s,
+            COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
+            RESTRICT = neqsel, JOIN = neqjoinsel)$f$, e, t, plain);
+        EXECUTE format($f$CREATE OPERATOR colcrypt.#<# (LEFTARG = %1$s, RIGHTARG = %1$s, FUNCTION = %1$s_lt,
+            COMMUTATOR = OPERATOR(colcrypt.#>#), NEGATOR = OPERATOR(colcrypt.#>=#),
+            RESTRICT = scalarltsel, JOIN = scalarltjoinsel)$f$, e);
+        EXECUTE format($f$CREATE OPERATOR colcrypt.#<=# (LEFTARG = %1$s, RIGHTARG = %1$s, FUNCTION = %1$s_le,
+            COMMUTATOR = OPERATOR(colcrypt.#>=#), NEGATOR = OPERATOR(colcrypt.#>#),
+            RESTRICT = scalarlesel, JOIN = scalarlejoinsel)$f$, e);
+        EXECUTE format($f$CREATE OPERATOR colcrypt.#># (LEFTARG = %1$s, RIGHTARG = %1$s, FUNCTION = %1$s_gt,
+            COMMUTATOR = OPERATOR(colcrypt.#<#), NEGATOR = OPERATOR(colcrypt.#<=#),
+            RESTRICT = scalargtsel, JOIN = scalargtjoinsel)$f$, e);
+        EXECUTE format($f$CREATE OPERATOR colcrypt.#>=# (LEFTARG = %1$s, RIGHTARG = %1$s, FUNCTION = %1$s_ge,
+            COMMUTATOR = OPERATOR(colcrypt.#<=#), NEGATOR = OPERATOR(colcrypt.#<#),
+            RESTRICT = scalargesel, JOIN = scalargejoinsel)$f$, e);
+        EXECUTE format($f$CREATE OPERATOR CLASS %1$s_ops DEFAULT FOR TYPE %1$s USING btree AS
+            OPERATOR 1 colcrypt.#<#, OPERATOR 2 colcrypt.#<=#,
+            OPERATOR 3 pg_catalog.= (%1$s, %1$s),
+            OPERATOR 4 colcrypt.#>=#, OPERATOR 5 colcrypt.#>#,
+            FUNCTION 1 %1$s_cmp(%1$s, %1$s)$f$, e);
+        -- Comparisons with the plaintext type use an index as they are (the
+        -- plaintext's term under the value's keyring), as text's do.
+        EXECUTE format($f$ALTER OPERATOR FAMILY %1$s_ops USING btree ADD
+            OPERATOR 3 pg_catalog.= (%1$s, %3$s),
+            FUNCTION 1 (%1$s, %3$s) %1$s_cmp_%2$s(%1$s, %3$s)$f$, e, t, plain);
+        EXECUTE format($f$COMMENT ON OPERATOR CLASS %s_ops USING btree IS %L$f$, e,
+            'equality lookups, UNIQUE, GROUP BY and DISTINCT through blind-index terms, within one keyring');
+        EXECUTE format($f$REVOKE EXECUTE ON FUNCTION %1$s_lt(%1$s, %1$s), %1$s_le(%1$s, %1$s),
+            %1$s_gt(%1$s, %1$s), %1$s_ge(%1$s, %1$s), %1$s_cmp(%1$s, %1$s), %1$s_cmp_%2$s(%1$s, %3$s)
+            FROM PUBLIC$f$, e, t, plain);
+
+        -- Inserted by the planner hook: operands bound to a column's keyring.
+        EXECUTE format($f$CREATE FUNCTION colcrypt._bind(%1$s, integer) RETURNS %1$s
+            AS 'MODULE_PATHNAME', 'colcrypt_bind_value' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e);
+        EXECUTE format($f$CREATE FUNCTION colcrypt._bind(%1$s[], integer) RETURNS %1$s[]
+            AS 'MODULE_PATHNAME', 'colcrypt_bind_array' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e);
+        EXECUTE format($f$CREATE FUNCTION colcrypt._bind(%2$s[], integer) RETURNS %1$s[]
+            AS 'MODULE_PATHNAME', 'colcrypt_bind_array' LANGUAGE C STRICT STABLE PARALLEL SAFE$f$, e, plain);
+    END LOOP;
+END
+$family$;

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "colcrypt/core/canonical_form.hpp"
 #include "colcrypt/core/error.hpp"
 #include "colcrypt/core/cpp_only.hpp"
+#include "colcrypt/core/secure.hpp"
 
 namespace colcrypt::core {
 
@@ -52,6 +54,22 @@ void BlindIndex::term(ValueType type, const std::uint8_t *plaintext, std::size_t
     if (term_size == 0) {
         return;
     }
+    // Values equal under their type's `=` get one term (canonical_form.hpp).
+    normalization = normalization_for(type, normalization);
+    if (canonical_form_rewrites(type)) {
+        std::vector<std::uint8_t> canonical;
+        canonical_form(type, plaintext, size, canonical);
+        mac_term(type, canonical.data(), canonical.size(), term_size, out, normalization);
+        if (!canonical.empty()) {
+            secure_wipe(canonical.data(), canonical.size());
+        }
+        return;
+    }
+    mac_term(type, plaintext, size, term_size, out, normalization);
+}
+
+void BlindIndex::mac_term(ValueType type, const std::uint8_t *plaintext, std::size_t size, std::size_t term_size,
+                          std::uint8_t *out, Normalization normalization) {
     const std::uint8_t type_byte = static_cast<std::uint8_t>(type);
     std::uint8_t mac[kSha256Size];
     if (normalization == Normalization::none) {

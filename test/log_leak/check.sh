@@ -65,4 +65,8 @@ sent "$work/adversarial/results/attack_log_leak.out" 'LEAKMARK-COPY-ADVERSARIAL-
 sent "$work/tap-003_binary_copy.log" '^ok [0-9]+ - plaintext COPY rows read back' 'COPY FROM a file (003)'
 sent "$work/tap-006_binary_parameters.log" '^ok [0-9]+ - a row inserted with binary parameters is found' \
     'binary bind parameters (006)'
+sent "$work/regress/results/type_family.out" '^CONTEXT:  COPY family, line 1 \(input not shown' \
+    'COPY of bad LEAKMARK-COPY-013 input into the type family (type_family)'
+sent "$work/tap-011_binary_types.log" '^ok [0-9]+ - int4: bad text input refused with the base type' \
+    'binary and refused text bind parameters of the type family (011)'
 [ "$failures" = 0 ]

@@ -166,6 +166,20 @@ ok(file_contains($marker, $control_heap), 'control: heap file of the plain colum
 ok(file_contains($marker, wal_files()), 'control: WAL contains the marker');
 sql_ok($node, 'src', 'DROP TABLE control; DELETE FROM t WHERE id = 6;', 'drop the control table and the marker row');
 
+# The type family (0.2.0) goes through both dumps too.
+sql_ok(
+	$node, 'src', q{CREATE TABLE fam (id int PRIMARY KEY, b colcrypt.encrypted_bytea('pii'),
+	     j colcrypt.encrypted_jsonb('pii'), i4 colcrypt.encrypted_int4('pii'), i8 colcrypt.encrypted_int8('pii'),
+	     n colcrypt.encrypted_numeric('pii'), d colcrypt.encrypted_date('pii'),
+	     ts colcrypt.encrypted_timestamptz('pii'));
+	 INSERT INTO fam VALUES (1, '\x00ff', '{"k": [1.50, "ü"]}', -7, 8765432109876543, 'NaN', 'infinity',
+	                         '2026-01-02 03:04:05.678+00'),
+	                        (2, '\x', '{}', 0, 0, 1.50, '1999-12-31', '-infinity'),
+	                        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL);},
+	'a table of every other encrypted type');
+my $family_sql = q{SET TimeZone = 'UTC'; SELECT * FROM fam ORDER BY id};
+my $family_expected = $node->safe_psql('src', $family_sql);
+
 ###############################################################################
 # pg_dump in the default (plaintext) output mode, custom format; pg_restore
 # into a new database.  The restore creates the table before the keyring rows
@@ -190,6 +204,8 @@ $node->command_ok([ 'pg_restore', '--exit-on-error', '-d', 'restored_plain', $pl
 	'pg_restore of the plaintext-mode dump');
 check_values('restored_plain', 'plaintext-mode restore');
 is(column_type('restored_plain', 't'), "colcrypt.encrypted_text('pii')", 'restored column type keeps its keyring');
+is($node->safe_psql('restored_plain', $family_sql), $family_expected,
+	'plaintext-mode restore: every other encrypted type reads back as written');
 is( $node->safe_psql(
 		'restored_plain',
 		"SELECT DISTINCT d.keyring FROM t, colcrypt.describe(t.v) d WHERE t.v IS NOT NULL"),
@@ -228,6 +244,12 @@ my $envelopes_sql = 'SET colcrypt.output_mode = ciphertext; SELECT id, v FROM t 
 is($node->safe_psql('restored_cipher', $envelopes_sql),
 	$node->safe_psql('src', $envelopes_sql),
 	'ciphertext restore keeps the stored envelopes byte for byte');
+is($node->safe_psql('restored_cipher', $family_sql), $family_expected,
+	'ciphertext restore: every other encrypted type reads back as written');
+my $family_envelopes = 'SET colcrypt.output_mode = ciphertext; SELECT * FROM fam ORDER BY id';
+is($node->safe_psql('restored_cipher', $family_envelopes), $node->safe_psql('src', $family_envelopes),
+	'ciphertext restore keeps the envelopes of every other type byte for byte');
+unlike($dump_text, qr/8765432109876543/, 'ciphertext dump does not contain the int8 plaintext');
 
 # A tampered envelope in the dump is refused by the restore.
 (my $tampered = $dump_text) =~ s/(colcrypt:[A-Za-z0-9+\/]{12})([A-Za-z0-9+\/])/$1 . ($2 eq 'A' ? 'B' : 'A')/e;

@@ -149,6 +149,23 @@ is(q_old(q{SELECT colcrypt.upgrade_index_order('pii')}), '1', 'the 64-bit keyrin
 is(q_old(q{SELECT string_agg(operation, ',' ORDER BY event_id) FROM colcrypt.key_events WHERE operation LIKE 'upgrade%'}),
 	'upgrade_index_order,upgrade_index_order', 'each switch is audited');
 
+# --- The type family (0.2.0) on keyrings made at 0.1.0 ------------------------------
+# The 8-bit keyring kept 0.1.0's index order 1 until just now; 'short' ties
+# by plaintext no more, so numeric values of equal terms are confirmed by
+# numeric's own equality.
+q_old(q{CREATE TABLE pay (id int PRIMARY KEY, salary colcrypt.encrypted_numeric('short'),
+                          born colcrypt.encrypted_date('pii'), doc colcrypt.encrypted_jsonb('pii'));
+        INSERT INTO pay SELECT g, (g % 50) * 1.50, date '1970-01-01' + g % 90, jsonb_build_object('n', g % 20)
+          FROM generate_series(1, 500) g;
+        CREATE INDEX ON pay (salary);
+        CREATE INDEX ON pay (born);});
+is(q_old(q{SELECT count(*) FROM pay WHERE salary = 3}), '10', 'after the update: encrypted_numeric lookup, 1.50 * 2 = 3');
+is(q_old(q{SELECT count(*) FROM pay WHERE born = '1970-01-05'}), q_old(q{SELECT count(*) FROM generate_series(1, 500) g WHERE g % 90 = 4}),
+	'after the update: encrypted_date lookup');
+is(q_old(q{SELECT count(*) FROM pay WHERE doc = '{"n": 7.0}'}), '25', 'after the update: encrypted_jsonb equality');
+is(q_old(q{SELECT sum(salary::numeric) FROM pay}), q_old(q{SELECT sum((g % 50) * 1.50) FROM generate_series(1, 500) g}),
+	'after the update: the numeric values decrypt');
+
 # --- The same member objects as a fresh install -----------------------------------
 $node->safe_psql('fresh', 'CREATE EXTENSION colcrypt');
 is($node->safe_psql('fresh', q{SELECT extversion FROM pg_extension WHERE extname = 'colcrypt'}), $current,

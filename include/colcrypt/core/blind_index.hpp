@@ -41,12 +41,17 @@ public:
     explicit BlindIndex(const SecretKey &index_key) : hmac_(index_key) {}
 
     // First term_size bytes (<= kMaxTermSize) of
-    // HMAC(key, type byte || normalised plaintext).
+    // HMAC(key, type byte || normalised canonical plaintext): the canonical
+    // form of numeric and jsonb (canonical_form.hpp), normalisation for
+    // text only.
     void term(ValueType type, const std::uint8_t *plaintext, std::size_t size,
               std::size_t term_size, std::uint8_t *out,
               Normalization normalization = Normalization::none);
 
 private:
+    void mac_term(ValueType type, const std::uint8_t *plaintext, std::size_t size, std::size_t term_size,
+                  std::uint8_t *out, Normalization normalization);
+
     HmacSha256 hmac_;
 };
 

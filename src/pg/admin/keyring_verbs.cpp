@@ -151,7 +151,8 @@ extern "C" Datum colcrypt_retire_key(PG_FUNCTION_ARGS) {
                                keyring.name, use.live, use.live == 1 ? "" : "s"),
                         errdetail("Values under version %d: %s.", version, use.live_where.data),
                         errhint("Re-encrypt them under the active version first, for example "
-                                "UPDATE t SET c = c::text for each column listed.")));
+                                "UPDATE t SET c = c::text for each column listed (c::int4, c::jsonb "
+                                "and so on for the other encrypted types).")));
     if (use.unreadable > 0)
         ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                         errmsg("cannot retire key version %d of keyring \"%s\": " INT64_FORMAT

@@ -18,6 +18,7 @@ extern "C" {
 #include "colcrypt/pg/ops/bind.hpp"
 #include "colcrypt/pg/state/transaction_cache.hpp"
 #include "colcrypt/pg/types/encrypted_type.hpp"
+#include "colcrypt/pg/types/plaintext_codec.hpp"
 #include "colcrypt/pg/types/value_codec.hpp"
 
 namespace colcrypt::pg {
@@ -123,7 +124,8 @@ Datum bind_single_value(FunctionCallInfo, core::ValueType type, Datum input, int
 // A plaintext element: a search value, whose plaintext is cached, so that
 // comparisons with it never decrypt it.
 Datum bind_one_plaintext(core::ValueType type, Datum input, int32 typmod) {
-    auto *plaintext = (struct varlena *) DatumGetPointer(input);
+    // An int4 or a date is not a varlena: its sealed form is (types/plaintext_codec.hpp).
+    struct varlena *plaintext = sealed_form_of(type, input);
     return PointerGetDatum(make_search_value(type, VARDATA_ANY(plaintext), VARSIZE_ANY_EXHDR(plaintext), typmod));
 }
 

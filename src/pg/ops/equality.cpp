@@ -25,6 +25,7 @@ extern "C" {
 #include "colcrypt/pg/keys/key_cache.hpp"
 #include "colcrypt/pg/keys/keyring_names.hpp"
 #include "colcrypt/pg/state/transaction_cache.hpp"
+#include "colcrypt/pg/types/plaintext_codec.hpp"
 #include "colcrypt/pg/types/value_codec.hpp"
 
 using colcrypt::core::ValueType;
@@ -94,6 +95,10 @@ void release(Operand &op) {
 int order_by_plaintexts(Operand &a, Operand &b, core::Normalization normalization) {
     need_plaintext(a);
     need_plaintext(b);
+    // Other types: by their base type's own equality (types/plaintext_codec.hpp).
+    if (a.type != ValueType::text)
+        return order_sealed_plaintexts(a.type, normalization, a.plaintext, a.plaintext_size, b.plaintext,
+                                       b.plaintext_size);
     return core::order_by_plaintexts(normalization, reinterpret_cast<const std::uint8_t *>(a.plaintext),
                                      a.plaintext_size, reinterpret_cast<const std::uint8_t *>(b.plaintext),
                                      b.plaintext_size);
@@ -135,7 +140,7 @@ const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &
     TermOf of = op.is_plaintext ? TermOf::plaintext : TermOf::transit_value;
     const char *bytes = op.is_plaintext ? op.plaintext : VARDATA_ANY(op.datum);
     std::size_t bytes_size = op.is_plaintext ? op.plaintext_size : VARSIZE_ANY_EXHDR(op.datum);
-    if (cached && cached_term(of, keyring, size, bytes, bytes_size, scratch))
+    if (cached && cached_term(of, op.type, keyring, size, bytes, bytes_size, scratch))
         return scratch;
     need_plaintext(op);
     cpp_guard([&] {
@@ -146,7 +151,7 @@ const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &
             core::comparison_term(*key.index, key.policy, op.type, plaintext, op.plaintext_size, scratch);
     });
     if (cached)
-        cache_term(of, keyring, size, bytes, bytes_size, scratch);
+        cache_term(of, op.type, keyring, size, bytes, bytes_size, scratch);
     return scratch;
 }
 
@@ -246,7 +251,7 @@ bool peek(struct varlena *value, core::TermView *view) {
 bool search_term(ValueType type, TermOf of, struct varlena *search, const core::TermView &stored,
                  std::uint8_t *scratch) {
     // Cached terms are keyed by keyring and size: a hit has the stored size.
-    if (cached_term(of, stored.keyring_id, stored.term_size, VARDATA_ANY(search), VARSIZE_ANY_EXHDR(search),
+    if (cached_term(of, type, stored.keyring_id, stored.term_size, VARDATA_ANY(search), VARSIZE_ANY_EXHDR(search),
                     scratch))
         return true;
     IndexKey key = index_key_for_keyring(stored.keyring_id);
@@ -473,3 +478,51 @@ extern "C" Datum colcrypt_encrypted_text_cmp_bpchar(PG_FUNCTION_ARGS) {
     PG_RETURN_INT32(order_with_plaintext(ValueType::text, PG_GETARG_VARLENA_PP(0),
                                          bpchar_as_text(PG_GETARG_VARLENA_PP(1))));
 }
+
+// The other encrypted types (types/encrypted_value.cpp): the same
+// comparisons, with the plaintext type's datum put in its sealed form
+// (types/plaintext_codec.hpp) on the plaintext side.  One line per type.
+#define TYPED_PLAINTEXT_COMPARISON(name, type, test, encrypted_arg, plaintext_arg)                  \
+    extern "C" {                                                                                   \
+    PG_FUNCTION_INFO_V1(name);                                                                     \
+    }                                                                                              \
+    extern "C" Datum name(PG_FUNCTION_ARGS) {                                                      \
+        return apply_with_plaintext(type, test, PG_GETARG_VARLENA_PP(encrypted_arg),               \
+                                    sealed_form_of(type, PG_GETARG_DATUM(plaintext_arg)));         \
+    }
+#define TYPED_ORDER_WITH_PLAINTEXT(name, type)                                                     \
+    extern "C" {                                                                                   \
+    PG_FUNCTION_INFO_V1(name);                                                                     \
+    }                                                                                              \
+    extern "C" Datum name(PG_FUNCTION_ARGS) {                                                      \
+        PG_RETURN_INT32(order_with_plaintext(type, PG_GETARG_VARLENA_PP(0),                        \
+                                             sealed_form_of(type, PG_GETARG_DATUM(1))));           \
+    }
+#define ENCRYPTED_ORDER(name, type)                                                                \
+    extern "C" {                                                                                   \
+    PG_FUNCTION_INFO_V1(name);                                                                     \
+    }                                                                                              \
+    extern "C" Datum name(PG_FUNCTION_ARGS) {                                                      \
+        PG_RETURN_INT32(order_encrypted(type, PG_GETARG_VARLENA_PP(0), PG_GETARG_VARLENA_PP(1)));  \
+    }
+#define ENCRYPTED_TYPE_COMPARISONS(T)                                                               \
+    ENCRYPTED_COMPARISON(colcrypt_encrypted_##T##_eq, ValueType::T, Test::eq)                      \
+    ENCRYPTED_COMPARISON(colcrypt_encrypted_##T##_ne, ValueType::T, Test::ne)                      \
+    ENCRYPTED_COMPARISON(colcrypt_encrypted_##T##_lt, ValueType::T, Test::lt)                      \
+    ENCRYPTED_COMPARISON(colcrypt_encrypted_##T##_le, ValueType::T, Test::le)                      \
+    ENCRYPTED_COMPARISON(colcrypt_encrypted_##T##_gt, ValueType::T, Test::gt)                      \
+    ENCRYPTED_COMPARISON(colcrypt_encrypted_##T##_ge, ValueType::T, Test::ge)                      \
+    TYPED_PLAINTEXT_COMPARISON(colcrypt_encrypted_##T##_eq_##T, ValueType::T, Test::eq, 0, 1)      \
+    TYPED_PLAINTEXT_COMPARISON(colcrypt_encrypted_##T##_ne_##T, ValueType::T, Test::ne, 0, 1)      \
+    TYPED_PLAINTEXT_COMPARISON(colcrypt_##T##_eq_encrypted_##T, ValueType::T, Test::eq, 1, 0)      \
+    TYPED_PLAINTEXT_COMPARISON(colcrypt_##T##_ne_encrypted_##T, ValueType::T, Test::ne, 1, 0)      \
+    ENCRYPTED_ORDER(colcrypt_encrypted_##T##_cmp, ValueType::T)                                    \
+    TYPED_ORDER_WITH_PLAINTEXT(colcrypt_encrypted_##T##_cmp_##T, ValueType::T)
+
+ENCRYPTED_TYPE_COMPARISONS(bytea)
+ENCRYPTED_TYPE_COMPARISONS(jsonb)
+ENCRYPTED_TYPE_COMPARISONS(int4)
+ENCRYPTED_TYPE_COMPARISONS(int8)
+ENCRYPTED_TYPE_COMPARISONS(numeric)
+ENCRYPTED_TYPE_COMPARISONS(date)
+ENCRYPTED_TYPE_COMPARISONS(timestamptz)

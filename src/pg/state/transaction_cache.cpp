@@ -167,20 +167,21 @@ void cache_binding(Oid function, int32 typmod, const char *input, std::size_t si
     insert(bindings, function, typmod, GetUserId(), input, size, result, VARSIZE_ANY(result));
 }
 
-bool cached_term(TermOf of, std::uint32_t keyring_id, std::size_t term_size, const char *bytes, std::size_t size,
-                 std::uint8_t *term) {
+// The value type takes the slot of the third key (an Oid elsewhere).
+bool cached_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::size_t term_size,
+                 const char *bytes, std::size_t size, std::uint8_t *term) {
     Entry *e = find(of == TermOf::plaintext ? terms : transit_terms, keyring_id, static_cast<int32>(term_size),
-                    InvalidOid, bytes, size);
+                    static_cast<Oid>(type), bytes, size);
     if (e == nullptr)
         return false;
     std::memcpy(term, e->value, term_size);
     return true;
 }
 
-void cache_term(TermOf of, std::uint32_t keyring_id, std::size_t term_size, const char *bytes, std::size_t size,
-                const std::uint8_t *term) {
-    insert(of == TermOf::plaintext ? terms : transit_terms, keyring_id, static_cast<int32>(term_size), InvalidOid,
-           bytes, size, term, term_size);
+void cache_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::size_t term_size,
+                const char *bytes, std::size_t size, const std::uint8_t *term) {
+    insert(of == TermOf::plaintext ? terms : transit_terms, keyring_id, static_cast<int32>(term_size),
+           static_cast<Oid>(type), bytes, size, term, term_size);
 }
 
 }  // namespace colcrypt::pg

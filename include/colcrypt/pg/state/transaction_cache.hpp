@@ -46,12 +46,13 @@ void cache_binding(Oid function, int32 typmod, const char *input, std::size_t si
 enum class TermOf { plaintext, transit_value };
 
 // The blind-index term under a keyring (term_size bytes) of a plaintext or
-// transit value given by its bytes, into *term, when cached; else false.
-bool cached_term(TermOf of, std::uint32_t keyring_id, std::size_t term_size, const char *bytes, std::size_t size,
-                 std::uint8_t *term);
+// transit value of a type given by its bytes, into *term, when cached; else
+// false.  The type is part of the key: an int4's four bytes may be a text's.
+bool cached_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::size_t term_size,
+                 const char *bytes, std::size_t size, std::uint8_t *term);
 
 // Remember the term of a plaintext or transit value; both are copied.
-void cache_term(TermOf of, std::uint32_t keyring_id, std::size_t term_size, const char *bytes, std::size_t size,
-                const std::uint8_t *term);
+void cache_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::size_t term_size,
+                const char *bytes, std::size_t size, const std::uint8_t *term);
 
 }  // namespace colcrypt::pg

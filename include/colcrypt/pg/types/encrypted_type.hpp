@@ -16,10 +16,19 @@ extern "C" {
 
 namespace colcrypt::pg {
 
+// What is sealed for a value of the plaintext type (a stored format,
+// docs/design/type-family.md; types/plaintext_codec.hpp builds it).
+enum class SealedForm {
+    varlena_bytes,  // the datum's bytes (text in the database encoding, bytea)
+    jsonb_text,     // jsonb's send format, its text in the database encoding
+    binary_send,    // the base type's binary send format
+};
+
 struct EncryptedType {
     core::ValueType value_type;  // bound into every envelope as associated data
     const char *name;            // the SQL type, in schema colcrypt
     Oid plaintext_type;          // what it decrypts to
+    SealedForm sealed_form;
     // Other types it has = and <> with, compared as plaintext_type (the
     // string types drivers bind); InvalidOid ends the list.
     Oid also_compared_with[3];
@@ -27,7 +36,14 @@ struct EncryptedType {
 
 // Every encrypted type colcrypt defines.
 inline constexpr EncryptedType kEncryptedTypes[] = {
-    {core::ValueType::text, "encrypted_text", TEXTOID, {VARCHAROID, BPCHAROID, InvalidOid}},
+    {core::ValueType::text, "encrypted_text", TEXTOID, SealedForm::varlena_bytes, {VARCHAROID, BPCHAROID, InvalidOid}},
+    {core::ValueType::bytea, "encrypted_bytea", BYTEAOID, SealedForm::varlena_bytes, {InvalidOid}},
+    {core::ValueType::jsonb, "encrypted_jsonb", JSONBOID, SealedForm::jsonb_text, {InvalidOid}},
+    {core::ValueType::int4, "encrypted_int4", INT4OID, SealedForm::binary_send, {InvalidOid}},
+    {core::ValueType::int8, "encrypted_int8", INT8OID, SealedForm::binary_send, {InvalidOid}},
+    {core::ValueType::numeric, "encrypted_numeric", NUMERICOID, SealedForm::binary_send, {InvalidOid}},
+    {core::ValueType::date, "encrypted_date", DATEOID, SealedForm::binary_send, {InvalidOid}},
+    {core::ValueType::timestamptz, "encrypted_timestamptz", TIMESTAMPTZOID, SealedForm::binary_send, {InvalidOid}},
 };
 inline constexpr int kEncryptedTypeCount = static_cast<int>(std::size(kEncryptedTypes));
 
