@@ -5,7 +5,9 @@
 
 extern "C" {
 #include "miscadmin.h"
+#include "replication/walsender.h"
 #include "utils/guc.h"
+#include "utils/snapmgr.h"
 }
 
 #include "colcrypt/pg/config/gucs.hpp"
@@ -105,6 +107,10 @@ void define_gucs() {
                             "count (at most 2^32 - 2^24) encryption under the version is refused.",
                             &guc_nonce_budget, INT_MAX, 100, INT_MAX, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("colcrypt");
+}
+
+bool output_is_ciphertext() {
+    return guc_output_mode == static_cast<int>(OutputMode::ciphertext) || am_walsender || HistoricSnapshotActive();
 }
 
 }  // namespace colcrypt::pg

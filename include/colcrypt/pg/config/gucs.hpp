@@ -28,7 +28,14 @@ extern int guc_max_key_versions;
 // How output shows encrypted values (colcrypt.output_mode).
 enum class OutputMode { plaintext, ciphertext };
 extern int guc_output_mode;
-inline bool output_is_ciphertext() { return guc_output_mode == static_cast<int>(OutputMode::ciphertext); }
+// Whether output shows envelopes: colcrypt.output_mode is ciphertext, or
+// the output is for replication, whatever the role's setting: logical
+// decoding (output and send functions run under a historic snapshot, in a
+// walsender or in pg_logical_slot_get_changes()) and anything a walsender
+// sends, such as a subscription's initial table copy.  Replication then
+// carries envelopes, decrypts nothing, and needs no decrypt grant; the
+// subscriber stores them as they are.
+bool output_is_ciphertext();
 
 // Define them all, and reserve the "colcrypt." prefix.  Postmaster-only
 // settings are defined only while shared_preload_libraries is processed:
