@@ -386,3 +386,37 @@ BEGIN
     END LOOP;
 END
 $family$;
+
+-------------------------------------------------------------------------------
+-- Observability: usage statistics per keyring (shared-memory counters,
+-- not durable) and health checks a monitoring system can call.
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION colcrypt._usage_stats(OUT keyring_id integer, OUT encryptions bigint, OUT decryptions bigint,
+                                      OUT failures bigint, OUT since timestamptz)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'colcrypt_usage_stats' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt._usage_stats() IS 'internal: the shared-memory usage counters behind colcrypt.stats';
+REVOKE ALL ON FUNCTION colcrypt._usage_stats() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt._usage_stats() TO colcrypt_admin, pg_monitor;  -- the view calls it as its reader
+
+CREATE VIEW colcrypt.stats AS
+    SELECT k.name AS keyring, s.encryptions, s.decryptions, s.failures, s.since
+      FROM colcrypt._usage_stats() s JOIN colcrypt.keyrings k USING (keyring_id);
+COMMENT ON VIEW colcrypt.stats IS
+    'encryptions, decryptions and failed decryptions per keyring of this database since "since" (server start or colcrypt.stats_reset())';
+
+CREATE FUNCTION colcrypt.stats_reset() RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'colcrypt_stats_reset' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.stats_reset() IS 'zero colcrypt.stats for this database; returns the new "since"';
+
+CREATE FUNCTION colcrypt.health(OUT "check" text, OUT status text, OUT detail text) RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'colcrypt_health' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.health() IS
+    'one row per check (master key, keys, launcher, nonce budget, statistics): status ok, warning or error, and why';
+
+REVOKE ALL ON FUNCTION colcrypt.stats_reset(), colcrypt.health() FROM PUBLIC;
+REVOKE ALL ON colcrypt.stats FROM PUBLIC;
+GRANT SELECT ON colcrypt.stats TO colcrypt_admin, pg_monitor;
+GRANT EXECUTE ON FUNCTION colcrypt.health() TO colcrypt_admin, pg_monitor;
+GRANT EXECUTE ON FUNCTION colcrypt.stats_reset() TO colcrypt_admin;

@@ -58,6 +58,12 @@ like($standby->safe_psql('postgres', q{SET enable_seqscan = off;
 	EXPLAIN (COSTS OFF) SELECT id FROM people WHERE email IN ('user7@example.com', 'user8@example.com')}),
 	qr/Index (Only )?Scan|Bitmap Index Scan/, 'by index');
 is($standby->safe_psql('postgres', $launchers_sql), '0', 'no colcrypt launcher runs on the standby');
+is($standby->safe_psql('postgres', q{SELECT string_agg("check" || ' ' || status, ', ' ORDER BY "check") FROM colcrypt.health()}),
+	'keys ok, launcher ok, master key ok, nonce budget ok, statistics ok', 'health on the standby: every check ok');
+like($standby->safe_psql('postgres', q{SELECT detail FROM colcrypt.health() WHERE "check" = 'launcher'}),
+	qr/in recovery/, 'health says why no launcher runs there');
+cmp_ok($standby->safe_psql('postgres', q{SELECT decryptions FROM colcrypt.stats WHERE keyring = 'pii'}), '>=', 2001,
+	'colcrypt.stats counts the standby\'s own decryptions');
 
 for my $call (
 	q{colcrypt.create_key('other')}, q{colcrypt.rotate_key('pii')}, q{colcrypt.retire_key('pii', 1)},
@@ -74,6 +80,8 @@ for my $call (
 $standby->promote;
 $standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()') or die 'promotion did not finish';
 ok($standby->poll_query_until('postgres', $launchers_sql, '1'), 'after promotion the colcrypt launcher runs');
+is($standby->safe_psql('postgres', q{SELECT status || ' ' || detail FROM colcrypt.health() WHERE "check" = 'launcher'}),
+	'ok running', 'and health sees it');
 is($standby->safe_psql('postgres', $sum_sql), $sum, 'after promotion every value reads');
 $standby->safe_psql('postgres', q{INSERT INTO people VALUES (3001, 'promoted@example.com')});
 is($standby->safe_psql('postgres', q{SELECT colcrypt.rotate_key('pii')}), '2', 'rotate_key on the promoted node');

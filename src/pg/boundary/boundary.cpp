@@ -15,9 +15,9 @@ using core::Errc;
 
 // SQLSTATE, detail and hint for each core error.  Core messages are fixed
 // literals, so they can be shown as they are.
-void describe_core_error(const core::Error &e, PendingError &err) {
-    err.message = e.what();
-    switch (e.code()) {
+void describe_core_error(Errc code, const char *message, PendingError &err) {
+    err.message = message;
+    switch (code) {
     case Errc::invalid_argument:
         err.sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
         break;
@@ -52,7 +52,7 @@ void capture_current_exception(PendingError &err) noexcept {
     } catch (const PgError &e) {
         err.pg_error = e.data();
     } catch (const core::Error &e) {
-        describe_core_error(e, err);
+        describe_core_error(e.code(), e.what(), err);
     } catch (const std::bad_alloc &) {
         err.sqlstate = ERRCODE_OUT_OF_MEMORY;
         err.message = "out of memory";
@@ -62,6 +62,12 @@ void capture_current_exception(PendingError &err) noexcept {
         err.sqlstate = ERRCODE_INTERNAL_ERROR;
         err.message = "unexpected C++ exception in colcrypt";
     }
+}
+
+void raise_caught_error(const CaughtError &caught) {
+    PendingError err{};
+    describe_core_error(caught.code, caught.message, err);
+    raise_pending_error(err);
 }
 
 void raise_pending_error(const PendingError &err) {

@@ -330,6 +330,10 @@ core::MasterKey *load_previous_master_key(MemoryContext owner) {
     return key->object;
 }
 
+const char *loaded_master_key_fingerprint() {
+    return key_page != nullptr && key_page->loaded ? key_page->fingerprint : nullptr;
+}
+
 core::MasterKey &master_key() {
     if (backend_master_key != nullptr)
         return *backend_master_key;

@@ -10,15 +10,17 @@ extern "C" {
 
 #include "colcrypt/pg/state/nonce_counters.hpp"
 #include "colcrypt/pg/state/shared_memory.hpp"
+#include "colcrypt/pg/state/usage_stats.hpp"
 #include "colcrypt/pg/state/worker_requests.hpp"
 
 namespace colcrypt::pg {
 namespace {
 
 constexpr const char *kTrancheName = "colcrypt";
-constexpr int kLocks = 2;  // nonce counters, worker requests
+constexpr int kLocks = 3;  // nonce counters, worker requests, usage statistics
 constexpr const char *kCountersName = "colcrypt nonce counters";
 constexpr const char *kRequestsName = "colcrypt worker requests";
+constexpr const char *kUsageName = "colcrypt usage statistics";
 
 shmem_startup_hook_type previous_shmem_startup_hook = nullptr;
 #if PG_VERSION_NUM >= 150000
@@ -26,7 +28,8 @@ shmem_request_hook_type previous_shmem_request_hook = nullptr;
 #endif
 
 void request_shared_memory() {
-    RequestAddinShmemSpace(add_size(nonce_counters_shmem_size(), worker_requests_shmem_size()));
+    RequestAddinShmemSpace(
+        add_size(add_size(nonce_counters_shmem_size(), worker_requests_shmem_size()), usage_stats_shmem_size()));
     RequestNamedLWLockTranche(kTrancheName, kLocks);
 }
 
@@ -48,6 +51,8 @@ void colcrypt_shmem_startup() {
     nonce_counters_shmem_init(counters, found, &locks[0].lock);
     void *requests = ShmemInitStruct(kRequestsName, worker_requests_shmem_size(), &found);
     worker_requests_shmem_init(requests, found, &locks[1].lock);
+    void *usage = ShmemInitStruct(kUsageName, usage_stats_shmem_size(), &found);
+    usage_stats_shmem_init(usage, found, &locks[2].lock);
     LWLockRelease(AddinShmemInitLock);
 }
 

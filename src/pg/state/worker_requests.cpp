@@ -107,6 +107,15 @@ void set_launcher_latch(Latch *latch) {
     LWLockRelease(requests->lock);
 }
 
+bool launcher_is_running() {
+    if (requests == nullptr)
+        return false;
+    LWLockAcquire(requests->lock, LW_SHARED);
+    bool running = requests->launcher_latch != nullptr;
+    LWLockRelease(requests->lock);
+    return running;
+}
+
 void recover_starting_requests() {
     LWLockAcquire(requests->lock, LW_EXCLUSIVE);
     for (RequestSlot &slot : requests->slots)

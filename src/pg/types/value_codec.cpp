@@ -16,6 +16,7 @@
 #include "colcrypt/pg/keys/version_locks.hpp"
 #include "colcrypt/pg/state/nonce_counters.hpp"
 #include "colcrypt/pg/state/transaction_cache.hpp"
+#include "colcrypt/pg/state/usage_stats.hpp"
 #include "colcrypt/pg/types/value_codec.hpp"
 
 namespace colcrypt::pg {
@@ -44,8 +45,10 @@ struct varlena *seal_with(const core::SealingKey &key, const char *keyring_name,
     std::size_t sealed = cpp_guard([&] { return core::sealed_value_size(key, size); });
     struct varlena *out = new_varlena(sealed);
     core::NonceSource &nonces = nonce_source();
-    if (key.keyring_id != core::kTransitKeyringId)
+    if (key.keyring_id != core::kTransitKeyringId) {
         count_encryption(key.keyring_id, key.key_version, keyring_name);
+        count_usage(key.keyring_id, UsageEvent::encryption);
+    }
     cpp_guard([&] {
         core::seal_value(key, nonces, type, reinterpret_cast<const std::uint8_t *>(plaintext), size,
                          reinterpret_cast<std::uint8_t *>(VARDATA(out)));
@@ -68,10 +71,22 @@ core::Envelope sealed_part(const core::Envelope &envelope) {
 }
 
 // Decrypt a parsed envelope into out (sealed_part(envelope).ciphertext_size bytes).
+// Decryptions of keyring values count in colcrypt.stats, and so do those
+// that fail authentication (a tampered value, or one moved between columns).
 void open_into(core::ValueType type, const core::Envelope &envelope, char *out) {
     core::Envelope sealed = sealed_part(envelope);
     core::AesGcm &aead = data_key(sealed.keyring_id, sealed.key_version);
-    cpp_guard([&] { core::open(aead, type, sealed, reinterpret_cast<std::uint8_t *>(out)); });
+    bool counted = !is_session_value(envelope);
+    std::optional<CaughtError> failed = cpp_try({core::Errc::authentication_failed}, [&] {
+        core::open(aead, type, sealed, reinterpret_cast<std::uint8_t *>(out));
+    });
+    if (failed) {
+        if (counted)
+            count_usage(envelope.keyring_id, UsageEvent::failure);
+        raise_caught_error(*failed);
+    }
+    if (counted)
+        count_usage(envelope.keyring_id, UsageEvent::decryption);
 }
 
 // The plaintext size of a parsed envelope.

@@ -99,6 +99,10 @@ void capture_current_exception(PendingError &err) noexcept;
 // Raise err as a PostgreSQL ERROR.
 [[noreturn]] void raise_pending_error(const PendingError &err);
 
+// Raise what cpp_try caught, exactly as cpp_guard would have: for callers
+// that note a failure (a statistic) before it is reported.
+[[noreturn]] void raise_caught_error(const CaughtError &caught);
+
 template <typename Body>
 auto cpp_guard(Body &&body) -> decltype(body()) {
     PendingError err{};

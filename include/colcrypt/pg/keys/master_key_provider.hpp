@@ -31,6 +31,9 @@ constexpr const char *kColcryptDirectory = "pg_colcrypt";
 // it.  The loaded key's fingerprint is written to pg_colcrypt/ for that.
 void load_master_key_at_startup();
 
+// The loaded master key's fingerprint, or nullptr when none is loaded.
+const char *loaded_master_key_fingerprint();
+
 // The master key for this backend.  ERROR with a hint to preload colcrypt
 // when no key was loaded.
 core::MasterKey &master_key();

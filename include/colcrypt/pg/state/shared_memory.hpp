@@ -1,5 +1,5 @@
-// colcrypt's shared memory: the nonce counters and the table of worker
-// requests, each in a named struct of its own with a lock of its own (one
+// colcrypt's shared memory: the nonce counters, the table of worker
+// requests and the usage statistics, each in a named struct of its own with a lock of its own (one
 // LWLock tranche, "colcrypt").  Requested and initialised through the
 // shmem hooks, chained with those of other extensions.
 #pragma once

@@ -64,6 +64,10 @@ void wake_launcher();
 // The launcher's latch, set by every post (nullptr: no launcher running).
 void set_launcher_latch(Latch *latch);
 
+// Whether the launcher has set its latch and not cleared it on exit
+// (colcrypt.health()).
+bool launcher_is_running();
+
 // At the launcher's start: requests a previous launcher registered workers
 // for are pending again, since the handles that would tell whether those
 // workers ever started died with it.  A worker that does start still
