@@ -87,7 +87,8 @@ void resolve_keyring(TypeName *type_name, const char *what) {
             warn_keyring_less(what, type_oid);
             return;
         }
-        refuse_keyring_less(what, type_oid, "Name one, as in colcrypt.encrypted_text('pii'), or set colcrypt.default_key.");
+        refuse_keyring_less(what, type_oid,
+                            psprintf("Name one, as in %s, or set colcrypt.default_key.", keyed_type_example(type_oid)));
     }
     (void) keyring_typmod_for_name(guc_default_key);  // validates the name
     A_Const *keyring = makeNode(A_Const);
@@ -127,8 +128,9 @@ void bind_query_columns(Query *query) {
                 continue;
             }
             refuse_keyring_less(what, type,
-                                "Cast the expression to a keyring in the query, as in "
-                                "c::colcrypt.encrypted_text('pii'), or set colcrypt.default_key.");
+                                psprintf("Cast the expression to a keyring in the query, as in c::%s, or set "
+                                         "colcrypt.default_key.",
+                                         keyed_type_example(type)));
         }
         int32 typmod = keyring_typmod_for_name(guc_default_key);
         Node *bound = coerce_to_target_type(nullptr, (Node *) entry->expr, type, type, typmod, COERCION_ASSIGNMENT,
@@ -155,8 +157,8 @@ void check_created_columns(IntoClause *into) {
             Oid type = att->atttypid;
             RelationClose(rel);
             refuse_keyring_less(what, type,
-                                "Cast the expression to a keyring in the query, as in "
-                                "c::colcrypt.encrypted_text('pii').");
+                                psprintf("Cast the expression to a keyring in the query, as in c::%s.",
+                                         keyed_type_example(type)));
         }
     }
     RelationClose(rel);
