@@ -8,9 +8,9 @@ PG_MAJOR=15
 BUILD_PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libssl-dev g++ make cmake)
 # Running every test suite as well: GoogleTest and JSON for the unit tests,
 # IPC::Run for PostgreSQL::Test::Cluster, libpq for the client tests,
-# clang and its runtimes for the fuzzer.
+# clang and its runtimes for the fuzzer, psycopg2 for the driver test.
 TEST_PACKAGES=("${BUILD_PACKAGES[@]}" libgtest-dev nlohmann-json3-dev libipc-run-perl libpq-dev
-    clang libclang-rt-dev)
+    clang libclang-rt-dev python3-psycopg2)
 
 run_as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
