@@ -234,7 +234,11 @@ struct varlena *bind_value(core::ValueType type, struct varlena *value, int32 ty
 }
 
 struct varlena *make_search_value(core::ValueType type, const char *plaintext, std::size_t size, int32 typmod) {
-    struct varlena *transit = seal_value(type, plaintext, size, -1);
+    // Sealed without caching the transit envelope's plaintext: only the
+    // search value's is looked up later.
+    if (size > core::kMaxPlaintextSize)
+        return seal_value(type, plaintext, size, typmod);  // reports the size
+    struct varlena *transit = seal_with(transit_sealing_key(), "transit", type, plaintext, size);
     SealingKeyring keyring = sealing_key_for_typmod(typmod);
     const core::TermPolicy &policy = keyring.key.policy;
     std::size_t term_size = policy.stored_term_size();
