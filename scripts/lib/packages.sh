@@ -8,9 +8,10 @@ PG_MAJOR=15
 BUILD_PACKAGES=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libssl-dev g++ make cmake)
 # Running every test suite as well: GoogleTest and JSON for the unit tests,
 # IPC::Run for PostgreSQL::Test::Cluster, libpq for the client tests,
-# clang and its runtimes for the fuzzer, psycopg2 for the driver test.
+# clang and its runtimes for the fuzzer, psycopg2 and Django for the driver
+# and ORM tests.
 TEST_PACKAGES=("${BUILD_PACKAGES[@]}" libgtest-dev nlohmann-json3-dev libipc-run-perl libpq-dev
-    clang libclang-rt-dev python3-psycopg2)
+    clang libclang-rt-dev python3-psycopg2 python3-django)
 
 run_as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
