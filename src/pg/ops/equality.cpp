@@ -170,10 +170,19 @@ int compare_operands(Operand &a, Operand &b) {
             std::size_t size = key.policy.compared_term_size();
             order = core::order_by_terms(term_of(a, keyring, key, size, scratch_a),
                                          term_of(b, keyring, key, size, scratch_b), size);
+            // Under index order 2, values whose short terms tie are ordered
+            // by their full keyed terms.  Equal values tie there too, and a
+            // lookup decrypts its match anyway to confirm it: settle
+            // equality from the plaintexts first, so that the common case
+            // (the search value meets its own match in the index) computes
+            // no full term.  Unequal values are still ordered by full term,
+            // never by plaintext.
             if (order == core::TermOrder::undecided && key.policy.ties_by_full_term())
-                order = core::order_by_terms(term_of(a, keyring, key, core::kMaxTermSize, scratch_a),
-                                             term_of(b, keyring, key, core::kMaxTermSize, scratch_b),
-                                             core::kMaxTermSize);
+                order = order_by_plaintexts(a, b, normalization) == 0
+                            ? core::TermOrder::equal
+                            : core::order_by_terms(term_of(a, keyring, key, core::kMaxTermSize, scratch_a),
+                                                   term_of(b, keyring, key, core::kMaxTermSize, scratch_b),
+                                                   core::kMaxTermSize);
         }
     }
     int c = order != core::TermOrder::undecided ? core::order_sign(order) : order_by_plaintexts(a, b, normalization);
