@@ -403,3 +403,76 @@ REVOKE EXECUTE ON PROCEDURE colcrypt.reencrypt_now(regclass, integer) FROM PUBLI
 GRANT EXECUTE ON FUNCTION colcrypt.reencrypt(regclass), colcrypt.pause_reencrypt(bigint),
     colcrypt.resume_reencrypt(bigint), colcrypt.cancel_reencrypt(bigint) TO colcrypt_admin;
 GRANT EXECUTE ON PROCEDURE colcrypt.reencrypt_now(regclass, integer) TO colcrypt_admin;
+
+-- Coverage: which key versions the values of each encrypted column are
+-- under, from their headers (nothing is decrypted).  Live rows only: old
+-- row versions and index entries are what retire_key's own scan finds.
+-- Every data-key version's values carry terms of index key 1 until
+-- rotate_index_key exists (docs/design/reencryption.md, section 1).
+CREATE FUNCTION colcrypt.coverage(tbl regclass DEFAULT NULL)
+    RETURNS TABLE ("table" regclass, "column" name, keyring text, data_key_version integer,
+                   index_key_version integer, "values" bigint)
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT c.oid AS relid, a.attname
+          FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE a.attnum > 0 AND NOT a.attisdropped
+           AND a.atttypid = 'colcrypt.encrypted_text'::regtype
+           AND c.relkind IN ('r', 'm') AND NOT pg_is_other_temp_schema(c.relnamespace)
+           AND (tbl IS NULL OR c.oid = tbl OR c.oid IN (SELECT relid FROM pg_partition_tree(tbl)))
+         ORDER BY c.oid::regclass::text, a.attnum
+    LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT %s::regclass, %L::name, coalesce(k.name, CASE WHEN v.keyring_id = 0 THEN ''(transit)'' END),'
+            '       v.version, 1, v.n'
+            '  FROM (SELECT colcrypt._keyring_id(%I) AS keyring_id, colcrypt._key_version(%I) AS version, count(*) AS n'
+            '          FROM ONLY %s WHERE %I IS NOT NULL GROUP BY 1, 2) v'
+            '  LEFT JOIN colcrypt.keyrings k ON k.keyring_id = v.keyring_id ORDER BY v.keyring_id, v.version',
+            r.relid, r.attname, r.attname, r.attname, r.relid::regclass, r.attname);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION colcrypt.coverage(regclass) IS
+    'per table and column: keyring, data key version, index key version and number of values, from the headers';
+REVOKE EXECUTE ON FUNCTION colcrypt.coverage(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.coverage(regclass) TO colcrypt_admin;
+
+-- Verification: every value decrypted (no plaintext leaves the function),
+-- counts and the first failures by ctid.
+CREATE FUNCTION colcrypt._value_problem(value colcrypt.encrypted_text) RETURNS text
+    AS 'MODULE_PATHNAME', 'colcrypt_value_problem' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt._value_problem(colcrypt.encrypted_text) IS
+    'internal: why a value does not decrypt, NULL when it does (colcrypt.verify)';
+REVOKE EXECUTE ON FUNCTION colcrypt._value_problem(colcrypt.encrypted_text) FROM PUBLIC;
+
+CREATE FUNCTION colcrypt.verify(tbl regclass DEFAULT NULL, max_failures integer DEFAULT 10)
+    RETURNS TABLE ("table" regclass, "column" name, checked bigint, failed bigint, first_failures text)
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT c.oid AS relid, a.attname
+          FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE a.attnum > 0 AND NOT a.attisdropped
+           AND a.atttypid = 'colcrypt.encrypted_text'::regtype
+           AND c.relkind IN ('r', 'm') AND NOT pg_is_other_temp_schema(c.relnamespace)
+           AND (tbl IS NULL OR c.oid = tbl OR c.oid IN (SELECT relid FROM pg_partition_tree(tbl)))
+         ORDER BY c.oid::regclass::text, a.attnum
+    LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT %s::regclass, %L::name, count(*), count(p.problem),'
+            '       string_agg(p.ctid::text || '' '' || p.problem, ''; '' ORDER BY p.ctid) FILTER (WHERE p.rank <= %s)'
+            '  FROM (SELECT ctid, problem, CASE WHEN problem IS NOT NULL THEN row_number() OVER (PARTITION BY problem IS NULL ORDER BY ctid) END AS rank'
+            '          FROM (SELECT ctid, colcrypt._value_problem(%I) AS problem FROM ONLY %s WHERE %I IS NOT NULL) v) p',
+            r.relid, r.attname, max_failures, r.attname, r.relid::regclass, r.attname);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION colcrypt.verify(regclass, integer) IS
+    'decrypts every value of every encrypted column (of tbl, or of every table): counts and the first failures by ctid';
+REVOKE EXECUTE ON FUNCTION colcrypt.verify(regclass, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.verify(regclass, integer) TO colcrypt_admin;

@@ -81,6 +81,15 @@ is(q_old($checksum_sql), $before, 'after the update: every value reads as writte
 is(q_old(q{SELECT id FROM people WHERE email = 'user7@example.com'}), '7', 'after the update: lookup');
 is(q_old(q{SELECT count(*) FROM people WHERE code = 'c7'}), '10', 'after the update: lookup on the 8-bit keyring');
 is(q_old(q{SELECT colcrypt.rotate_key('pii')}), '3', 'after the update: rotate_key');
+# New in 0.2.0: background re-encryption.
+my $job = q_old(q{SELECT colcrypt.reencrypt('people')});
+like($job, qr/^\d+$/, 'after the update: colcrypt.reencrypt() queues a job');
+ok( $node->poll_query_until(
+		'old', qq{SELECT bool_and(state IN ('waiting for vacuum', 'done')) FROM colcrypt.reencrypt_progress WHERE job = $job}),
+	'after the update: the worker finishes the job');
+is(q_old(q{SELECT count(*) FROM people WHERE colcrypt._key_version(email) <> 3 OR colcrypt._key_version(code) <> 1}),
+	'0', 'after the update: the worker moved every email to version 3 and left code (another keyring) alone');
+is(q_old($checksum_sql), $before, 'after the update: the re-encrypted values read as written');
 q_old(q{INSERT INTO people VALUES (501, 'new@example.com', 'c1')});
 is(q_old(q{SELECT (colcrypt.describe(email)).key_version FROM people WHERE id = 501}), '3',
 	'after the update: new values under version 3');

@@ -15,7 +15,7 @@ use Time::HiRes qw(time);
 use ColcryptTest;
 
 my $rows = 100_000;
-my $node = colcrypt_node('reencrypt', conf => "colcrypt.reencrypt_naptime = 0\ncolcrypt.reencrypt_batch_size = 2000");
+my $node = colcrypt_node('reencrypt', reencrypt => 1, conf => "colcrypt.reencrypt_naptime = 0\ncolcrypt.reencrypt_batch_size = 2000");
 $node->start;
 
 sub run_sql { return $node->safe_psql('postgres', $_[0]); }
@@ -48,6 +48,10 @@ my $checksum_sql = q{SELECT md5(string_agg(id || ':' || email::text || ':' || ci
 	|| ':' || updated_at, ',' ORDER BY id)) FROM people};
 my $before = run_sql($checksum_sql);
 
+my $coverage_sql = q{SELECT string_agg("column" || ' ' || keyring || ' v' || data_key_version || ' i' || index_key_version
+	|| ' ' || "values", ', ' ORDER BY "column", data_key_version) FROM colcrypt.coverage('people')};
+is(run_sql($coverage_sql), "city pii v1 i1 $rows, email pii v1 i1 $rows", 'coverage before the rotation');
+
 # --- rotate_key queues a job; the worker finishes it by itself ----------------
 my ($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.rotate_key('pii')});
 is($ret, 0, 'rotate_key succeeds');
@@ -69,6 +73,10 @@ is( run_sql(qq{SELECT string_agg("column" || ' ' || from_versions::text || '->' 
 is( run_sql(q{SELECT count(*) FILTER (WHERE (colcrypt.describe(email)).key_version = 2),
 	           count(*) FILTER (WHERE (colcrypt.describe(city)).key_version = 2) FROM people}),
 	"$rows|$rows", 'every value of both columns is under version 2 (describe)');
+is(run_sql($coverage_sql), "city pii v2 i1 $rows, email pii v2 i1 $rows", 'coverage: every value of both columns on version 2');
+is( run_sql(q{SELECT string_agg("column" || ' ' || checked || ' checked ' || failed || ' failed ' || coalesce(first_failures, '-'),
+		', ' ORDER BY "column") FROM colcrypt.verify('people')}),
+	"city $rows checked 0 failed -, email $rows checked 0 failed -", 'verify decrypts every value of both columns');
 is(run_sql($checksum_sql), $before, 'plaintexts, other columns and updated_at are unchanged (md5 of the decrypted table)');
 is(run_sql(q{SELECT count(*) FROM audit}), '0', 'the audit trigger did not fire');
 is(run_sql(q{SELECT count(*) FROM people WHERE updated_at <> '2000-01-01'}), '0', 'the updated_at trigger did not fire');

@@ -17,7 +17,7 @@ my $rows = 20_000;
 # Slow on purpose, so that the job is still running when it is interrupted.
 # restart_after_crash: the production default, which the test framework
 # turns off.
-my $node = colcrypt_node('crash',
+my $node = colcrypt_node('crash', reencrypt => 1,
 	conf => "colcrypt.reencrypt_naptime = '20ms'\ncolcrypt.reencrypt_batch_size = 200\nrestart_after_crash = on");
 $node->start;
 

@@ -17,7 +17,7 @@ use Test::More;
 use ColcryptTest;
 
 my $rows = 20_000;
-my $node = colcrypt_node('concurrent', conf => "colcrypt.reencrypt_naptime = '20ms'\ncolcrypt.reencrypt_batch_size = 200");
+my $node = colcrypt_node('concurrent', reencrypt => 1, conf => "colcrypt.reencrypt_naptime = '20ms'\ncolcrypt.reencrypt_batch_size = 200");
 $node->start;
 
 sub run_sql { return $node->safe_psql('postgres', $_[0]); }
