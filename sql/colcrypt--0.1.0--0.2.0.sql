@@ -259,7 +259,11 @@ BEGIN
            AND a.atttypid = 'colcrypt.encrypted_text'::regtype
            AND a.atttypmod >= 0
            AND c.relkind = 'r' AND c.relpersistence <> 't'
-           AND (tbl IS NULL OR c.oid = tbl OR c.oid IN (SELECT relid FROM pg_partition_tree(tbl)))
+           -- The partitions from pg_inherits: pg_partition_tree() would lock
+           -- them, and wait behind an ALTER TABLE.
+           AND (tbl IS NULL OR c.oid IN (WITH RECURSIVE tree(relid) AS (
+                    SELECT tbl::oid UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.relid)
+                SELECT relid FROM tree))
            AND (_queue_reencrypt.keyring_id IS NULL OR a.atttypmod =
                 (SELECT k.type_modifier FROM colcrypt.keyrings k WHERE k.keyring_id = _queue_reencrypt.keyring_id))
          ORDER BY c.oid, a.attnum

@@ -167,4 +167,40 @@ is(run_sql(q{SELECT count(*) FROM kept WHERE v::text = 'k' || id AND colcrypt._k
 	'kept is rewritten and reads back');
 is(run_sql($checksum_sql), $before, 'people is unchanged after all');
 
+# --- partitions, no primary key, TOASTed values, ALTER TABLE in flight ----------
+run_sql(q{ALTER SYSTEM SET colcrypt.reencrypt_batch_size = 1000; ALTER SYSTEM SET colcrypt.reencrypt_naptime = '10ms';
+	SELECT pg_reload_conf();
+	CREATE TABLE events (at int, body colcrypt.encrypted_text('other')) PARTITION BY RANGE (at);
+	CREATE TABLE events_1 PARTITION OF events FOR VALUES FROM (0) TO (5000);
+	CREATE TABLE events_2 PARTITION OF events FOR VALUES FROM (5000) TO (10000);
+	INSERT INTO events SELECT g, 'e' || g FROM generate_series(0, 9999) g;
+	INSERT INTO events SELECT 42, repeat(md5(g::text), 4000) FROM generate_series(1, 3) g;
+	SET colcrypt.reencrypt_on_rotate = off; SELECT colcrypt.rotate_key('other')});
+my $events_sql = q{SELECT count(*) || ' ' || md5(string_agg(at || ':' || body::text, ',' ORDER BY at, body::text)) FROM events};
+my $events_before = run_sql($events_sql);
+ok(run_sql(q{SELECT pg_column_size(body) > 100000 FROM events WHERE length(body::text) > 1000 LIMIT 1}) eq 't',
+	'three values are large (stored out of line)');
+# An ALTER TABLE in flight: the job waits for it without blocking behind it.
+my $alter = $node->background_psql('postgres');
+$alter->query_safe(q{BEGIN; ALTER TABLE events_1 ADD CONSTRAINT at_positive CHECK (at >= 0)});
+my $job4 = run_sql(q{SELECT colcrypt.reencrypt('events')});
+is(run_sql(qq{SELECT string_agg("table", ',' ORDER BY "table") FROM colcrypt.reencrypt_progress WHERE job = $job4}),
+	'public.events_1,public.events_2', 'a partitioned table is queued as its partitions (no primary key needed)');
+ok( $node->poll_query_until(
+		'postgres', qq{SELECT state = 'running' AND last_error LIKE 'the table is locked by another transaction%'
+		FROM colcrypt.reencrypt_progress WHERE job = $job4 AND "table" = 'public.events_1'}),
+	'a partition locked by an ALTER TABLE is retried, with the reason in last_error');
+ok( $node->poll_query_until(
+		'postgres', qq{SELECT state = 'waiting for vacuum' FROM colcrypt.reencrypt_progress WHERE job = $job4 AND "table" = 'public.events_2'}),
+	'the other partition is done meanwhile');
+is(run_sql(q{SELECT count(*) FROM pg_locks WHERE relation = 'events_1'::regclass AND NOT granted}), '0',
+	'nothing queues behind the ALTER TABLE for the job');
+$alter->query_safe(q{COMMIT});
+$alter->quit;
+ok( $node->poll_query_until(
+		'postgres', qq{SELECT bool_and(state = 'waiting for vacuum') FROM colcrypt.reencrypt_progress WHERE job = $job4}),
+	'after the ALTER TABLE commits, the job finishes');
+is(run_sql($events_sql), $events_before, 'every value of the partitions, large ones too, reads as before');
+is(run_sql(q{SELECT count(*) FROM events WHERE colcrypt._key_version(body) <> 3}), '0', 'and is under the new version');
+
 done_testing();

@@ -84,7 +84,10 @@ bool claim_task(bool any_job, int64 job, Task *task) {
     QueryArg args[] = {{INT8OID, Int64GetDatum(job), any_job}};
     run_internal_locking_query("SELECT job, relation, next_block, rows_done FROM colcrypt.reencrypt_tasks"
                                " WHERE state IN ('queued', 'running') AND ($1 IS NULL OR job = $1)"
-                               " ORDER BY job, relation LIMIT 1 FOR UPDATE SKIP LOCKED",
+                               // The task least recently worked on: a table that
+                               // is busy (locked by an ALTER TABLE) does not
+                               // starve the job's other tables.
+                               " ORDER BY job, updated_at NULLS FIRST, relation LIMIT 1 FOR UPDATE SKIP LOCKED",
                                SPI_OK_SELECT, 1, args);
     bool found = result_rows() == 1;
     if (found) {
