@@ -361,11 +361,22 @@ BEGIN
     COMMIT;
     LOOP
         SELECT * INTO r FROM colcrypt._reencrypt_step(new_job, batch_size);
-        EXIT WHEN NOT FOUND;
+        IF NOT FOUND THEN
+            -- Nothing this session can take: done, or the worker holds the
+            -- last task for its batch.
+            EXIT WHEN NOT EXISTS (SELECT FROM colcrypt.reencrypt_progress p
+                                   WHERE p.job = new_job AND p.state IN ('queued', 'running'));
+            COMMIT;
+            PERFORM pg_sleep(0.1);
+            CONTINUE;
+        END IF;
         total := total + r.rewritten;
         batches := batches + 1;
         COMMIT;
-        IF r.state = 'failed' THEN
+        IF r.state = 'running' AND r.last_error IS NOT NULL THEN
+            RAISE NOTICE 're-encryption of %: %', r.relation, r.last_error;
+            PERFORM pg_sleep(1);
+        ELSIF r.state = 'failed' THEN
             RAISE WARNING 're-encryption of % failed: %', r.relation, r.last_error;
         ELSIF r.state IN ('waiting for vacuum', 'done') OR batches % 10 = 0 THEN
             RAISE NOTICE 're-encryption job %: % rows rewritten, %: %', new_job, total, r.relation, r.state;
