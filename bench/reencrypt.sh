@@ -13,6 +13,8 @@
 #      copy) for BENCH_SECONDS with no job running, then for as long with
 #      the worker running at its default throttle; the TPS of each, and the
 #      worker's rows/s meanwhile.
+# BENCH_REENCRYPT_NAPTIME and BENCH_REENCRYPT_BATCH set another throttle
+# for step 2 than the defaults (step 1 always runs naptime 0, batch 1000).
 # Targets (SPEC, issue 12): the unthrottled worker at least 70% of the
 # statement's rate; TPS at most 10% lower with the worker; the throttled
 # worker at least 20% of its unthrottled rate.  Results: $BENCH_OUT/reencrypt.md.
@@ -109,7 +111,12 @@ pgbench_tps() {
     as_cluster_user "$BINDIR/pgbench" -n -T "$SECONDS_PER_RUN" -c "$CLIENTS" -j 2 -f "$DIR/mix.sql" \
         -h "$DIR" -p "$PORT" -U postgres postgres 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 }
+# BENCH_REENCRYPT_NAPTIME / _BATCH: try another throttle than the defaults.
 sql -c "ALTER SYSTEM RESET colcrypt.reencrypt_naptime" -c "SELECT pg_reload_conf()" >/dev/null
+[ -n "${BENCH_REENCRYPT_NAPTIME:-}" ] &&
+    sql -c "ALTER SYSTEM SET colcrypt.reencrypt_naptime = '$BENCH_REENCRYPT_NAPTIME'" -c "SELECT pg_reload_conf()" >/dev/null
+[ -n "${BENCH_REENCRYPT_BATCH:-}" ] &&
+    sql -c "ALTER SYSTEM SET colcrypt.reencrypt_batch_size = $BENCH_REENCRYPT_BATCH" -c "SELECT pg_reload_conf()" >/dev/null
 progress "pgbench without a job (${SECONDS_PER_RUN} s)"
 tps_alone=$(pgbench_tps)
 sql -c "SELECT colcrypt.rotate_key('bench')" >/dev/null
@@ -121,6 +128,7 @@ tps_worker=$(pgbench_tps)
 after=$(sql -c "SELECT rows_done || ' ' || extract(epoch FROM clock_timestamp()) || ' ' || state FROM colcrypt.reencrypt_progress WHERE job = $job LIMIT 1")
 throttled_rate=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " "); printf "%.0f", (y[1] - x[1]) / (y[2] - x[2]) }')
 naptime=$(sql -c "SHOW colcrypt.reencrypt_naptime")
+throttle=$([ -n "${BENCH_REENCRYPT_NAPTIME:-}${BENCH_REENCRYPT_BATCH:-}" ] && echo "set by BENCH_REENCRYPT_*" || echo "the defaults")
 batch=$(sql -c "SHOW colcrypt.reencrypt_batch_size")
 
 update_rate=$(awk -v r="$ROWS" -v s="$update_s" 'BEGIN { printf "%.0f", r / s }')
@@ -137,10 +145,10 @@ $ROWS rows, two encrypted columns (email with a btree index, a 200-character not
 | measurement | value | target |
 | --- | --- | --- |
 | single-statement UPDATE of both columns | $update_s s, $update_rate rows/s | |
-| worker, no throttle (naptime 0, batch $batch) | $worker_s s, $worker_rate rows/s | |
+| worker, no throttle (naptime 0, batch 1000) | $worker_s s, $worker_rate rows/s | |
 | worker / statement | $(ratio "$worker_rate" "$update_rate") | >= 0.70 |
 | pgbench TPS, no job ($CLIENTS clients, ${SECONDS_PER_RUN} s, lookup by email + update of another column) | $tps_alone | |
-| pgbench TPS, worker at its default throttle (naptime $naptime, batch $batch) | $tps_worker | |
+| pgbench TPS, worker at the throttle naptime $naptime, batch $batch ($throttle) | $tps_worker | |
 | TPS with / without the worker | $(ratio "$tps_worker" "$tps_alone") | >= 0.90 |
 | worker rate during that pgbench run | $throttled_rate rows/s (job state at the end: $(echo "$after" | cut -d' ' -f3-)) | |
 | throttled / unthrottled worker rate | $(ratio "$throttled_rate" "$worker_rate") | >= 0.20 |
