@@ -294,7 +294,7 @@ BEGIN
     IF tbl IS NOT NULL AND (SELECT relkind FROM pg_class WHERE oid = tbl) NOT IN ('r', 'p') THEN
         RAISE EXCEPTION 'cannot re-encrypt relation %', tbl
             USING ERRCODE = 'wrong_object_type',
-                  DETAIL = 'Only tables and partitioned tables are re-encrypted; a materialized view is re-sealed by REFRESH.',
+                  DETAIL = 'Only tables and partitioned tables hold values to rewrite; a view holds none, and a materialized view is re-sealed by REFRESH.',
                   HINT = 'Name a table.';
     END IF;
     new_job := colcrypt._queue_reencrypt(tbl, NULL);
@@ -322,7 +322,9 @@ BEGIN
      WHERE t.job = _set_reencrypt_state.job AND t.state = ANY (from_states);
     GET DIAGNOSTICS changed = ROW_COUNT;
     IF changed = 0 THEN
-        RAISE NOTICE 're-encryption job % has no task in state %', job, array_to_string(from_states, ' or ');
+        RAISE NOTICE 're-encryption job % has no task to %', job,
+            CASE to_state WHEN 'paused' THEN 'pause' WHEN 'cancelled' THEN 'cancel' ELSE 'resume' END
+            USING DETAIL = format('It applies to tasks that are %s.', array_to_string(from_states, ' or '));
     END IF;
     IF to_state IN ('queued', 'running') THEN
         PERFORM colcrypt._wake_reencrypt_worker();
@@ -352,7 +354,8 @@ DECLARE
     batches bigint := 0;
 BEGIN
     IF batch_size IS NULL OR batch_size < 1 THEN
-        RAISE EXCEPTION 'batch size must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'batch size must be at least 1' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Leave it out for 1000 rows per batch.';
     END IF;
     new_job := colcrypt.reencrypt(tbl);
     IF new_job IS NULL THEN

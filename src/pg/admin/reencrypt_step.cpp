@@ -8,6 +8,7 @@
 // is live here (the batch runs under PG_TRY).
 #include "colcrypt/pg/compat/postgres.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 extern "C" {
@@ -62,6 +63,8 @@ struct Column {
     const char *failed;   // a reason: the column is not rewritten any more
     int64 stale_in_batch; // values the batch rewrote
     bool recounted;
+    bool first_count;      // the recount was the task's first: total is set
+    int64 total;           // stale values at the first count
     int64 left;            // after a recount
     char *from_versions;  // text form of an int4[], after a recount
 };
@@ -270,9 +273,19 @@ void run_batch(const Task &task, Oid owner, const char *table, Column *columns, 
     bool counted = true;
     for (int i = 0; i < count; i++)
         counted = counted && (columns[i].failed != nullptr || columns[i].counted);
-    if (!counted)
+    if (!counted) {
         recount(table, columns, count);
+        for (int i = 0; i < count; i++) {
+            columns[i].first_count = columns[i].failed == nullptr;
+            columns[i].total = columns[i].left;
+        }
+    }
     rewrite(table, columns, count, task.next_block, batch_size, out);
+    // What the first count found, less what this batch rewrote (a recount
+    // at the end of the table below replaces it with the exact figure).
+    for (int i = 0; i < count; i++)
+        if (columns[i].failed == nullptr && columns[i].recounted)
+            columns[i].left = std::max<int64>(columns[i].left - columns[i].stale_in_batch, 0);
     out->new_pass = false;
     out->finished = false;
     out->next_block = out->last_block;
@@ -338,6 +351,7 @@ void run_batch_guarded(const Task &task, Oid owner, const char *table, Column *c
         for (int i = 0; i < count; i++) {
             columns[i].stale_in_batch = 0;
             columns[i].recounted = false;
+            columns[i].first_count = false;
         }
         out->error = psprintf("%s (SQLSTATE %s)", error->message, unpack_sql_state(error->sqlerrcode));
         out->state = retryable(error->sqlerrcode) ? "running" : "failed";
@@ -366,15 +380,16 @@ void record_outcome(const Task &task, const Column *columns, int count, const Ou
             {INT4OID, Int32GetDatum(c.to_version), c.to_version == 0},
             text_arg(c.failed),
             {BOOLOID, BoolGetDatum(c.recounted)},
+            {INT8OID, Int64GetDatum(c.total), !c.first_count},
         };
         run_internal_query("UPDATE colcrypt.reencrypt_columns SET"
                            "  values_done = values_done + $4,"
-                           "  values_total = coalesce(values_total, CASE WHEN $9 THEN $5 END),"
+                           "  values_total = coalesce(values_total, $10),"
                            "  from_versions = coalesce(from_versions, $6::int4[]),"
                            "  values_left = CASE WHEN $9 THEN $5 ELSE greatest(values_left - $4, 0) END,"
                            "  to_version = coalesce($7, to_version), failed = coalesce($8, failed)"
                            " WHERE job = $1 AND relation = $2 AND attnum = $3",
-                           SPI_OK_UPDATE, 9, args);
+                           SPI_OK_UPDATE, 10, args);
     }
     QueryArg args[] = {
         {INT8OID, Int64GetDatum(task.job)},
@@ -439,7 +454,8 @@ extern "C" Datum colcrypt_reencrypt_step(PG_FUNCTION_ARGS) {
     int64 job = any_job ? 0 : PG_GETARG_INT64(0);
     int batch_size = PG_ARGISNULL(1) ? guc_reencrypt_batch_size : PG_GETARG_INT32(1);
     if (batch_size < 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("batch size must be at least 1")));
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("batch size must be at least 1"),
+                        errhint("Pass NULL for colcrypt.reencrypt_batch_size.")));
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
