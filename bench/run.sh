@@ -10,6 +10,9 @@
 #   core     the crypto core alone (bench/core_bench.cpp) next to `openssl speed`
 #   types    INSERT ... SELECT and a full read of an encrypted_int4 and an
 #            encrypted_numeric column next to plain int4 and numeric
+#   reencrypt  the re-encryption worker next to a single-statement rewrite,
+#            and pgbench with and without the throttled worker
+#            (bench/reencrypt.sh, results in reencrypt.md)
 # then writes bench/results/: results.csv and core.csv (every repetition),
 # plans.txt, machine.txt, README.md (medians, ratios, targets) and ratios.png.
 #
@@ -23,7 +26,7 @@
 #                    reaches every variant alike
 #   BENCH_SECONDS    duration of each pgbench run (4)
 #   BENCH_CLIENTS    pgbench clients (4)
-#   BENCH_PARTS      which parts to run ("load read lookup core types")
+#   BENCH_PARTS      which parts to run ("load read lookup core types reencrypt")
 #   BENCH_VARIANTS   which load/read variants
 #                    ("plain colcrypt colcrypt_mixed colcrypt_noidx pgp cbc")
 #   BENCH_OUT        where results go (bench/results)
@@ -41,7 +44,7 @@ REPS=${BENCH_REPS:-5}
 LOOKUP_REPS=${BENCH_LOOKUP_REPS:-15}
 RUN_SECONDS=${BENCH_SECONDS:-4}
 CLIENTS=${BENCH_CLIENTS:-4}
-PARTS=" ${BENCH_PARTS:-load read lookup core types} "
+#   BENCH_PARTS      which parts to run ("load read lookup core types reencrypt")
 VARIANTS=${BENCH_VARIANTS:-plain colcrypt colcrypt_mixed colcrypt_noidx pgp cbc}
 OUT=${BENCH_OUT:-$REPO/bench/results}
 SIZES="16 64 1024"
@@ -468,6 +471,13 @@ if has_part core; then
             done
         done
     done
+fi
+
+# --- re-encryption ------------------------------------------------------------------
+# Its own throwaway server (the worker's settings change there), own report.
+if has_part reencrypt; then
+    progress "re-encryption: bench/reencrypt.sh ($OUT/reencrypt.md)"
+    BENCH_ROWS=$ROWS BENCH_OUT=$OUT PG_CONFIG=$PG_CONFIG "$REPO/bench/reencrypt.sh"
 fi
 
 echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"

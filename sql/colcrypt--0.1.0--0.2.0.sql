@@ -420,3 +420,326 @@ REVOKE ALL ON colcrypt.stats FROM PUBLIC;
 GRANT SELECT ON colcrypt.stats TO colcrypt_admin, pg_monitor;
 GRANT EXECUTE ON FUNCTION colcrypt.health() TO colcrypt_admin, pg_monitor;
 GRANT EXECUTE ON FUNCTION colcrypt.stats_reset() TO colcrypt_admin;
+
+-- Background re-encryption (issue 12, docs/design/reencryption.md).
+-- Jobs are per cluster (they name relations by OID): not dumped.
+-------------------------------------------------------------------------------
+
+CREATE SEQUENCE colcrypt.reencrypt_job_seq;
+CREATE TABLE colcrypt.reencrypt_tasks (
+    job          bigint NOT NULL,
+    relation     oid NOT NULL,
+    relation_name text NOT NULL,
+    state        text NOT NULL DEFAULT 'queued'
+                 CHECK (state IN ('queued', 'running', 'paused', 'cancelled', 'failed', 'waiting for vacuum', 'done')),
+    next_block   bigint NOT NULL DEFAULT 0,
+    passes       integer NOT NULL DEFAULT 0,
+    rows_done    bigint NOT NULL DEFAULT 0,
+    batches      bigint NOT NULL DEFAULT 0,
+    requested_by text NOT NULL DEFAULT current_user,
+    queued_at    timestamptz NOT NULL DEFAULT now(),
+    started_at   timestamptz,
+    updated_at   timestamptz,
+    finished_at  timestamptz,
+    last_error   text,
+    PRIMARY KEY (job, relation)
+);
+COMMENT ON TABLE colcrypt.reencrypt_tasks IS
+    'background re-encryption: one row per job and table, locked by the batch that works on it';
+CREATE TABLE colcrypt.reencrypt_columns (
+    job          bigint NOT NULL,
+    relation     oid NOT NULL,
+    attnum       smallint NOT NULL,
+    column_name  name NOT NULL,
+    keyring_id   integer NOT NULL,
+    type_modifier integer NOT NULL,
+    from_versions integer[],
+    to_version   integer,
+    values_total bigint,
+    values_done  bigint NOT NULL DEFAULT 0,
+    values_left  bigint,
+    failed       text,
+    PRIMARY KEY (job, relation, attnum),
+    FOREIGN KEY (job, relation) REFERENCES colcrypt.reencrypt_tasks ON DELETE CASCADE
+);
+COMMENT ON TABLE colcrypt.reencrypt_columns IS
+    'background re-encryption: the encrypted columns of each task, with their versions and counts';
+REVOKE ALL ON colcrypt.reencrypt_tasks, colcrypt.reencrypt_columns, colcrypt.reencrypt_job_seq FROM PUBLIC;
+
+-- Header-only re-sealing: the value under its keyring's active version (the
+-- value itself when already there).  Needs no decrypt grant: the plaintext
+-- never leaves the function, and the result is under the same keyring.
+CREATE FUNCTION colcrypt._reencrypt_value(value colcrypt.encrypted_text, type_modifier integer)
+    RETURNS colcrypt.encrypted_text
+    AS 'MODULE_PATHNAME', 'colcrypt_reencrypt_value' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt._reencrypt_value(colcrypt.encrypted_text, integer) IS
+    'internal: the value re-sealed under the active version of its keyring (the re-encryption batches)';
+
+-- One batch of one runnable task (of job, or of any job when NULL).
+CREATE FUNCTION colcrypt._reencrypt_step(of_job bigint, batch_size integer,
+        OUT job bigint, OUT relation regclass, OUT rewritten bigint, OUT state text, OUT last_error text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'colcrypt_reencrypt_step' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION colcrypt._reencrypt_step(bigint, integer) IS
+    'internal: one re-encryption batch, in the caller''s transaction';
+REVOKE EXECUTE ON FUNCTION colcrypt._reencrypt_step(bigint, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt._reencrypt_step(bigint, integer) TO colcrypt_admin;
+
+-- Ask the launcher for a re-encryption worker in this database when the
+-- transaction commits (a worker started before would not see the job).
+CREATE FUNCTION colcrypt._wake_reencrypt_worker() RETURNS void
+    AS 'MODULE_PATHNAME', 'colcrypt_wake_reencrypt_worker' LANGUAGE C VOLATILE;
+REVOKE EXECUTE ON FUNCTION colcrypt._wake_reencrypt_worker() FROM PUBLIC;
+
+-- Queue the encrypted columns of tbl (every table when NULL), of one keyring
+-- when keyring_id is given.  Returns the job, NULL when nothing was queued.
+CREATE FUNCTION colcrypt._queue_reencrypt(tbl regclass, keyring_id integer) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    new_job bigint := nextval('colcrypt.reencrypt_job_seq');
+    r record;
+    queued int := 0;
+BEGIN
+    FOR r IN
+        SELECT c.oid AS relid, c.oid::regclass::text AS relname, a.attnum, a.attname, a.atttypmod
+          FROM pg_class c
+          JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE a.attnum > 0 AND NOT a.attisdropped
+           AND a.atttypid = 'colcrypt.encrypted_text'::regtype
+           AND a.atttypmod >= 0
+           AND c.relkind = 'r' AND c.relpersistence <> 't'
+           -- The partitions from pg_inherits: pg_partition_tree() would lock
+           -- them, and wait behind an ALTER TABLE.
+           AND (tbl IS NULL OR c.oid IN (WITH RECURSIVE tree(relid) AS (
+                    SELECT tbl::oid UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.relid)
+                SELECT relid FROM tree))
+           AND (_queue_reencrypt.keyring_id IS NULL OR a.atttypmod =
+                (SELECT k.type_modifier FROM colcrypt.keyrings k WHERE k.keyring_id = _queue_reencrypt.keyring_id))
+         ORDER BY c.oid, a.attnum
+    LOOP
+        INSERT INTO colcrypt.reencrypt_tasks (job, relation, relation_name, requested_by)
+             VALUES (new_job, r.relid, r.relname, session_user)
+        ON CONFLICT DO NOTHING;
+        INSERT INTO colcrypt.reencrypt_columns (job, relation, attnum, column_name, keyring_id, type_modifier)
+             VALUES (new_job, r.relid, r.attnum, r.attname,
+                     coalesce((SELECT k.keyring_id FROM colcrypt.keyrings k WHERE k.type_modifier = r.atttypmod), 0),
+                     r.atttypmod);
+        queued := queued + 1;
+    END LOOP;
+    IF queued = 0 THEN
+        RETURN NULL;
+    END IF;
+    PERFORM colcrypt._wake_reencrypt_worker();
+    RETURN new_job;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION colcrypt._queue_reencrypt(regclass, integer) FROM PUBLIC;
+
+CREATE FUNCTION colcrypt.reencrypt(tbl regclass DEFAULT NULL) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    new_job bigint;
+BEGIN
+    IF tbl IS NOT NULL AND (SELECT relkind FROM pg_class WHERE oid = tbl) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION 'cannot re-encrypt relation %', tbl
+            USING ERRCODE = 'wrong_object_type',
+                  DETAIL = 'Only tables and partitioned tables hold values to rewrite; a view holds none, and a materialized view is re-sealed by REFRESH.',
+                  HINT = 'Name a table.';
+    END IF;
+    new_job := colcrypt._queue_reencrypt(tbl, NULL);
+    IF new_job IS NULL THEN
+        RAISE NOTICE 'no encrypted column to re-encrypt%', CASE WHEN tbl IS NULL THEN '' ELSE format(' in %s', tbl) END;
+    END IF;
+    RETURN new_job;
+END
+$$;
+COMMENT ON FUNCTION colcrypt.reencrypt(regclass) IS
+    'queue background re-encryption of the encrypted columns of a table (every table when NULL); returns the job';
+
+CREATE FUNCTION colcrypt._set_reencrypt_state(job bigint, from_states text[], to_state text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    changed int;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM colcrypt.reencrypt_tasks t WHERE t.job = _set_reencrypt_state.job) THEN
+        RAISE EXCEPTION 're-encryption job % does not exist', job
+            USING ERRCODE = 'undefined_object', HINT = 'See colcrypt.reencrypt_progress for the jobs.';
+    END IF;
+    -- Waits for the batch working on a task to commit (the task row's lock).
+    UPDATE colcrypt.reencrypt_tasks t SET state = to_state, updated_at = now(),
+           finished_at = CASE WHEN to_state = 'cancelled' THEN now() ELSE t.finished_at END
+     WHERE t.job = _set_reencrypt_state.job AND t.state = ANY (from_states);
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    IF changed = 0 THEN
+        RAISE NOTICE 're-encryption job % has no task to %', job,
+            CASE to_state WHEN 'paused' THEN 'pause' WHEN 'cancelled' THEN 'cancel' ELSE 'resume' END
+            USING DETAIL = format('It applies to tasks that are %s.', array_to_string(from_states, ' or '));
+    END IF;
+    IF to_state IN ('queued', 'running') THEN
+        PERFORM colcrypt._wake_reencrypt_worker();
+    END IF;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION colcrypt._set_reencrypt_state(bigint, text[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt._set_reencrypt_state(bigint, text[], text) TO colcrypt_admin;
+
+CREATE FUNCTION colcrypt.pause_reencrypt(job bigint) RETURNS void LANGUAGE sql AS
+    $$ SELECT colcrypt._set_reencrypt_state(job, '{queued,running}', 'paused') $$;
+CREATE FUNCTION colcrypt.resume_reencrypt(job bigint) RETURNS void LANGUAGE sql AS
+    $$ SELECT colcrypt._set_reencrypt_state(job, '{paused}', 'running') $$;
+CREATE FUNCTION colcrypt.cancel_reencrypt(job bigint) RETURNS void LANGUAGE sql AS
+    $$ SELECT colcrypt._set_reencrypt_state(job, '{queued,running,paused}', 'cancelled') $$;
+COMMENT ON FUNCTION colcrypt.pause_reencrypt(bigint) IS 'pause a re-encryption job after its current batch';
+COMMENT ON FUNCTION colcrypt.resume_reencrypt(bigint) IS 'resume a paused re-encryption job';
+COMMENT ON FUNCTION colcrypt.cancel_reencrypt(bigint) IS
+    'cancel a re-encryption job; values already rewritten stay under the new version';
+
+CREATE PROCEDURE colcrypt.reencrypt_now(tbl regclass, batch_size integer DEFAULT 1000)
+    LANGUAGE plpgsql AS $$
+DECLARE
+    new_job bigint;
+    r record;
+    total bigint := 0;
+    batches bigint := 0;
+BEGIN
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'batch size must be at least 1' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Leave it out for 1000 rows per batch.';
+    END IF;
+    new_job := colcrypt.reencrypt(tbl);
+    IF new_job IS NULL THEN
+        RETURN;
+    END IF;
+    COMMIT;
+    LOOP
+        SELECT * INTO r FROM colcrypt._reencrypt_step(new_job, batch_size);
+        IF NOT FOUND THEN
+            -- Nothing this session can take: done, or the worker holds the
+            -- last task for its batch.
+            EXIT WHEN NOT EXISTS (SELECT FROM colcrypt.reencrypt_progress p
+                                   WHERE p.job = new_job AND p.state IN ('queued', 'running'));
+            COMMIT;
+            PERFORM pg_sleep(0.1);
+            CONTINUE;
+        END IF;
+        total := total + r.rewritten;
+        batches := batches + 1;
+        COMMIT;
+        IF r.state = 'running' AND r.last_error IS NOT NULL THEN
+            RAISE NOTICE 're-encryption of %: %', r.relation, r.last_error;
+            PERFORM pg_sleep(1);
+        ELSIF r.state = 'failed' THEN
+            RAISE WARNING 're-encryption of % failed: %', r.relation, r.last_error;
+        ELSIF r.state IN ('waiting for vacuum', 'done') OR batches % 10 = 0 THEN
+            RAISE NOTICE 're-encryption job %: % rows rewritten, %: %', new_job, total, r.relation, r.state;
+        END IF;
+    END LOOP;
+    RAISE NOTICE 're-encryption job % finished: % rows rewritten in % batches', new_job, total, batches;
+END
+$$;
+COMMENT ON PROCEDURE colcrypt.reencrypt_now(regclass, integer) IS
+    're-encrypt a table in the foreground, one transaction per batch';
+
+-- A finished task whose table was vacuumed after it finished is done: its
+-- old row versions and their index entries are gone.
+CREATE VIEW colcrypt.reencrypt_progress AS
+SELECT t.job, t.relation_name AS "table", c.column_name AS "column", k.name AS keyring,
+       c.from_versions, c.to_version,
+       c.values_done AS rows_done, c.values_left AS rows_left,
+       CASE WHEN t.started_at IS NULL THEN NULL
+            ELSE round(c.values_done / greatest(extract(epoch FROM coalesce(t.finished_at, t.updated_at, now()) - t.started_at), 0.001), 1)
+       END AS rate,
+       CASE WHEN c.failed IS NOT NULL AND t.state NOT IN ('failed', 'cancelled') THEN 'failed'
+            WHEN t.state = 'waiting for vacuum'
+                 AND greatest(s.last_vacuum, s.last_autovacuum) > t.finished_at THEN 'done'
+            ELSE t.state END AS state,
+       t.started_at AS started, t.finished_at AS finished, t.passes, t.batches,
+       coalesce(c.failed, t.last_error) AS last_error
+  FROM colcrypt.reencrypt_tasks t
+  JOIN colcrypt.reencrypt_columns c USING (job, relation)
+  LEFT JOIN colcrypt.keyrings k ON k.keyring_id = c.keyring_id
+  LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = t.relation;
+COMMENT ON VIEW colcrypt.reencrypt_progress IS
+    'background re-encryption: per job, table and column, versions, rows done and left, rate, state, last error';
+REVOKE ALL ON colcrypt.reencrypt_progress FROM PUBLIC;
+GRANT SELECT ON colcrypt.reencrypt_progress TO colcrypt_admin;
+
+REVOKE EXECUTE ON FUNCTION colcrypt.reencrypt(regclass), colcrypt.pause_reencrypt(bigint),
+    colcrypt.resume_reencrypt(bigint), colcrypt.cancel_reencrypt(bigint) FROM PUBLIC;
+REVOKE EXECUTE ON PROCEDURE colcrypt.reencrypt_now(regclass, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.reencrypt(regclass), colcrypt.pause_reencrypt(bigint),
+    colcrypt.resume_reencrypt(bigint), colcrypt.cancel_reencrypt(bigint) TO colcrypt_admin;
+GRANT EXECUTE ON PROCEDURE colcrypt.reencrypt_now(regclass, integer) TO colcrypt_admin;
+
+-- Coverage: which key versions the values of each encrypted column are
+-- under, from their headers (nothing is decrypted).  Live rows only: old
+-- row versions and index entries are what retire_key's own scan finds.
+-- Every data-key version's values carry terms of index key 1 until
+-- rotate_index_key exists (docs/design/reencryption.md, section 1).
+CREATE FUNCTION colcrypt.coverage(tbl regclass DEFAULT NULL)
+    RETURNS TABLE ("table" regclass, "column" name, keyring text, data_key_version integer,
+                   index_key_version integer, "values" bigint)
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT c.oid AS relid, a.attname
+          FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE a.attnum > 0 AND NOT a.attisdropped
+           AND a.atttypid = 'colcrypt.encrypted_text'::regtype
+           AND c.relkind IN ('r', 'm') AND NOT pg_is_other_temp_schema(c.relnamespace)
+           AND (tbl IS NULL OR c.oid = tbl OR c.oid IN (SELECT relid FROM pg_partition_tree(tbl)))
+         ORDER BY c.oid::regclass::text, a.attnum
+    LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT %s::regclass, %L::name, coalesce(k.name, CASE WHEN v.keyring_id = 0 THEN ''(transit)'' END),'
+            '       v.version, 1, v.n'
+            '  FROM (SELECT colcrypt._keyring_id(%I) AS keyring_id, colcrypt._key_version(%I) AS version, count(*) AS n'
+            '          FROM ONLY %s WHERE %I IS NOT NULL GROUP BY 1, 2) v'
+            '  LEFT JOIN colcrypt.keyrings k ON k.keyring_id = v.keyring_id ORDER BY v.keyring_id, v.version',
+            r.relid, r.attname, r.attname, r.attname, r.relid::regclass, r.attname);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION colcrypt.coverage(regclass) IS
+    'per table and column: keyring, data key version, index key version and number of values, from the headers';
+REVOKE EXECUTE ON FUNCTION colcrypt.coverage(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.coverage(regclass) TO colcrypt_admin;
+
+-- Verification: every value decrypted (no plaintext leaves the function),
+-- counts and the first failures by ctid.
+CREATE FUNCTION colcrypt._value_problem(value colcrypt.encrypted_text) RETURNS text
+    AS 'MODULE_PATHNAME', 'colcrypt_value_problem' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt._value_problem(colcrypt.encrypted_text) IS
+    'internal: why a value does not decrypt, NULL when it does (colcrypt.verify)';
+REVOKE EXECUTE ON FUNCTION colcrypt._value_problem(colcrypt.encrypted_text) FROM PUBLIC;
+
+CREATE FUNCTION colcrypt.verify(tbl regclass DEFAULT NULL, max_failures integer DEFAULT 10)
+    RETURNS TABLE ("table" regclass, "column" name, checked bigint, failed bigint, first_failures text)
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT c.oid AS relid, a.attname
+          FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE a.attnum > 0 AND NOT a.attisdropped
+           AND a.atttypid = 'colcrypt.encrypted_text'::regtype
+           AND c.relkind IN ('r', 'm') AND NOT pg_is_other_temp_schema(c.relnamespace)
+           AND (tbl IS NULL OR c.oid = tbl OR c.oid IN (SELECT relid FROM pg_partition_tree(tbl)))
+         ORDER BY c.oid::regclass::text, a.attnum
+    LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT %s::regclass, %L::name, count(*), count(p.problem),'
+            '       string_agg(p.ctid::text || '' '' || p.problem, ''; '' ORDER BY p.ctid) FILTER (WHERE p.rank <= %s)'
+            '  FROM (SELECT ctid, problem, CASE WHEN problem IS NOT NULL THEN row_number() OVER (PARTITION BY problem IS NULL ORDER BY ctid) END AS rank'
+            '          FROM (SELECT ctid, colcrypt._value_problem(%I) AS problem FROM ONLY %s WHERE %I IS NOT NULL) v) p',
+            r.relid, r.attname, max_failures, r.attname, r.relid::regclass, r.attname);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION colcrypt.verify(regclass, integer) IS
+    'decrypts every value of every encrypted column (of tbl, or of every table): counts and the first failures by ctid';
+REVOKE EXECUTE ON FUNCTION colcrypt.verify(regclass, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.verify(regclass, integer) TO colcrypt_admin;

@@ -42,6 +42,8 @@ $node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
 $node->append_conf('postgresql.conf', <<"EOC");
 shared_preload_libraries = 'colcrypt'
 include_if_exists = 'colcrypt_key.conf'
+# No background re-encryption after rotate_key: this test is about keys.
+colcrypt.reencrypt_on_rotate = off
 EOC
 
 # The key settings live in one include file, rewritten for each step.

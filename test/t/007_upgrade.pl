@@ -55,6 +55,10 @@ q_old(q{
 	INSERT INTO tag_lists SELECT g, ARRAY['c' || (g % 50), 'd' || (g % 37), 'e' || g] FROM generate_series(1, 1500) g;
 	CREATE INDEX tag_lists_codes ON tag_lists (codes);
 	CREATE INDEX tag_lists_gin ON tag_lists USING gin (codes);
+	-- Re-encrypted after the update (a table of its own: the index-order
+	-- checks below read people's indexes page by page).
+	CREATE TABLE notes (id int PRIMARY KEY, body colcrypt.encrypted_text('pii'));
+	INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(1, 300) g;
 });
 is(q_old(q{SELECT extversion FROM pg_extension WHERE extname = 'colcrypt'}), '0.1.0', 'installed at 0.1.0');
 my $checksum_sql = q{SELECT md5(string_agg(id || ':' || email::text || ':' || code::text, ',' ORDER BY id)) FROM people};
@@ -83,6 +87,17 @@ is(q_old($checksum_sql), $before, 'after the update: every value reads as writte
 is(q_old(q{SELECT id FROM people WHERE email = 'user7@example.com'}), '7', 'after the update: lookup');
 is(q_old(q{SELECT count(*) FROM people WHERE code = 'c7'}), '10', 'after the update: lookup on the 8-bit keyring');
 is(q_old(q{SELECT colcrypt.rotate_key('pii')}), '3', 'after the update: rotate_key');
+# New in 0.2.0: background re-encryption.
+my $notes_sql = q{SELECT md5(string_agg(id || ':' || body::text, ',' ORDER BY id)) FROM notes};
+my $notes_before = q_old($notes_sql);
+my $job = q_old(q{SELECT colcrypt.reencrypt('notes')});
+like($job, qr/^\d+$/, 'after the update: colcrypt.reencrypt() queues a job');
+ok( $node->poll_query_until(
+		'old', qq{SELECT bool_and(state IN ('waiting for vacuum', 'done')) FROM colcrypt.reencrypt_progress WHERE job = $job}),
+	'after the update: the worker finishes the job');
+is(q_old(q{SELECT count(*) FROM notes WHERE colcrypt._key_version(body) <> 3}), '0',
+	'after the update: the worker moved every value written at 0.1.0 to version 3');
+is(q_old($notes_sql), $notes_before, 'after the update: the re-encrypted values read as written');
 q_old(q{INSERT INTO people VALUES (501, 'new@example.com', 'c1')});
 is(q_old(q{SELECT (colcrypt.describe(email)).key_version FROM people WHERE id = 501}), '3',
 	'after the update: new values under version 3');

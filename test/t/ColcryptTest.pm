@@ -27,17 +27,20 @@ our @EXPORT = qw(
 # A new, initialized (not started) node.  Options:
 #   preload => 0     leave shared_preload_libraries empty
 #   conf    => '...' extra postgresql.conf lines
-#   allows_streaming => 1   set up for base backups and standbys
+#   allows_streaming => 1   a primary for pg_basebackup and streaming
+#   reencrypt => 1   rotations queue re-encryption jobs (the server's
+#                    default); off otherwise, so that no worker rewrites
+#                    values behind the back of tests about other things
 sub colcrypt_node
 {
 	my ($name, %opts) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ],
-		($opts{allows_streaming} ? (allows_streaming => 1) : ()));
+	$node->init(extra => [ '--encoding=UTF8', '--locale=C' ], allows_streaming => $opts{allows_streaming} ? 1 : 0);
 	my $preload = defined $opts{preload} ? $opts{preload} : 1;
 	my $conf = '';
 	$conf .= "shared_preload_libraries = 'colcrypt'\n" if $preload;
 	$conf .= "include_if_exists = 'colcrypt_key.conf'\n";
+	$conf .= "colcrypt.reencrypt_on_rotate = off\n" unless $opts{reencrypt};
 	$conf .= $opts{conf} . "\n" if defined $opts{conf};
 	$node->append_conf('postgresql.conf', $conf);
 	return $node;

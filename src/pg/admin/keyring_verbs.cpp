@@ -11,6 +11,7 @@ extern "C" {
 
 #include "colcrypt/core/master_key.hpp"
 #include "colcrypt/pg/admin/keyring_verbs.hpp"
+#include "colcrypt/pg/admin/reencrypt_on_rotate.hpp"
 #include "colcrypt/pg/admin/value_scan.hpp"
 #include "colcrypt/pg/config/gucs.hpp"
 #include "colcrypt/pg/keys/catalog.hpp"
@@ -105,7 +106,9 @@ extern "C" Datum colcrypt_create_key(PG_FUNCTION_ARGS) {
 extern "C" Datum colcrypt_rotate_key(PG_FUNCTION_ARGS) {
     KeyEventActor actor = begin_key_operation("rotate_key");
     char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-    PG_RETURN_INT32(rotate_data_key(name, 0, 0, actor, KeyEvent::rotate, nullptr));
+    std::int32_t version = rotate_data_key(name, 0, 0, actor, KeyEvent::rotate, nullptr);
+    queue_reencrypt_after_rotation(name);
+    PG_RETURN_INT32(version);
 }
 
 // colcrypt.retire_key(keyring text, version int): destroys the wrapped key

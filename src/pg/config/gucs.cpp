@@ -25,6 +25,10 @@ char *guc_default_key = nullptr;
 int guc_nonce_budget = INT_MAX;
 int guc_max_key_versions = 1024;
 int guc_output_mode = static_cast<int>(OutputMode::plaintext);
+int guc_reencrypt_batch_size = 1000;
+int guc_reencrypt_naptime = 100;
+bool guc_reencrypt_worker = true;
+bool guc_reencrypt_on_rotate = true;
 
 namespace {
 
@@ -81,10 +85,30 @@ void define_master_key_gucs() {
                                nullptr, nullptr, nullptr);
 }
 
+// Background re-encryption (docs/design/reencryption.md).
+void define_reencrypt_gucs() {
+    DefineCustomIntVariable("colcrypt.reencrypt_batch_size",
+                            "Rows the re-encryption worker rewrites per transaction.",
+                            "Each batch locks at most this many rows, for the length of one short transaction.",
+                            &guc_reencrypt_batch_size, 1000, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("colcrypt.reencrypt_naptime",
+                            "Pause of the re-encryption worker after each batch: its throttle.",
+                            "0 runs batches back to back.", &guc_reencrypt_naptime, 100, 0, 3600 * 1000,
+                            PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("colcrypt.reencrypt_worker", "Whether the background re-encryption worker runs.",
+                             "Off: queued jobs wait (CALL colcrypt.reencrypt_now still works); a running worker "
+                             "stops after its batch.",
+                             &guc_reencrypt_worker, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("colcrypt.reencrypt_on_rotate",
+                             "Whether colcrypt.rotate_key queues the re-encryption of the keyring's columns.",
+                             nullptr, &guc_reencrypt_on_rotate, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+}
+
 }  // namespace
 
 void define_gucs() {
     define_master_key_gucs();
+    define_reencrypt_gucs();
     DefineCustomIntVariable("colcrypt.blind_index_bits",
                             "Size in bits of the blind-index term stored with each value of a new keyring.",
                             "A multiple of 8 from 0 (no index terms) to 256; fixed per keyring at creation. "

@@ -34,7 +34,7 @@ Grantees *grantees_cache[kPrivileges] = {};
 Decisions *decisions[kPrivileges] = {};
 bool grants_stale = false;
 bool decisions_stale = false;
-bool acting_for_extension = false;
+bool resealing_for_extension = false;
 
 // The last decision per privilege, checked first: a query reads (or a load
 // writes) one keyring many times.
@@ -162,11 +162,11 @@ bool may_decrypt(std::uint32_t keyring_id) {
 }
 
 bool may_encrypt(std::uint32_t keyring_id) {
-    return acting_for_extension || holds(KeyringPrivilege::encrypt, keyring_id);
+    return resealing_for_extension || holds(KeyringPrivilege::encrypt, keyring_id);
 }
 
-void act_for_extension() {
-    acting_for_extension = true;
+void set_resealing_for_extension(bool on) {
+    resealing_for_extension = on;
 }
 
 void require_decrypt_privilege(std::uint32_t keyring_id) {

@@ -17,7 +17,9 @@ extern "C" {
 #include "colcrypt/pg/admin/keyring_verbs.hpp"
 #include "colcrypt/pg/config/gucs.hpp"
 #include "colcrypt/pg/keys/key_events.hpp"
+#include "colcrypt/pg/state/reencrypt_wakeup.hpp"
 #include "colcrypt/pg/worker/database_worker.hpp"
+#include "colcrypt/pg/worker/reencrypt_loop.hpp"
 
 extern "C" {
 PGDLLEXPORT void colcrypt_database_worker_main(Datum arg);
@@ -61,6 +63,16 @@ void rotate_keyring(const WorkerRequest &request) {
                              request.version, request.keyring_id)));
 }
 
+// Re-encryption batches until nothing is left.  The request is freed
+// before a last look for work, so that a job queued while this worker was
+// finishing (whose post found the request still here) gets a worker.
+void reencrypt(const WorkerRequest &request) {
+    run_reencrypt_loop();
+    finish_request(argument.slot, argument.generation);
+    if (guc_reencrypt_worker && reencrypt_work_left())
+        request_reencrypt_worker(request.database);
+}
+
 }  // namespace
 
 BackgroundWorkerHandle *start_database_worker(const WorkerRequest &request, int slot, std::uint32_t generation) {
@@ -71,8 +83,18 @@ BackgroundWorkerHandle *start_database_worker(const WorkerRequest &request, int 
     worker.bgw_restart_time = BGW_NEVER_RESTART;
     strlcpy(worker.bgw_library_name, "colcrypt", sizeof(worker.bgw_library_name));
     strlcpy(worker.bgw_function_name, "colcrypt_database_worker_main", sizeof(worker.bgw_function_name));
-    snprintf(worker.bgw_name, sizeof(worker.bgw_name), "colcrypt key rotation of keyring %u", request.keyring_id);
-    strlcpy(worker.bgw_type, "colcrypt key rotation", sizeof(worker.bgw_type));
+    switch (request.task) {
+    case WorkerTask::rotate_keyring:
+        snprintf(worker.bgw_name, sizeof(worker.bgw_name), "colcrypt key rotation of keyring %u",
+                 request.keyring_id);
+        strlcpy(worker.bgw_type, "colcrypt key rotation", sizeof(worker.bgw_type));
+        break;
+    case WorkerTask::reencrypt:
+        snprintf(worker.bgw_name, sizeof(worker.bgw_name), "colcrypt re-encryption in database %u",
+                 request.database);
+        strlcpy(worker.bgw_type, "colcrypt re-encryption", sizeof(worker.bgw_type));
+        break;
+    }
     worker.bgw_notify_pid = MyProcPid;
     WorkerArgument arg{slot, generation};
     std::memcpy(worker.bgw_extra, &arg, sizeof(arg));
@@ -89,6 +111,7 @@ using namespace colcrypt::pg;
 extern "C" void colcrypt_database_worker_main(Datum) {
     std::memcpy(&argument, MyBgworkerEntry->bgw_extra, sizeof(argument));
     pqsignal(SIGTERM, die);
+    pqsignal(SIGHUP, SignalHandlerForConfigReload);
     BackgroundWorkerUnblockSignals();
     WorkerRequest request;
     if (!claim_request(argument.slot, argument.generation, &request))
@@ -100,6 +123,9 @@ extern "C" void colcrypt_database_worker_main(Datum) {
     switch (request.task) {
     case WorkerTask::rotate_keyring:
         rotate_keyring(request);
+        break;
+    case WorkerTask::reencrypt:
+        reencrypt(request);
         break;
     }
     proc_exit(0);

@@ -19,6 +19,7 @@ extern "C" {
 #include "colcrypt/pg/state/worker_requests.hpp"
 #include "colcrypt/pg/worker/database_worker.hpp"
 #include "colcrypt/pg/worker/launcher.hpp"
+#include "colcrypt/pg/worker/reencrypt_loop.hpp"
 
 extern "C" {
 PGDLLEXPORT void colcrypt_launcher_main(Datum arg);
@@ -124,6 +125,9 @@ extern "C" void colcrypt_launcher_main(Datum) {
     before_shmem_exit(clear_launcher_latch, (Datum) 0);
     set_launcher_latch(MyLatch);
     recover_starting_requests();
+    // Jobs survive restarts and promotions in their tables; a worker per
+    // database looks for them (docs/design/reencryption.md, section 5).
+    post_reencrypt_checks(true);
     pgstat_report_activity(STATE_IDLE, nullptr);
 
     for (;;) {
@@ -140,6 +144,7 @@ extern "C" void colcrypt_launcher_main(Datum) {
             ProcessConfigFile(PGC_SIGHUP);
         }
         persist_released_counters();
+        post_reencrypt_checks(false);
         reap_stopped_workers();
         bool waiting = start_pending_workers();
         // Workers report their start and exit through the latch too

@@ -144,6 +144,17 @@ RESET ROLE;
 SET ROLE ns_searcher;
 SELECT colcrypt.grant_encrypt('ns_short', 'ns_searcher');
 RESET ROLE;
+-- Re-encryption re-seals values already under the keyring: a batch needs
+-- no grant (it runs as the table's owner, here a superuser without one);
+-- colcrypt._reencrypt_value called directly spends the budget, so it does.
+SELECT colcrypt.revoke_encrypt('ns', 'public');
+SELECT colcrypt.rotate_key('ns');
+SET ROLE ns_searcher;
+SELECT ns_try($$SELECT length(colcrypt._reencrypt_value(email, (SELECT atttypmod FROM pg_attribute WHERE attrelid = 'ns_people'::regclass AND attname = 'email'))::text)::text FROM ns_people WHERE id = 1$$) AS direct_reseal;
+RESET ROLE;
+SELECT ns_try($$SELECT 'x'::colcrypt.encrypted_text('ns')::text$$) AS superuser_still_without_grant;
+CALL colcrypt.reencrypt_now('ns_people');
+SELECT (colcrypt.describe(email)).key_version AS version, count(*) FROM ns_people GROUP BY 1 ORDER BY 1;
 SELECT operation, keyring, detail FROM colcrypt.key_events
  WHERE operation IN ('grant_encrypt', 'revoke_encrypt') ORDER BY event_id;
 

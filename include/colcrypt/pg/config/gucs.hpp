@@ -25,6 +25,13 @@ extern int guc_nonce_budget;
 // Data-key versions whose encryptions the server counts (postmaster).
 extern int guc_max_key_versions;
 
+// Background re-encryption: rows per batch, pause after each (ms), whether
+// the worker runs (reload), whether rotate_key queues a job (superuser).
+extern int guc_reencrypt_batch_size;
+extern int guc_reencrypt_naptime;
+extern bool guc_reencrypt_worker;
+extern bool guc_reencrypt_on_rotate;
+
 // How output shows encrypted values (colcrypt.output_mode).
 enum class OutputMode { plaintext, ciphertext };
 extern int guc_output_mode;

@@ -36,9 +36,11 @@ bool may_encrypt(std::uint32_t keyring_id);
 void require_decrypt_privilege(std::uint32_t keyring_id);
 void require_encrypt_privilege(std::uint32_t keyring_id);
 
-// colcrypt's own background workers act for the extension (re-encryption
-// seals under the active version whoever wrote the value): called once at
-// their start, it makes may_encrypt true for the rest of the process.
-void act_for_extension();
+// A re-encryption batch (admin/reencrypt_step.cpp) re-seals values that
+// are under their keyring already, as the table's owner, who may hold no
+// encrypt grant: nothing new enters the keyring, so for the duration of one
+// batch may_encrypt is true.  Outside a batch, colcrypt._reencrypt_value
+// (callable by anyone) needs the grant like any other seal.
+void set_resealing_for_extension(bool on);
 
 }  // namespace colcrypt::pg

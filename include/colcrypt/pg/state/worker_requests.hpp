@@ -29,6 +29,7 @@ namespace colcrypt::pg {
 
 enum class WorkerTask : std::uint32_t {
     rotate_keyring = 1,  // a data-key version reached its nonce budget
+    reencrypt = 2,       // re-encryption jobs of a database (keyring and version 0)
 };
 
 struct WorkerRequest {

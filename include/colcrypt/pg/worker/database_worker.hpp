@@ -1,6 +1,7 @@
 // The dynamic background worker that does one request's work in its
-// database, started by the launcher.  Today's one task: rotate a keyring
-// whose active data-key version reached its nonce budget.
+// database, started by the launcher.  Its tasks: rotate a keyring whose
+// active data-key version reached its nonce budget; run the database's
+// re-encryption jobs (worker/reencrypt_loop.hpp).
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The re-encryption benchmark (part "reencrypt" of `make bench`; run alone
+# with bench/reencrypt.sh).  docs/design/reencryption.md.
+#
+# On a throwaway server, two identical tables of BENCH_ROWS rows with two
+# encrypted columns (email with a lookup index, note of 200 characters):
+#   1. after rotate_key, one table is rewritten by a single statement
+#      UPDATE t SET email = email::text::colcrypt.encrypted_text('bench'),
+#                   note = note::text::colcrypt.encrypted_text('bench')
+#      and the other by the worker with no throttle (naptime 0); rows/s of
+#      each (the worker's from its job's start and finish);
+#   2. pgbench (lookups by email and updates of another column, on a third
+#      copy) for BENCH_SECONDS with no job running, then for as long with
+#      the worker running at its default throttle; the TPS of each, and the
+#      worker's rows/s meanwhile.
+# BENCH_REENCRYPT_NAPTIME and BENCH_REENCRYPT_BATCH set another throttle
+# for step 2 than the defaults (step 1 always runs naptime 0, batch 1000).
+# Targets (SPEC, issue 12): the unthrottled worker at least 70% of the
+# statement's rate; TPS at most 10% lower with the worker; the throttled
+# worker at least 20% of its unthrottled rate.  Results: $BENCH_OUT/reencrypt.md.
+set -Eeuo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+PG_CONFIG=${PG_CONFIG:-pg_config}
+ROWS=${BENCH_ROWS:-200000}
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+CLIENTS=${BENCH_CLIENTS:-4}
+OUT=${BENCH_OUT:-$REPO/bench/results}
+BINDIR=$("$PG_CONFIG" --bindir)
+
+progress() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+. "$REPO/scripts/lib/throwaway_cluster.sh"
+DIR=''
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    if [ -n "$DIR" ] && [ -f "$DIR/data/postmaster.pid" ]; then
+        as_cluster_user "$BINDIR/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    [ -n "$DIR" ] && rm -rf "$DIR"
+    exit "$status"
+}
+trap cleanup EXIT
+DIR=$(cluster_scratch_dir bench-reencrypt)
+PORT=$(free_port 5733)
+as_cluster_user "$BINDIR/initdb" -D "$DIR/data" -A trust -U postgres --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+as_cluster_user tee -a "$DIR/data/postgresql.conf" >/dev/null <<EOF
+port = $PORT
+listen_addresses = ''
+unix_socket_directories = '$DIR'
+shared_preload_libraries = 'colcrypt'
+shared_buffers = 1GB
+max_wal_size = 8GB
+checkpoint_timeout = 1h
+autovacuum = off
+max_parallel_workers_per_gather = 0
+jit = off
+colcrypt.reencrypt_on_rotate = off
+EOF
+as_cluster_user "$BINDIR/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w start >/dev/null
+sql() { as_cluster_user "$BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres -d postgres "$@"; }
+
+progress "creating three tables of $ROWS rows"
+sql >/dev/null <<SQL
+CREATE EXTENSION colcrypt;
+SELECT colcrypt.create_key('bench');
+CREATE TABLE src (id bigint, email text, note text);
+INSERT INTO src SELECT g, 'user' || g || '@example.com', left(repeat(md5(g::text), 7), 200) FROM generate_series(1, $ROWS) g;
+CREATE TABLE by_update (id bigint PRIMARY KEY, email colcrypt.encrypted_text('bench'), note colcrypt.encrypted_text('bench'), n int DEFAULT 0);
+CREATE TABLE by_worker (LIKE by_update INCLUDING ALL);
+CREATE TABLE by_pgbench (LIKE by_update INCLUDING ALL);
+INSERT INTO by_update (id, email, note) SELECT * FROM src;
+INSERT INTO by_worker (id, email, note) SELECT * FROM src;
+INSERT INTO by_pgbench (id, email, note) SELECT * FROM src;
+CREATE INDEX ON by_update (email);
+CREATE INDEX ON by_worker (email);
+CREATE INDEX ON by_pgbench (email);
+VACUUM ANALYZE;
+CHECKPOINT;
+SQL
+
+# --- 1. the statement and the unthrottled worker ---------------------------------
+sql -c "SELECT colcrypt.rotate_key('bench')" >/dev/null
+progress "single-statement UPDATE of both columns"
+update_s=$(sql <<'SQL'
+SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
+UPDATE by_update SET email = email::text::colcrypt.encrypted_text('bench'), note = note::text::colcrypt.encrypted_text('bench');
+SELECT round((extract(epoch FROM clock_timestamp()) - :t0)::numeric, 3);
+SQL
+)
+sql -c "CHECKPOINT" >/dev/null
+progress "the worker, no throttle (naptime 0, batch 1000)"
+sql -c "ALTER SYSTEM SET colcrypt.reencrypt_naptime = 0" -c "SELECT pg_reload_conf()" >/dev/null
+job=$(sql -c "SELECT colcrypt.reencrypt('by_worker')")
+until [ "$(sql -c "SELECT bool_and(state IN ('waiting for vacuum', 'done')) FROM colcrypt.reencrypt_progress WHERE job = $job")" = t ]; do
+    sleep 0.2
+done
+worker_s=$(sql -c "SELECT round(extract(epoch FROM finished - started)::numeric, 3) FROM colcrypt.reencrypt_progress WHERE job = $job LIMIT 1")
+left=$(sql -c "SELECT count(*) FROM by_worker WHERE colcrypt._key_version(email) <> 2 OR colcrypt._key_version(note) <> 2")
+[ "$left" = 0 ] || { echo "bench: the worker left $left rows"; exit 1; }
+
+# --- 2. pgbench with and without the throttled worker ------------------------------
+cat >"$DIR/mix.sql" <<EOF
+\\set id random(1, $ROWS)
+SELECT id FROM by_pgbench WHERE email = 'user' || :id || '@example.com';
+UPDATE by_pgbench SET n = n + 1 WHERE id = :id;
+EOF
+chmod 0644 "$DIR/mix.sql"
+pgbench_tps() {
+    as_cluster_user "$BINDIR/pgbench" -n -T "$SECONDS_PER_RUN" -c "$CLIENTS" -j 2 -f "$DIR/mix.sql" \
+        -h "$DIR" -p "$PORT" -U postgres postgres 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+# BENCH_REENCRYPT_NAPTIME / _BATCH: try another throttle than the defaults.
+sql -c "ALTER SYSTEM RESET colcrypt.reencrypt_naptime" -c "SELECT pg_reload_conf()" >/dev/null
+[ -n "${BENCH_REENCRYPT_NAPTIME:-}" ] &&
+    sql -c "ALTER SYSTEM SET colcrypt.reencrypt_naptime = '$BENCH_REENCRYPT_NAPTIME'" -c "SELECT pg_reload_conf()" >/dev/null
+[ -n "${BENCH_REENCRYPT_BATCH:-}" ] &&
+    sql -c "ALTER SYSTEM SET colcrypt.reencrypt_batch_size = $BENCH_REENCRYPT_BATCH" -c "SELECT pg_reload_conf()" >/dev/null
+progress "pgbench without a job (${SECONDS_PER_RUN} s)"
+tps_alone=$(pgbench_tps)
+sql -c "SELECT colcrypt.rotate_key('bench')" >/dev/null
+job=$(sql -c "SELECT colcrypt.reencrypt('by_pgbench')")
+sleep 1
+before=$(sql -c "SELECT rows_done || ' ' || extract(epoch FROM clock_timestamp()) FROM colcrypt.reencrypt_progress WHERE job = $job LIMIT 1")
+progress "pgbench with the worker at its default throttle (${SECONDS_PER_RUN} s)"
+tps_worker=$(pgbench_tps)
+after=$(sql -c "SELECT rows_done || ' ' || extract(epoch FROM clock_timestamp()) || ' ' || state FROM colcrypt.reencrypt_progress WHERE job = $job LIMIT 1")
+throttled_rate=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " "); printf "%.0f", (y[1] - x[1]) / (y[2] - x[2]) }')
+naptime=$(sql -c "SHOW colcrypt.reencrypt_naptime")
+throttle=$([ -n "${BENCH_REENCRYPT_NAPTIME:-}${BENCH_REENCRYPT_BATCH:-}" ] && echo "set by BENCH_REENCRYPT_*" || echo "the defaults")
+batch=$(sql -c "SHOW colcrypt.reencrypt_batch_size")
+
+update_rate=$(awk -v r="$ROWS" -v s="$update_s" 'BEGIN { printf "%.0f", r / s }')
+worker_rate=$(awk -v r="$ROWS" -v s="$worker_s" 'BEGIN { printf "%.0f", r / s }')
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+mkdir -p "$OUT"
+cat >"$OUT/reencrypt.md" <<EOF
+# Re-encryption benchmark
+
+$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1),
+PostgreSQL $(sql -c 'SHOW server_version'), colcrypt $(git -C "$REPO" rev-parse --short HEAD).
+$ROWS rows, two encrypted columns (email with a btree index, a 200-character note); bench/reencrypt.sh.
+
+| measurement | value | target |
+| --- | --- | --- |
+| single-statement UPDATE of both columns | $update_s s, $update_rate rows/s | |
+| worker, no throttle (naptime 0, batch 1000) | $worker_s s, $worker_rate rows/s | |
+| worker / statement | $(ratio "$worker_rate" "$update_rate") | >= 0.70 |
+| pgbench TPS, no job ($CLIENTS clients, ${SECONDS_PER_RUN} s, lookup by email + update of another column) | $tps_alone | |
+| pgbench TPS, worker at the throttle naptime $naptime, batch $batch ($throttle) | $tps_worker | |
+| TPS with / without the worker | $(ratio "$tps_worker" "$tps_alone") | >= 0.90 |
+| worker rate during that pgbench run | $throttled_rate rows/s (job state at the end: $(echo "$after" | cut -d' ' -f3-)) | |
+| throttled / unthrottled worker rate | $(ratio "$throttled_rate" "$worker_rate") | >= 0.20 |
+
+One run, no repetitions: a first measurement, not a median.
+EOF
+cat "$OUT/reencrypt.md"

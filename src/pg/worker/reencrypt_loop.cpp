@@ -1,0 +1,183 @@
+// The re-encryption loop.  See include/colcrypt/pg/worker/reencrypt_loop.hpp.
+#include "colcrypt/pg/compat/postgres.hpp"
+
+#include <algorithm>
+
+extern "C" {
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_database.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "pgstat.h"
+#include "postmaster/interrupt.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/wait_event.h"
+}
+
+#include "colcrypt/pg/config/gucs.hpp"
+#include "colcrypt/pg/state/worker_requests.hpp"
+#include "colcrypt/pg/worker/reencrypt_loop.hpp"
+
+namespace colcrypt::pg {
+namespace {
+
+// After an error or a busy table, the worker waits at least this long.
+constexpr long kRetryNapMs = 1000;
+constexpr long kErrorNapMs = 10 * 1000;
+
+enum class BatchResult { worked, busy, nothing_left };
+
+// Run sql in a transaction of its own; fn reads the result.
+template <typename Fn>
+void in_transaction(const char *activity, const char *sql, int nargs, Oid *types, Datum *values, Fn fn) {
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    PushActiveSnapshot(GetTransactionSnapshot());
+    pgstat_report_activity(STATE_RUNNING, activity);
+    if (SPI_execute_with_args(sql, nargs, types, values, nullptr, false, 0) != SPI_OK_SELECT)
+        elog(ERROR, "colcrypt: re-encryption query failed");
+    fn();
+    SPI_finish();
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+    pgstat_report_activity(STATE_IDLE, nullptr);
+}
+
+// Whether colcrypt 0.2.0 or later is installed here (the job tables exist).
+bool extension_has_jobs() {
+    bool has = false;
+    in_transaction("colcrypt re-encryption: looking for jobs",
+                   "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'colcrypt'"
+                   "   AND pg_catalog.to_regprocedure('colcrypt._reencrypt_step(bigint, integer)') IS NOT NULL",
+                   0, nullptr, nullptr, [&] { has = SPI_processed > 0; });
+    return has;
+}
+
+BatchResult one_batch() {
+    BatchResult result = BatchResult::nothing_left;
+    Oid types[] = {INT4OID};
+    Datum values[] = {Int32GetDatum(guc_reencrypt_batch_size)};
+    in_transaction("colcrypt re-encryption batch",
+                   "SELECT state, last_error IS NOT NULL FROM colcrypt._reencrypt_step(NULL, $1)", 1, types, values,
+                   [&] {
+                       if (SPI_processed == 0)
+                           return;
+                       bool isnull;
+                       bool error = DatumGetBool(
+                           SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+                       result = error ? BatchResult::busy : BatchResult::worked;
+                   });
+    return result;
+}
+
+void nap(long ms) {
+    if (ms <= 0)
+        return;
+    (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+}
+
+// Databases the launcher still has to ask about (TopMemoryContext).
+List *unchecked_databases = NIL;
+
+}  // namespace
+
+bool reencrypt_work_left() {
+    if (!extension_has_jobs())
+        return false;
+    bool left = false;
+    in_transaction("colcrypt re-encryption: looking for jobs",
+                   "SELECT 1 FROM colcrypt.reencrypt_tasks WHERE state IN ('queued', 'running') LIMIT 1", 0,
+                   nullptr, nullptr, [&] { left = SPI_processed > 0; });
+    return left;
+}
+
+void run_reencrypt_loop() {
+    if (RecoveryInProgress() || !extension_has_jobs())
+        return;
+    ereport(DEBUG1, (errmsg("colcrypt: re-encryption worker started")));
+    MemoryContext loop_context =
+        AllocSetContextCreate(TopMemoryContext, "colcrypt re-encryption loop", ALLOCSET_DEFAULT_SIZES);
+    for (;;) {
+        CHECK_FOR_INTERRUPTS();
+        if (ConfigReloadPending) {
+            ConfigReloadPending = false;
+            ProcessConfigFile(PGC_SIGHUP);
+        }
+        // Never on a standby; off means jobs wait for the setting to change.
+        if (!guc_reencrypt_worker || RecoveryInProgress())
+            break;
+        MemoryContext outer = MemoryContextSwitchTo(loop_context);
+        volatile BatchResult result = BatchResult::worked;
+        volatile bool failed = false;
+        PG_TRY();
+        {
+            result = one_batch();
+        }
+        PG_CATCH();
+        {
+            // An error outside the batch's own guard (the job tables, a
+            // dropped extension): report it, and try again after a while.
+            MemoryContextSwitchTo(loop_context);
+            EmitErrorReport();
+            FlushErrorState();
+            AbortCurrentTransaction();
+            failed = true;
+        }
+        PG_END_TRY();
+        MemoryContextSwitchTo(outer);
+        MemoryContextReset(loop_context);
+        if (failed) {
+            nap(kErrorNapMs);
+            if (!extension_has_jobs())
+                break;
+            continue;
+        }
+        if (result == BatchResult::nothing_left)
+            break;
+        nap(result == BatchResult::busy ? std::max<long>(guc_reencrypt_naptime, kRetryNapMs)
+                                        : guc_reencrypt_naptime);
+    }
+    ereport(DEBUG1, (errmsg("colcrypt: re-encryption worker has no more work")));
+}
+
+void post_reencrypt_checks(bool first) {
+    if (first) {
+        StartTransactionCommand();
+        Relation rel = table_open(DatabaseRelationId, AccessShareLock);
+        TableScanDesc scan = table_beginscan_catalog(rel, 0, nullptr);
+        MemoryContext outer = MemoryContextSwitchTo(TopMemoryContext);
+        for (HeapTuple tuple; (tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr;) {
+            Form_pg_database db = (Form_pg_database) GETSTRUCT(tuple);
+            if (db->datallowconn && !db->datistemplate)
+                unchecked_databases = lappend_oid(unchecked_databases, db->oid);
+        }
+        MemoryContextSwitchTo(outer);
+        table_endscan(scan);
+        table_close(rel, AccessShareLock);
+        CommitTransactionCommand();
+    }
+    while (unchecked_databases != NIL) {
+        WorkerRequest request{};
+        request.task = WorkerTask::reencrypt;
+        request.database = linitial_oid(unchecked_databases);
+        if (post_worker_request(request) == PostResult::table_full)
+            return;
+        unchecked_databases = list_delete_first(unchecked_databases);
+    }
+}
+
+}  // namespace colcrypt::pg
