@@ -83,18 +83,36 @@ ok($standby->poll_query_until('postgres', $launchers_sql, '1'), 'after promotion
 is($standby->safe_psql('postgres', q{SELECT status || ' ' || detail FROM colcrypt.health() WHERE "check" = 'launcher'}),
 	'ok running', 'and health sees it');
 is($standby->safe_psql('postgres', $sum_sql), $sum, 'after promotion every value reads');
+# Its nonce counters are those of the base backup: every keyring is rotated
+# by itself, so that nothing more is encrypted under versions the old
+# primary kept using.
+ok($standby->poll_query_until('postgres',
+		q{SELECT count(*) FROM colcrypt.key_events WHERE operation = 'auto_rotate' AND detail LIKE 'after the change to timeline 2 %'},
+		'1'), 'after promotion every keyring is rotated (auto_rotate, audited with the timeline)');
+is($standby->safe_psql('postgres', q{SELECT version FROM colcrypt.keys WHERE keyring = 'pii' AND state = 'active'}), '2',
+	'the promoted node writes under a version of its own');
+ok($standby->log_contains('colcrypt: timeline 2 follows timeline 1: rotating every keyring'), 'the log says why');
 $standby->safe_psql('postgres', q{INSERT INTO people VALUES (3001, 'promoted@example.com')});
-is($standby->safe_psql('postgres', q{SELECT colcrypt.rotate_key('pii')}), '2', 'rotate_key on the promoted node');
+is($standby->safe_psql('postgres', q{SELECT colcrypt.rotate_key('pii')}), '3', 'rotate_key on the promoted node');
 $standby->safe_psql('postgres', q{INSERT INTO people VALUES (3002, 'rotated@example.com')});
 is($standby->safe_psql('postgres',
 		q{SELECT string_agg(id || ' v' || (colcrypt.describe(email)).key_version, ', ' ORDER BY id) FROM people WHERE id > 2000}),
-	'2001 v1, 3001 v1, 3002 v2', 'new values under the new version, old ones as they were');
+	'2001 v1, 3001 v2, 3002 v3', 'new values under the new versions, old ones as they were');
 is($standby->safe_psql('postgres', q{SELECT id FROM people WHERE email = 'rotated@example.com'}), '3002',
 	'lookups find values of both versions');
 is($standby->safe_psql('postgres', q{SELECT operation FROM colcrypt.key_events ORDER BY event_id DESC LIMIT 1}),
 	'rotate', 'the rotation is audited on the promoted node');
 is($primary->safe_psql('postgres', $sum_sql), $sum, 'the old primary still reads its values');
 is($primary->safe_psql('postgres', q{SELECT colcrypt.rotate_key('pii')}), '2', 'and runs key functions itself');
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM colcrypt.key_events WHERE operation = 'auto_rotate'}), '0',
+	'the old primary, still on timeline 1, rotated nothing by itself');
+# A restart of the promoted node does not rotate again: the timeline is recorded.
+$standby->restart;
+$standby->poll_query_until('postgres', $launchers_sql, '1') or die 'no launcher after the restart';
+sleep 2;    # a rotation would have been posted at the launcher's start
+is($standby->safe_psql('postgres', q{SELECT count(*) FROM colcrypt.key_events WHERE operation = 'auto_rotate'}), '1',
+	'a restart on the same timeline rotates nothing more');
+is(slurp_file($standby->data_dir . '/pg_colcrypt/timeline'), "2\n", 'pg_colcrypt/timeline records timeline 2');
 
 ok(!$standby->log_contains('terminated by signal'), 'no backend crashed on the standby');
 ok(!$primary->log_contains('terminated by signal'), 'no backend crashed on the primary');

@@ -248,6 +248,19 @@ DataKeyVersions data_key_versions(int32 keyring_id) {
     return versions;
 }
 
+ActiveDataKey *active_data_keys(int *count) {
+    Access access;
+    run_internal_query("SELECT keyring_id, version FROM colcrypt.key_versions"
+                       " WHERE purpose = 'data' AND state = 'active' ORDER BY keyring_id",
+                       SPI_OK_SELECT);
+    *count = (int) result_rows();
+    auto *keys = (ActiveDataKey *) SPI_palloc(sizeof(ActiveDataKey) * (*count + 1));
+    for (int i = 0; i < *count; i++)
+        keys[i] = ActiveDataKey{result_int(i, 1), result_int(i, 2)};
+    access.end();
+    return keys;
+}
+
 void demote_active_data_key(int32 keyring_id) {
     Access access;
     QueryArg arg = int4_arg(keyring_id);

@@ -65,6 +65,17 @@ bool worker_request_in_table(const WorkerRequest &request) {
     return there;
 }
 
+bool task_in_table(WorkerTask task) {
+    if (requests == nullptr)
+        return false;
+    LWLockAcquire(requests->lock, LW_SHARED);
+    bool there = false;
+    for (int i = 0; i < kMaxWorkerRequests && !there; i++)
+        there = requests->slots[i].state != SlotState::free && requests->slots[i].request.task == task;
+    LWLockRelease(requests->lock);
+    return there;
+}
+
 PostResult post_worker_request(const WorkerRequest &request) {
     if (requests == nullptr)
         return PostResult::no_shared_memory;

@@ -19,6 +19,7 @@ extern "C" {
 #include "colcrypt/pg/keys/key_events.hpp"
 #include "colcrypt/pg/state/reencrypt_wakeup.hpp"
 #include "colcrypt/pg/worker/database_worker.hpp"
+#include "colcrypt/pg/worker/promotion_rotation.hpp"
 #include "colcrypt/pg/worker/reencrypt_loop.hpp"
 
 extern "C" {
@@ -94,6 +95,11 @@ BackgroundWorkerHandle *start_database_worker(const WorkerRequest &request, int 
                  request.database);
         strlcpy(worker.bgw_type, "colcrypt re-encryption", sizeof(worker.bgw_type));
         break;
+    case WorkerTask::rotate_after_promotion:
+        snprintf(worker.bgw_name, sizeof(worker.bgw_name), "colcrypt key rotation after promotion in database %u",
+                 request.database);
+        strlcpy(worker.bgw_type, "colcrypt key rotation", sizeof(worker.bgw_type));
+        break;
     }
     worker.bgw_notify_pid = MyProcPid;
     WorkerArgument arg{slot, generation};
@@ -126,6 +132,9 @@ extern "C" void colcrypt_database_worker_main(Datum) {
         break;
     case WorkerTask::reencrypt:
         reencrypt(request);
+        break;
+    case WorkerTask::rotate_after_promotion:
+        rotate_keyrings_after_promotion(request);
         break;
     }
     proc_exit(0);

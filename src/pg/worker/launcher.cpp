@@ -19,6 +19,7 @@ extern "C" {
 #include "colcrypt/pg/state/worker_requests.hpp"
 #include "colcrypt/pg/worker/database_worker.hpp"
 #include "colcrypt/pg/worker/launcher.hpp"
+#include "colcrypt/pg/worker/promotion_rotation.hpp"
 #include "colcrypt/pg/worker/reencrypt_loop.hpp"
 
 extern "C" {
@@ -128,6 +129,7 @@ extern "C" void colcrypt_launcher_main(Datum) {
     // Jobs survive restarts and promotions in their tables; a worker per
     // database looks for them (docs/design/reencryption.md, section 5).
     post_reencrypt_checks(true);
+    post_promotion_rotations();
     pgstat_report_activity(STATE_IDLE, nullptr);
 
     for (;;) {
@@ -145,6 +147,7 @@ extern "C" void colcrypt_launcher_main(Datum) {
         }
         persist_released_counters();
         post_reencrypt_checks(false);
+        finish_promotion_rotations();
         reap_stopped_workers();
         bool waiting = start_pending_workers();
         // Workers report their start and exit through the latch too

@@ -4,13 +4,9 @@
 #include <algorithm>
 
 extern "C" {
-#include "access/heapam.h"
 #include "access/htup_details.h"
-#include "access/table.h"
-#include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "catalog/pg_database.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
@@ -27,6 +23,7 @@ extern "C" {
 
 #include "colcrypt/pg/config/gucs.hpp"
 #include "colcrypt/pg/state/worker_requests.hpp"
+#include "colcrypt/pg/worker/database_list.hpp"
 #include "colcrypt/pg/worker/reencrypt_loop.hpp"
 
 namespace colcrypt::pg {
@@ -155,21 +152,8 @@ void run_reencrypt_loop() {
 }
 
 void post_reencrypt_checks(bool first) {
-    if (first) {
-        StartTransactionCommand();
-        Relation rel = table_open(DatabaseRelationId, AccessShareLock);
-        TableScanDesc scan = table_beginscan_catalog(rel, 0, nullptr);
-        MemoryContext outer = MemoryContextSwitchTo(TopMemoryContext);
-        for (HeapTuple tuple; (tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr;) {
-            Form_pg_database db = (Form_pg_database) GETSTRUCT(tuple);
-            if (db->datallowconn && !db->datistemplate)
-                unchecked_databases = lappend_oid(unchecked_databases, db->oid);
-        }
-        MemoryContextSwitchTo(outer);
-        table_endscan(scan);
-        table_close(rel, AccessShareLock);
-        CommitTransactionCommand();
-    }
+    if (first)
+        unchecked_databases = connectable_databases();
     while (unchecked_databases != NIL) {
         WorkerRequest request{};
         request.task = WorkerTask::reencrypt;

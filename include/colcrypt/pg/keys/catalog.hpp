@@ -91,6 +91,12 @@ struct DataKeyVersions {
     int32 active;  // the active one (0: none)
 };
 DataKeyVersions data_key_versions(int32 keyring_id);
+// Every keyring's active data-key version, palloc'd; *count of them.
+struct ActiveDataKey {
+    int32 keyring_id;
+    int32 version;
+};
+ActiveDataKey *active_data_keys(int *count);
 // The active data key becomes decrypt_only.
 void demote_active_data_key(int32 keyring_id);
 // The state of a data-key version into state; false when it does not exist.

@@ -30,6 +30,7 @@ namespace colcrypt::pg {
 enum class WorkerTask : std::uint32_t {
     rotate_keyring = 1,  // a data-key version reached its nonce budget
     reencrypt = 2,       // re-encryption jobs of a database (keyring and version 0)
+    rotate_after_promotion = 3,  // every keyring of a database; version: the new timeline
 };
 
 struct WorkerRequest {
@@ -55,6 +56,9 @@ bool worker_request_in_table(const WorkerRequest &request);
 enum class PostResult { posted, already_there, table_full, no_shared_memory };
 // Post a request and wake the launcher.
 PostResult post_worker_request(const WorkerRequest &request);
+
+// Whether any request of this task is in the table.
+bool task_in_table(WorkerTask task);
 
 // Set the launcher's latch: it has other work than requests (the counter
 // file after releases, state/nonce_counters.hpp).
