@@ -166,6 +166,7 @@ KeyringPayload decode_payload(const std::uint8_t *data, std::size_t size) {
     payload.name.assign(reinterpret_cast<const char *>(name), name_size);
     payload.term_bits = in.be16();
     const std::uint8_t case_insensitive = in.byte();
+    payload.case_insensitive = case_insensitive == 1;
     payload.index_order = in.byte();
     payload.recipient_range.start = static_cast<std::int32_t>(in.be32());
     payload.recipient_range.end = static_cast<std::int32_t>(in.be32());

@@ -144,6 +144,21 @@ TEST(KeyringTransfer, BundleRoundTrips) {
     EXPECT_TRUE(same_key(opened.data_keys[1].key, payload.data_keys[1].key));
 }
 
+TEST(KeyringTransfer, SettingsRoundTripEitherWay) {
+    Request request;
+    for (bool case_insensitive : {false, true}) {
+        core::KeyringPayload payload = sample_payload();
+        payload.case_insensitive = case_insensitive;
+        payload.term_bits = case_insensitive ? 0 : 256;
+        payload.index_order = case_insensitive ? 1 : 2;
+        std::vector<std::uint8_t> bundle = core::seal_bundle(request.recipient, payload);
+        core::KeyringPayload opened = core::open_bundle(bundle.data(), bundle.size(), request.pair.private_key);
+        EXPECT_EQ(opened.case_insensitive, case_insensitive);
+        EXPECT_EQ(opened.term_bits, payload.term_bits);
+        EXPECT_EQ(opened.index_order, payload.index_order);
+    }
+}
+
 TEST(KeyringTransfer, BundleHoldsNoKeyInTheClear) {
     Request request;
     core::KeyringPayload payload = sample_payload();
