@@ -16,7 +16,7 @@ use Test::More;
 
 use ColcryptTest;
 
-my $source = colcrypt_node('source');
+my $source = colcrypt_node('source', conf => "wal_level = logical\nmax_replication_slots = 4\nmax_wal_senders = 4");
 $source->start;
 my $target = colcrypt_node('target');
 $target->start;
@@ -156,6 +156,24 @@ is($target->safe_psql('postgres', q{SELECT version_start || '..' || version_end 
 	'the re-import keeps the target\'s range');
 is($target->safe_psql('postgres', "SELECT '$v3_envelope'::colcrypt.encrypted_text('pii')::text"), "$marker-v3\@example.com",
 	'a value the source wrote under version 3 reads on the target');
+
+# A logical replication subscriber that holds the imported keyring stores
+# the source's envelopes as they are and reads them (021 does this for two
+# clusters with one master key; here the master keys differ).
+my $feed = q{CREATE TABLE feed (id int PRIMARY KEY, email colcrypt.encrypted_text('pii'))};
+$source->safe_psql('postgres', "$feed; INSERT INTO feed VALUES (1, '$marker-feed-1\@example.com'); CREATE PUBLICATION pub_feed FOR TABLE feed");
+$target->safe_psql('postgres', $feed);
+my $connstr = $source->connstr . ' dbname=postgres';
+$target->safe_psql('postgres', "CREATE SUBSCRIPTION sub_feed CONNECTION '$connstr' PUBLICATION pub_feed");
+$target->wait_for_subscription_sync($source, 'sub_feed');
+$source->safe_psql('postgres', "INSERT INTO feed VALUES (2, '$marker-feed-2\@example.com')");
+$source->wait_for_catchup('sub_feed');
+is($target->safe_psql('postgres', q{SELECT string_agg(id || ' ' || email::text, ', ' ORDER BY id) FROM feed}),
+	"1 $marker-feed-1\@example.com, 2 $marker-feed-2\@example.com", 'a subscriber with the imported keyring reads the initial copy and streamed rows');
+is($target->safe_psql('postgres', q{SET colcrypt.output_mode = ciphertext; SELECT md5(string_agg(email::text, ',' ORDER BY id)) FROM feed}),
+	$source->safe_psql('postgres', q{SET colcrypt.output_mode = ciphertext; SELECT md5(string_agg(email::text, ',' ORDER BY id)) FROM feed}),
+	'the subscriber stores the source\'s envelopes byte for byte');
+$target->safe_psql('postgres', 'DROP SUBSCRIPTION sub_feed');
 
 # Audited on both sides, never a key.
 like($source->safe_psql('postgres', q{SELECT string_agg(operation || ': ' || detail, E'\n' ORDER BY event_id) FROM colcrypt.key_events WHERE operation = 'export_keyring'}),
