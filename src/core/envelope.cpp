@@ -134,6 +134,26 @@ Envelope parse_envelope(const std::uint8_t *data, std::size_t size) {
     return env;
 }
 
+namespace {
+
+// The size of a varint of two to five bytes at data (its first byte has the
+// continuation bit), or 0 unless get_varint would accept it: minimal, at
+// most 32 bits, within size.
+std::size_t long_varint_size(const std::uint8_t *data, std::size_t size) noexcept {
+    for (std::size_t i = 1; i < kMaxVarintSize && i < size; ++i) {
+        const std::uint8_t byte = data[i];
+        if (i == kMaxVarintSize - 1 && byte > 0x0f) {
+            return 0;
+        }
+        if ((byte & 0x80) == 0) {
+            return byte == 0 ? 0 : i + 1;
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
 // The checks of parse_envelope, for the one shape it accepts here.  The key
 // version may take up to five varint bytes: the versions a keyring
 // transfer's target makes are near 2^31 (docs/design/keyring-transfer.md).
@@ -147,21 +167,11 @@ bool peek_term(const std::uint8_t *data, std::size_t size, TermView *out) noexce
     if (term_size == 0 || term_size > kMaxTermSize || keyring_id == 0 || keyring_id >= 0x80) {
         return false;
     }
-    // A minimal varint of at most 32 bits, as get_varint requires.
-    std::size_t version_size = 0;
-    for (;;) {
-        const std::uint8_t byte = data[kVersionOffset + version_size];
-        ++version_size;
-        if (version_size == kMaxVarintSize && byte > 0x0f) {
-            return false;
-        }
-        if ((byte & 0x80) == 0) {
-            if (byte == 0 && version_size > 1) {
-                return false;
-            }
-            break;
-        }
-        if (kVersionOffset + version_size >= size) {
+    // One byte for versions below 128: the common case stays one test.
+    std::size_t version_size = 1;
+    if ((data[kVersionOffset] & 0x80) != 0) {
+        version_size = long_varint_size(data + kVersionOffset, size - kVersionOffset);
+        if (version_size == 0) {
             return false;
         }
     }
