@@ -1,6 +1,6 @@
 // Every SQL statement colcrypt runs on its own tables: colcrypt.keyrings,
-// colcrypt.key_versions, colcrypt.decrypt_grants, colcrypt.encrypt_grants
-// and colcrypt.key_events.
+// colcrypt.key_versions, colcrypt.decrypt_grants, colcrypt.encrypt_grants,
+// colcrypt.key_events and colcrypt.transfer_requests.
 // Nothing else in the PostgreSQL layer reads or writes them.
 //
 // Each function runs as the tables' owner (internal_access.hpp) and returns
