@@ -743,3 +743,55 @@ COMMENT ON FUNCTION colcrypt.verify(regclass, integer) IS
     'decrypts every value of every encrypted column (of tbl, or of every table): counts and the first failures by ctid';
 REVOKE EXECUTE ON FUNCTION colcrypt.verify(regclass, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION colcrypt.verify(regclass, integer) TO colcrypt_admin;
+
+-- ---------------------------------------------------------------------------
+-- Keyring transfer between clusters with different master keys (issue 14
+-- point 4, docs/design/keyring-transfer.md).
+-- ---------------------------------------------------------------------------
+
+-- A keyring's identity across clusters, and the data-key versions this
+-- database may make for it, [version_start, version_end): an export gives
+-- the recipient the top of the range, so two clusters never make one
+-- (keyring id, version) with different keys.
+ALTER TABLE colcrypt.keyrings
+    ADD COLUMN keyring_uuid uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid() UNIQUE,
+    ADD COLUMN version_start integer NOT NULL DEFAULT 1,
+    ADD COLUMN version_end integer NOT NULL DEFAULT 2147483647,
+    ADD CONSTRAINT keyrings_version_range CHECK (version_start >= 1 AND version_end > version_start);
+
+-- Requests to receive a keyring: the private key is wrapped by the master
+-- key and destroyed when a bundle for it is imported.  Local to this
+-- database: not dumped.
+CREATE TABLE colcrypt.transfer_requests (
+    transfer_id            bytea PRIMARY KEY CHECK (length(transfer_id) = 16),
+    public_key             bytea NOT NULL CHECK (length(public_key) = 32),
+    wrapped_private_key    bytea,
+    master_key_fingerprint text NOT NULL,
+    created_at             timestamptz NOT NULL DEFAULT now(),
+    created_by             text NOT NULL,
+    used_at                timestamptz,
+    imported_keyring       text,
+    CHECK ((used_at IS NULL) = (wrapped_private_key IS NOT NULL))
+);
+COMMENT ON TABLE colcrypt.transfer_requests IS
+    'keyring transfer requests made by colcrypt.transfer_key(); the private key is gone once used';
+REVOKE ALL ON colcrypt.transfer_requests FROM PUBLIC;
+GRANT SELECT (transfer_id, public_key, master_key_fingerprint, created_at, created_by, used_at, imported_keyring)
+    ON colcrypt.transfer_requests TO colcrypt_admin;
+
+CREATE FUNCTION colcrypt.transfer_key() RETURNS text
+    AS 'MODULE_PATHNAME', 'colcrypt_transfer_key' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.transfer_key() IS
+    'on the target: a one-time recipient for export_keyring (public key and token; the private key stays wrapped here)';
+CREATE FUNCTION colcrypt.export_keyring(keyring text, recipient text) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'colcrypt_export_keyring' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.export_keyring(text, text) IS
+    'on the source: the keyring''s keys sealed for a recipient from transfer_key (X25519, HKDF-SHA256, AES-256-GCM)';
+CREATE FUNCTION colcrypt.import_keyring(bundle bytea) RETURNS text
+    AS 'MODULE_PATHNAME', 'colcrypt_import_keyring' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.import_keyring(bytea) IS
+    'on the target: verifies a bundle made for one of its transfers and rewraps the keys here, decrypt-only; returns the keyring';
+REVOKE ALL ON FUNCTION colcrypt.transfer_key(), colcrypt.export_keyring(text, text), colcrypt.import_keyring(bytea)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.transfer_key(), colcrypt.export_keyring(text, text), colcrypt.import_keyring(bytea)
+    TO colcrypt_admin;

@@ -134,21 +134,53 @@ Envelope parse_envelope(const std::uint8_t *data, std::size_t size) {
     return env;
 }
 
-// The checks of parse_envelope, for the one shape it accepts here.
+namespace {
+
+// The size of a varint of two to five bytes at data (its first byte has the
+// continuation bit), or 0 unless get_varint would accept it: minimal, at
+// most 32 bits, within size.
+std::size_t long_varint_size(const std::uint8_t *data, std::size_t size) noexcept {
+    for (std::size_t i = 1; i < kMaxVarintSize && i < size; ++i) {
+        const std::uint8_t byte = data[i];
+        if (i == kMaxVarintSize - 1 && byte > 0x0f) {
+            return 0;
+        }
+        if ((byte & 0x80) == 0) {
+            return byte == 0 ? 0 : i + 1;
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+// The checks of parse_envelope, for the one shape it accepts here.  The key
+// version may take up to five varint bytes: the versions a keyring
+// transfer's target makes are near 2^31 (docs/design/keyring-transfer.md).
 bool peek_term(const std::uint8_t *data, std::size_t size, TermView *out) noexcept {
-    constexpr std::size_t kPrefix = 2 + 1 + 1 + kNonceSize;
-    if (size < kPrefix || data[0] != kHeaderByte) {
+    constexpr std::size_t kVersionOffset = 2 + 1;
+    if (size < kVersionOffset + 1 + kNonceSize || data[0] != kHeaderByte) {
         return false;
     }
     const std::size_t term_size = data[1];  // reserved bits must be 0
     const std::uint8_t keyring_id = data[2];
-    const std::uint8_t key_version = data[3];
-    if (term_size == 0 || term_size > kMaxTermSize || keyring_id == 0 || keyring_id >= 0x80 ||
-        key_version >= 0x80 || size - kPrefix < term_size + kTagSize) {
+    if (term_size == 0 || term_size > kMaxTermSize || keyring_id == 0 || keyring_id >= 0x80) {
+        return false;
+    }
+    // One byte for versions below 128: the common case stays one test.
+    std::size_t version_size = 1;
+    if ((data[kVersionOffset] & 0x80) != 0) {
+        version_size = long_varint_size(data + kVersionOffset, size - kVersionOffset);
+        if (version_size == 0) {
+            return false;
+        }
+    }
+    const std::size_t prefix = kVersionOffset + version_size + kNonceSize;
+    if (size < prefix || size - prefix < term_size + kTagSize) {
         return false;
     }
     out->keyring_id = keyring_id;
-    out->term = data + kPrefix;
+    out->term = data + prefix;
     out->term_size = term_size;
     return true;
 }

@@ -114,6 +114,18 @@ void wrap_aad(std::uint32_t keyring_id, KeyPurpose purpose, std::uint32_t versio
     put_be32(out + kWrapLabelSize + 5, version);
 }
 
+// Associated data of a transfer private key (docs/design/keyring-transfer.md):
+// its own label, then the transfer id, so it never unwraps as a data key.
+constexpr char kTransferWrapLabel[] = "colcrypt v1 transfer private key";
+constexpr std::size_t kTransferWrapLabelSize = sizeof(kTransferWrapLabel) - 1;
+constexpr std::size_t kTransferWrapAadSize = kTransferWrapLabelSize + kTransferIdSize;
+
+void transfer_wrap_aad(const std::uint8_t transfer_id[kTransferIdSize],
+                       std::uint8_t out[kTransferWrapAadSize]) noexcept {
+    std::memcpy(out, kTransferWrapLabel, kTransferWrapLabelSize);
+    std::memcpy(out + kTransferWrapLabelSize, transfer_id, kTransferIdSize);
+}
+
 // Offsets inside a wrapped key.
 constexpr std::size_t kWrapNonceOffset = 1;
 constexpr std::size_t kWrapKeyOffset = kWrapNonceOffset + kNonceSize;
@@ -195,26 +207,50 @@ void MasterKey::wrap(std::uint32_t keyring_id, KeyPurpose purpose, std::uint32_t
                      const SecretKey &key, std::uint8_t out[kWrappedKeySize]) {
     std::uint8_t aad[kWrapAadSize];
     wrap_aad(keyring_id, purpose, version, aad);
+    wrap_bound(aad, sizeof aad, key, out);
+}
+
+SecretKey MasterKey::unwrap(std::uint32_t keyring_id, KeyPurpose purpose, std::uint32_t version,
+                            const std::uint8_t *wrapped, std::size_t size) {
+    std::uint8_t aad[kWrapAadSize];
+    wrap_aad(keyring_id, purpose, version, aad);
+    return unwrap_bound(aad, sizeof aad, wrapped, size);
+}
+
+void MasterKey::wrap_transfer_key(const std::uint8_t transfer_id[kTransferIdSize], const SecretKey &key,
+                                  std::uint8_t out[kWrappedKeySize]) {
+    std::uint8_t aad[kTransferWrapAadSize];
+    transfer_wrap_aad(transfer_id, aad);
+    wrap_bound(aad, sizeof aad, key, out);
+}
+
+SecretKey MasterKey::unwrap_transfer_key(const std::uint8_t transfer_id[kTransferIdSize],
+                                         const std::uint8_t *wrapped, std::size_t size) {
+    std::uint8_t aad[kTransferWrapAadSize];
+    transfer_wrap_aad(transfer_id, aad);
+    return unwrap_bound(aad, sizeof aad, wrapped, size);
+}
+
+void MasterKey::wrap_bound(const std::uint8_t *aad, std::size_t aad_size, const SecretKey &key,
+                           std::uint8_t out[kWrappedKeySize]) {
     out[0] = kWrapFormatVersion;
     nonces_.next(out + kWrapNonceOffset);
-    wrapping_.encrypt(out + kWrapNonceOffset, aad, sizeof aad, key.data(), key.size(),
+    wrapping_.encrypt(out + kWrapNonceOffset, aad, aad_size, key.data(), key.size(),
                       out + kWrapKeyOffset, out + kWrapTagOffset);
 }
 
 // Decrypt straight into the returned SecretKey: on failure decrypt wipes it,
 // and its destructor wipes it again when the exception unwinds.
-SecretKey MasterKey::unwrap(std::uint32_t keyring_id, KeyPurpose purpose, std::uint32_t version,
-                            const std::uint8_t *wrapped, std::size_t size) {
+SecretKey MasterKey::unwrap_bound(const std::uint8_t *aad, std::size_t aad_size,
+                                  const std::uint8_t *wrapped, std::size_t size) {
     if (size != kWrappedKeySize) {
         throw Error(Errc::malformed_value, "wrapped key has the wrong size");
     }
     if (wrapped[0] != kWrapFormatVersion) {
         throw Error(Errc::malformed_value, "wrapped key has an unknown format byte");
     }
-    std::uint8_t aad[kWrapAadSize];
-    wrap_aad(keyring_id, purpose, version, aad);
     SecretKey key;
-    if (!wrapping_.decrypt(wrapped + kWrapNonceOffset, aad, sizeof aad, wrapped + kWrapKeyOffset,
+    if (!wrapping_.decrypt(wrapped + kWrapNonceOffset, aad, aad_size, wrapped + kWrapKeyOffset,
                            kKeySize, wrapped + kWrapTagOffset, key.data())) {
         throw Error(Errc::authentication_failed,
                     "wrapped key does not authenticate: wrong master key, wrong slot, or "

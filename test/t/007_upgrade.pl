@@ -181,6 +181,23 @@ is(q_old(q{SELECT count(*) FROM pay WHERE doc = '{"n": 7.0}'}), '25', 'after the
 is(q_old(q{SELECT sum(salary::numeric) FROM pay}), q_old(q{SELECT sum((g % 50) * 1.50) FROM generate_series(1, 500) g}),
 	'after the update: the numeric values decrypt');
 
+# --- Keyring transfer (0.2.0) of a keyring made at 0.1.0 ----------------------------
+# The update gives every keyring its own identity and the whole version range;
+# such a keyring exports to another database (here on the same server) and
+# its 0.1.0 envelopes read there.
+is(q_old(q{SELECT count(DISTINCT keyring_uuid) = count(*) AND min(version_start) = 1 AND max(version_end) = 2147483647
+             FROM colcrypt.keyrings}), 't', 'after the update: every keyring has its own uuid and the whole version range');
+$node->safe_psql('postgres', 'CREATE DATABASE xfer');
+$node->safe_psql('xfer', 'CREATE EXTENSION colcrypt');
+my $recipient = $node->safe_psql('xfer', 'SELECT colcrypt.transfer_key()');
+my $bundle = q_old(qq{SELECT encode(colcrypt.export_keyring('pii', '$recipient'), 'hex')});
+is($node->safe_psql('xfer', qq{SELECT colcrypt.import_keyring(decode('$bundle', 'hex'))}), 'pii',
+	'after the update: a keyring made at 0.1.0 exports and imports');
+my $old_envelope = q_old(q{SET colcrypt.output_mode = ciphertext; SELECT email FROM people WHERE id = 400});
+is($node->safe_psql('xfer', qq{SELECT '$old_envelope'::colcrypt.encrypted_text('pii')::text}), 'user400@example.com',
+	'a value written at 0.1.0 reads in the importing database');
+is(q_old(q{SELECT colcrypt.rotate_key('pii')}), '4', 'the exporting database rotates below the range it reserved');
+
 # --- The same member objects as a fresh install -----------------------------------
 $node->safe_psql('fresh', 'CREATE EXTENSION colcrypt');
 is($node->safe_psql('fresh', q{SELECT extversion FROM pg_extension WHERE extname = 'colcrypt'}), $current,

@@ -91,8 +91,8 @@ Envelope parse_envelope(const std::uint8_t *data, std::size_t size);
 
 // The keyring id and blind-index term of an envelope of the common shape,
 // read from its first bytes: format 1 with AES-256-GCM, a term, keyring id
-// from 1 to 127 and key version below 128 (one varint byte each; version 0
-// is a search value, whose term compares like a stored one), and room for nonce,
+// from 1 to 127 (one varint byte) and any key version (version 0 is a search
+// value, whose term compares like a stored one), and room for nonce,
 // term and tag.  An envelope it accepts is one parse_envelope accepts with
 // the same id and term.  False for anything else, well-formed or not: call
 // parse_envelope then.  For comparisons, which mostly need only the term.

@@ -28,6 +28,9 @@ enum class KeyPurpose : std::uint8_t { data = 1, index = 2 };
 constexpr std::uint8_t kWrapFormatVersion = 1;
 constexpr std::size_t kWrappedKeySize = 1 + kNonceSize + kKeySize + kTagSize;
 
+// A keyring transfer request's random id (docs/design/keyring-transfer.md).
+constexpr std::size_t kTransferIdSize = 16;
+
 // Parse master key text: 64 hex digits, or 44 characters of standard base64,
 // with leading and trailing white space ignored.  Throws
 // Error(invalid_key_material) with a message naming what is wrong (empty,
@@ -56,12 +59,25 @@ public:
     SecretKey unwrap(std::uint32_t keyring_id, KeyPurpose purpose, std::uint32_t version,
                      const std::uint8_t *wrapped, std::size_t size);
 
+    // The private key of a keyring transfer request, wrapped in the same
+    // format as a data key but bound to the transfer id under its own label,
+    // so it can never be taken for (or replace) a data or index key.
+    void wrap_transfer_key(const std::uint8_t transfer_id[kTransferIdSize], const SecretKey &key,
+                           std::uint8_t out[kWrappedKeySize]);
+    SecretKey unwrap_transfer_key(const std::uint8_t transfer_id[kTransferIdSize],
+                                  const std::uint8_t *wrapped, std::size_t size);
+
     // The transit key of one epoch (keyring id 0, key version = epoch):
     // HKDF of the transit base key and the epoch, so any process holding the
     // master key can derive the key of any epoch.
     SecretKey transit_key(std::uint32_t epoch) const;
 
 private:
+    void wrap_bound(const std::uint8_t *aad, std::size_t aad_size, const SecretKey &key,
+                    std::uint8_t out[kWrappedKeySize]);
+    SecretKey unwrap_bound(const std::uint8_t *aad, std::size_t aad_size,
+                           const std::uint8_t *wrapped, std::size_t size);
+
     // The keys are derived before the AEAD object is built (member order).
     SecretKey wrapping_key_;
     SecretKey transit_base_key_;

@@ -10,6 +10,7 @@ extern "C" {
 }
 
 #include "colcrypt/core/master_key.hpp"
+#include "colcrypt/pg/admin/keyring_transfer.hpp"
 #include "colcrypt/pg/admin/keyring_verbs.hpp"
 #include "colcrypt/pg/admin/reencrypt_on_rotate.hpp"
 #include "colcrypt/pg/admin/value_scan.hpp"
@@ -40,7 +41,8 @@ std::int32_t rotate_data_key(const char *name, std::int32_t keyring_id, std::int
     catalog::DataKeyVersions versions = catalog::data_key_versions(keyring.keyring_id);
     if (expected_active > 0 && versions.active != expected_active)
         return 0;
-    std::int32_t version = versions.latest + 1;
+    // Inside the versions this database may make (keyring transfer).
+    std::int32_t version = next_data_key_version(keyring.keyring_id, keyring.name, versions.latest);
     std::uint8_t wrapped[core::kWrappedKeySize];
     wrap_fresh_key(master, (std::uint32_t) keyring.keyring_id, core::KeyPurpose::data, (std::uint32_t) version,
                    wrapped);

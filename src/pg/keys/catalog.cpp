@@ -389,4 +389,186 @@ void insert_key_event(const char *session_user, const char *current_user, const 
     access.end();
 }
 
+// ---------------------------------------------------------------------------
+// Keyring transfer.
+// ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr const char *kIdentityColumns =
+    "keyring_id, name, type_modifier, decode(replace(keyring_uuid::text, '-', ''), 'hex'), index_term_bits,"
+    " case_insensitive, index_order::int4, version_start, version_end";
+
+void read_identity(std::uint64_t row, KeyringIdentity *out) {
+    std::memset(out, 0, sizeof(*out));
+    out->keyring_id = result_int(row, 1);
+    result_text(row, 2, out->name, sizeof(out->name));
+    out->typmod = result_int(row, 3);
+    (void) result_bytes(row, 4, out->uuid, sizeof(out->uuid));
+    out->term_bits = result_int(row, 5);
+    out->case_insensitive = result_bool(row, 6);
+    out->index_order = result_int(row, 7);
+    out->version_start = result_int(row, 8);
+    out->version_end = result_int(row, 9);
+}
+
+}  // namespace
+
+void keyring_identity(int32 keyring_id, KeyringIdentity *out) {
+    Access access;
+    QueryArg arg = int4_arg(keyring_id);
+    run_internal_locking_query(psprintf("SELECT %s FROM colcrypt.keyrings WHERE keyring_id = $1", kIdentityColumns),
+                               SPI_OK_SELECT, 1, &arg);
+    if (result_rows() == 0)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("keyring %d does not exist", keyring_id)));
+    read_identity(0, out);
+    access.end();
+}
+
+KeyringIdentity *keyrings_matching(int32 keyring_id, const char *name, int32 typmod,
+                                   const std::uint8_t uuid[kUuidSize], int *count) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), text_arg(name), int4_arg(typmod), bytea_arg(uuid, kUuidSize)};
+    run_internal_locking_query(
+        psprintf("SELECT %s FROM colcrypt.keyrings WHERE keyring_id = $1 OR name = $2 OR type_modifier = $3"
+                 " OR keyring_uuid = encode($4, 'hex')::uuid ORDER BY keyring_id",
+                 kIdentityColumns),
+        SPI_OK_SELECT, 4, args);
+    *count = (int) result_rows();
+    auto *rows = (KeyringIdentity *) SPI_palloc(sizeof(KeyringIdentity) * (*count + 1));
+    for (int i = 0; i < *count; i++)
+        read_identity(i, &rows[i]);
+    access.end();
+    return rows;
+}
+
+void insert_imported_keyring(const KeyringIdentity &keyring, const char *created_by) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring.keyring_id),
+                       text_arg(keyring.name),
+                       int4_arg(keyring.typmod),
+                       int4_arg(keyring.term_bits),
+                       text_arg(created_by),
+                       QueryArg{BOOLOID, BoolGetDatum(keyring.case_insensitive)},
+                       int4_arg(keyring.index_order),
+                       bytea_arg(keyring.uuid, kUuidSize),
+                       int4_arg(keyring.version_start),
+                       int4_arg(keyring.version_end)};
+    run_internal_query("INSERT INTO colcrypt.keyrings"
+                       " (keyring_id, name, type_modifier, index_term_bits, created_by, case_insensitive,"
+                       "  index_order, keyring_uuid, version_start, version_end)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, encode($8, 'hex')::uuid, $9, $10)",
+                       SPI_OK_INSERT, 10, args);
+    access.end();
+}
+
+void set_version_end(int32 keyring_id, int32 version_end) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), int4_arg(version_end)};
+    run_internal_query("UPDATE colcrypt.keyrings SET version_end = $2 WHERE keyring_id = $1", SPI_OK_UPDATE, 2, args);
+    access.end();
+}
+
+int32 latest_data_version_in(int32 keyring_id, int32 start, int32 end) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), int4_arg(start), int4_arg(end)};
+    run_internal_locking_query("SELECT coalesce(max(version), 0) FROM colcrypt.key_versions"
+                               " WHERE keyring_id = $1 AND purpose = 'data' AND version >= $2 AND version < $3",
+                               SPI_OK_SELECT, 3, args);
+    int32 latest = result_int(0, 1);
+    access.end();
+    return latest;
+}
+
+bool key_version_exists(int32 keyring_id, core::KeyPurpose purpose, int32 version) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), text_arg(purpose_name(purpose)), int4_arg(version)};
+    run_internal_locking_query("SELECT 1 FROM colcrypt.key_versions WHERE keyring_id = $1 AND purpose = $2"
+                               " AND version = $3",
+                               SPI_OK_SELECT, 3, args);
+    bool exists = result_rows() > 0;
+    access.end();
+    return exists;
+}
+
+void insert_key_version_in_state(int32 keyring_id, core::KeyPurpose purpose, int32 version, const char *state,
+                                 const std::uint8_t wrapped[core::kWrappedKeySize], const char *fingerprint) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), text_arg(purpose_name(purpose)), int4_arg(version), text_arg(state),
+                       bytea_arg(wrapped, core::kWrappedKeySize), text_arg(fingerprint)};
+    run_internal_query("INSERT INTO colcrypt.key_versions"
+                       " (keyring_id, purpose, version, state, wrapped_key, master_key_fingerprint)"
+                       " VALUES ($1, $2, $3, $4, $5, $6)",
+                       SPI_OK_INSERT, 6, args);
+    access.end();
+}
+
+StoredKeyRow *transferable_keys(int32 keyring_id, long *count) {
+    Access access;
+    QueryArg arg = int4_arg(keyring_id);
+    run_internal_locking_query("SELECT v.keyring_id, v.purpose = 'index', v.version, v.wrapped_key,"
+                               "       v.master_key_fingerprint, k.name"
+                               "  FROM colcrypt.key_versions v JOIN colcrypt.keyrings k USING (keyring_id)"
+                               " WHERE v.keyring_id = $1 AND v.wrapped_key IS NOT NULL"
+                               "   AND (v.purpose = 'data' OR v.state = 'active')"
+                               " ORDER BY v.purpose, v.version",
+                               SPI_OK_SELECT, 1, &arg);
+    *count = (long) result_rows();
+    auto *rows = (StoredKeyRow *) SPI_palloc(sizeof(StoredKeyRow) * (*count + 1));
+    std::memset(rows, 0, sizeof(StoredKeyRow) * (*count + 1));
+    for (long i = 0; i < *count; i++) {
+        StoredKeyRow &row = rows[i];
+        row.keyring_id = result_int(i, 1);
+        row.purpose = result_bool(i, 2) ? core::KeyPurpose::index : core::KeyPurpose::data;
+        row.version = result_int(i, 3);
+        row.wrapped_size = result_bytes(i, 4, row.wrapped, sizeof(row.wrapped));
+        result_text(i, 5, row.fingerprint, sizeof(row.fingerprint));
+        result_text(i, 6, row.keyring, sizeof(row.keyring));
+    }
+    access.end();
+    return rows;
+}
+
+void insert_transfer_request(const std::uint8_t transfer_id[core::kTransferIdSize], const std::uint8_t public_key[32],
+                             const std::uint8_t wrapped[core::kWrappedKeySize], const char *fingerprint,
+                             const char *created_by) {
+    Access access;
+    QueryArg args[] = {bytea_arg(transfer_id, core::kTransferIdSize), bytea_arg(public_key, 32),
+                       bytea_arg(wrapped, core::kWrappedKeySize), text_arg(fingerprint), text_arg(created_by)};
+    run_internal_query("INSERT INTO colcrypt.transfer_requests"
+                       " (transfer_id, public_key, wrapped_private_key, master_key_fingerprint, created_by)"
+                       " VALUES ($1, $2, $3, $4, $5)",
+                       SPI_OK_INSERT, 5, args);
+    access.end();
+}
+
+void lock_transfer_request(const std::uint8_t transfer_id[core::kTransferIdSize], TransferRequestRow *out) {
+    std::memset(out, 0, sizeof(*out));
+    Access access;
+    QueryArg arg = bytea_arg(transfer_id, core::kTransferIdSize);
+    run_internal_locking_query("SELECT public_key, wrapped_private_key, master_key_fingerprint, used_at IS NOT NULL,"
+                               "       imported_keyring"
+                               "  FROM colcrypt.transfer_requests WHERE transfer_id = $1 FOR UPDATE",
+                               SPI_OK_SELECT, 1, &arg);
+    if (result_rows() > 0) {
+        out->found = true;
+        (void) result_bytes(0, 1, out->public_key, sizeof(out->public_key));
+        out->wrapped_size = result_bytes(0, 2, out->wrapped, sizeof(out->wrapped));
+        result_text(0, 3, out->fingerprint, sizeof(out->fingerprint));
+        out->used = result_bool(0, 4);
+        result_text(0, 5, out->imported_keyring, sizeof(out->imported_keyring));
+    }
+    access.end();
+}
+
+void mark_transfer_request_used(const std::uint8_t transfer_id[core::kTransferIdSize], const char *keyring) {
+    Access access;
+    QueryArg args[] = {bytea_arg(transfer_id, core::kTransferIdSize), text_arg(keyring)};
+    run_internal_query("UPDATE colcrypt.transfer_requests"
+                       "   SET wrapped_private_key = NULL, used_at = now(), imported_keyring = $2"
+                       " WHERE transfer_id = $1",
+                       SPI_OK_UPDATE, 2, args);
+    access.end();
+}
+
 }  // namespace colcrypt::pg::catalog

@@ -201,7 +201,9 @@ void invalidate_key_caches() {
     CacheInvalidateRelcacheByRelid(keyrings_relid());
 }
 
-SealingKeyring sealing_key_for_typmod(int32 typmod) {
+namespace {
+
+CachedKeyring *existing_keyring_for_typmod(int32 typmod) {
     CachedKeyring *entry = cached_keyring_by_typmod(typmod);
     if (entry == nullptr && in_restore())
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -215,6 +217,17 @@ SealingKeyring sealing_key_for_typmod(int32 typmod) {
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                         errmsg("keyring for type modifier %d does not exist", typmod),
                         errhint("Create it with colcrypt.create_key(), or restore colcrypt.keyrings.")));
+    return entry;
+}
+
+}  // namespace
+
+std::uint32_t keyring_id_for_typmod(int32 typmod) {
+    return existing_keyring_for_typmod(typmod)->keyring_id;
+}
+
+SealingKeyring sealing_key_for_typmod(int32 typmod) {
+    CachedKeyring *entry = existing_keyring_for_typmod(typmod);
     if (entry->active_version == 0)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("keyring \"%s\" has no active key version", entry->name.c_str()),

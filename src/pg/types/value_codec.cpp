@@ -125,7 +125,7 @@ bool belongs_to(const core::Envelope &envelope, int32 typmod) {
         return true;
     if (is_session_value(envelope))
         return false;
-    return envelope.keyring_id == sealing_key_for_typmod(typmod).key.keyring_id;
+    return envelope.keyring_id == keyring_id_for_typmod(typmod);
 }
 
 }  // namespace
@@ -239,21 +239,24 @@ struct varlena *make_search_value(core::ValueType type, const char *plaintext, s
     if (size > core::kMaxPlaintextSize)
         return seal_value(type, plaintext, size, typmod);  // reports the size
     struct varlena *transit = seal_with(transit_sealing_key(), "transit", type, plaintext, size);
-    SealingKeyring keyring = sealing_key_for_typmod(typmod);
-    const core::TermPolicy &policy = keyring.key.policy;
-    std::size_t term_size = policy.stored_term_size();
+    // Not the sealing key: an imported keyring without an active version
+    // still makes search values (nothing is sealed under it).
+    std::uint32_t keyring_id = keyring_id_for_typmod(typmod);
+    IndexKey index = index_key_for_keyring(keyring_id);
+    const core::TermPolicy &policy = index.policy;
+    std::size_t term_size = index.index != nullptr ? policy.stored_term_size() : 0;
     std::uint8_t term[core::kMaxTermSize];
     if (term_size > 0)
         cpp_guard([&] {
-            core::comparison_term(*keyring.key.index_key, policy, type, reinterpret_cast<const std::uint8_t *>(plaintext),
+            core::comparison_term(*index.index, policy, type, reinterpret_cast<const std::uint8_t *>(plaintext),
                                   size, term);
         });
     std::size_t transit_size = VARSIZE_ANY_EXHDR(transit);
     std::size_t search_size =
-        cpp_guard([&] { return core::search_value_size(keyring.key.keyring_id, term_size, transit_size); });
+        cpp_guard([&] { return core::search_value_size(keyring_id, term_size, transit_size); });
     struct varlena *search = new_varlena(search_size);
     cpp_guard([&] {
-        core::make_search_value(keyring.key.keyring_id, term_size > 0 ? term : nullptr, term_size,
+        core::make_search_value(keyring_id, term_size > 0 ? term : nullptr, term_size,
                                 reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(transit)), transit_size,
                                 reinterpret_cast<std::uint8_t *>(VARDATA(search)));
     });
@@ -265,7 +268,7 @@ struct varlena *make_search_value(core::ValueType type, const char *plaintext, s
 
 struct varlena *search_value_for(core::ValueType type, struct varlena *value, int32 typmod) {
     core::Envelope envelope = parse_value(value);
-    std::uint32_t keyring_id = sealing_key_for_typmod(typmod).key.keyring_id;
+    std::uint32_t keyring_id = keyring_id_for_typmod(typmod);
     // Stored values of the keyring, and its search values, are compared as they are.
     if (envelope.keyring_id == keyring_id)
         return value;

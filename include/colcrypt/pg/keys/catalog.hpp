@@ -1,6 +1,6 @@
 // Every SQL statement colcrypt runs on its own tables: colcrypt.keyrings,
-// colcrypt.key_versions, colcrypt.decrypt_grants, colcrypt.encrypt_grants
-// and colcrypt.key_events.
+// colcrypt.key_versions, colcrypt.decrypt_grants, colcrypt.encrypt_grants,
+// colcrypt.key_events and colcrypt.transfer_requests.
 // Nothing else in the PostgreSQL layer reads or writes them.
 //
 // Each function runs as the tables' owner (internal_access.hpp) and returns
@@ -140,5 +140,63 @@ void update_wrapped_key(int32 keyring_id, core::KeyPurpose purpose, int32 versio
 // keyring and detail may be nullptr; versions <= 0 are stored as NULL.
 void insert_key_event(const char *session_user, const char *current_user, const char *operation,
                       const char *keyring, int32 old_version, int32 new_version, const char *detail);
+
+// ---------------------------------------------------------------------------
+// Keyring transfer (0.2.0, docs/design/keyring-transfer.md).
+// ---------------------------------------------------------------------------
+
+constexpr std::size_t kUuidSize = 16;
+
+// A keyring's identity and settings as a transfer needs them.
+struct KeyringIdentity {
+    int32 keyring_id;
+    char name[NAMEDATALEN];
+    int32 typmod;
+    std::uint8_t uuid[kUuidSize];
+    int term_bits;
+    bool case_insensitive;
+    int index_order;
+    int32 version_start;  // the versions this database may make: [start, end)
+    int32 version_end;
+};
+
+// The identity of a locked keyring (lock_keyring first).
+void keyring_identity(int32 keyring_id, KeyringIdentity *out);
+// Keyrings that have this id, name, type modifier or uuid, palloc'd; *count
+// of them (at most 4).  Call lock_keyrings_for_create first.
+KeyringIdentity *keyrings_matching(int32 keyring_id, const char *name, int32 typmod,
+                                   const std::uint8_t uuid[kUuidSize], int *count);
+// A keyring that another cluster made, with its identity and the version
+// range the bundle reserved for this database.
+void insert_imported_keyring(const KeyringIdentity &keyring, const char *created_by);
+// Lower the end of the versions this database may make for a keyring.
+void set_version_end(int32 keyring_id, int32 version_end);
+// The highest data-key version in [start, end) (0: none).
+int32 latest_data_version_in(int32 keyring_id, int32 start, int32 end);
+// Whether a key version exists (in any state).
+bool key_version_exists(int32 keyring_id, core::KeyPurpose purpose, int32 version);
+// A key version in the given state (active or decrypt_only).
+void insert_key_version_in_state(int32 keyring_id, core::KeyPurpose purpose, int32 version, const char *state,
+                                 const std::uint8_t wrapped[core::kWrappedKeySize], const char *fingerprint);
+// The keys of one keyring that a transfer carries: every data key that is
+// not retired and the active index key, palloc'd; *count of them.
+StoredKeyRow *transferable_keys(int32 keyring_id, long *count);
+
+struct TransferRequestRow {
+    bool found;
+    bool used;
+    std::uint8_t public_key[32];
+    std::uint8_t wrapped[core::kWrappedKeySize];
+    std::size_t wrapped_size;
+    char fingerprint[core::kFingerprintHexSize + 1];
+    char imported_keyring[NAMEDATALEN];
+};
+void insert_transfer_request(const std::uint8_t transfer_id[core::kTransferIdSize], const std::uint8_t public_key[32],
+                             const std::uint8_t wrapped[core::kWrappedKeySize], const char *fingerprint,
+                             const char *created_by);
+// Lock a request's row (FOR UPDATE, so one bundle is imported once).
+void lock_transfer_request(const std::uint8_t transfer_id[core::kTransferIdSize], TransferRequestRow *out);
+// Destroy a request's private key: it has been used.
+void mark_transfer_request_used(const std::uint8_t transfer_id[core::kTransferIdSize], const char *keyring);
 
 }  // namespace colcrypt::pg::catalog

@@ -37,6 +37,11 @@ struct SealingKeyring {
 // ERROR when no such keyring exists or it has no active version.
 SealingKeyring sealing_key_for_typmod(int32 typmod);
 
+// The id of the keyring a type modifier names (typmod >= 0), whether or not
+// it has an active version (an imported keyring has none until rotated):
+// what a value's keyring is compared with.  ERROR when there is none.
+std::uint32_t keyring_id_for_typmod(int32 typmod);
+
 // The key that decrypts (keyring_id, key_version); keyring 0 is transit.
 // ERROR when the keyring or version does not exist, the version is
 // retired, or the master key does not match the one that wrapped it.

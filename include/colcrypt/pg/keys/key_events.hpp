@@ -39,7 +39,10 @@ enum class KeyEvent {
     revoke,
     upgrade_index_order,
     grant_encrypt,
-    revoke_encrypt
+    revoke_encrypt,
+    transfer_key,
+    export_keyring,
+    import_keyring
 };
 
 // The name stored in colcrypt.key_events.operation.
