@@ -130,6 +130,25 @@ Oid *grantees(bool encrypt, std::uint32_t keyring_id, int *count) {
     return roles;
 }
 
+// The rows of the query just run, in the column order keyring_id,
+// purpose = 'index', version, wrapped_key, master_key_fingerprint, name;
+// SPI_palloc'd, *count of them.
+StoredKeyRow *stored_key_rows(long *count) {
+    *count = (long) result_rows();
+    auto *rows = (StoredKeyRow *) SPI_palloc(sizeof(StoredKeyRow) * (*count + 1));
+    std::memset(rows, 0, sizeof(StoredKeyRow) * (*count + 1));
+    for (long i = 0; i < *count; i++) {
+        StoredKeyRow &row = rows[i];
+        row.keyring_id = result_int(i, 1);
+        row.purpose = result_bool(i, 2) ? core::KeyPurpose::index : core::KeyPurpose::data;
+        row.version = result_int(i, 3);
+        row.wrapped_size = result_bytes(i, 4, row.wrapped, sizeof(row.wrapped));
+        result_text(i, 5, row.fingerprint, sizeof(row.fingerprint));
+        result_text(i, 6, row.keyring, sizeof(row.keyring));
+    }
+    return rows;
+}
+
 bool insert_grant(bool encrypt, int32 keyring_id, Oid role, const char *granted_by) {
     Access access;
     QueryArg args[] = {int4_arg(keyring_id), oid_arg(role), text_arg(granted_by)};
@@ -344,18 +363,7 @@ StoredKeyRow *stored_keys(long *count) {
                                " WHERE v.wrapped_key IS NOT NULL"
                                " ORDER BY k.name, v.purpose, v.version",
                                SPI_OK_SELECT);
-    *count = (long) result_rows();
-    auto *rows = (StoredKeyRow *) SPI_palloc(sizeof(StoredKeyRow) * (*count + 1));
-    std::memset(rows, 0, sizeof(StoredKeyRow) * (*count + 1));
-    for (long i = 0; i < *count; i++) {
-        StoredKeyRow &row = rows[i];
-        row.keyring_id = result_int(i, 1);
-        row.purpose = result_bool(i, 2) ? core::KeyPurpose::index : core::KeyPurpose::data;
-        row.version = result_int(i, 3);
-        row.wrapped_size = result_bytes(i, 4, row.wrapped, sizeof(row.wrapped));
-        result_text(i, 5, row.fingerprint, sizeof(row.fingerprint));
-        result_text(i, 6, row.keyring, sizeof(row.keyring));
-    }
+    StoredKeyRow *rows = stored_key_rows(count);
     access.end();
     return rows;
 }
@@ -513,18 +521,7 @@ StoredKeyRow *transferable_keys(int32 keyring_id, long *count) {
                                "   AND (v.purpose = 'data' OR v.state = 'active')"
                                " ORDER BY v.purpose, v.version",
                                SPI_OK_SELECT, 1, &arg);
-    *count = (long) result_rows();
-    auto *rows = (StoredKeyRow *) SPI_palloc(sizeof(StoredKeyRow) * (*count + 1));
-    std::memset(rows, 0, sizeof(StoredKeyRow) * (*count + 1));
-    for (long i = 0; i < *count; i++) {
-        StoredKeyRow &row = rows[i];
-        row.keyring_id = result_int(i, 1);
-        row.purpose = result_bool(i, 2) ? core::KeyPurpose::index : core::KeyPurpose::data;
-        row.version = result_int(i, 3);
-        row.wrapped_size = result_bytes(i, 4, row.wrapped, sizeof(row.wrapped));
-        result_text(i, 5, row.fingerprint, sizeof(row.fingerprint));
-        result_text(i, 6, row.keyring, sizeof(row.keyring));
-    }
+    StoredKeyRow *rows = stored_key_rows(count);
     access.end();
     return rows;
 }
