@@ -91,6 +91,36 @@ SELECT "column", checked, failed, first_failures FROM colcrypt.verify('triggered
 DROP TABLE triggered, fired;
 DROP FUNCTION log_fire();
 
+-- Columns dropped or retyped mid-job: their part of the task stops with
+-- the reason, the other columns go on.
+CREATE TABLE midway (id int PRIMARY KEY, a colcrypt.encrypted_text('rewrap'), b colcrypt.encrypted_text('rewrap'),
+                     c colcrypt.encrypted_text('rewrap'));
+INSERT INTO midway SELECT g, 'a' || g, 'b' || g, 'c' || g FROM generate_series(1, 3000) g;
+SELECT colcrypt.rotate_key('rewrap');
+SELECT colcrypt.reencrypt('midway') AS job3 \gset
+SELECT relation, rewritten, state, last_error FROM colcrypt._reencrypt_step(:job3, 1000);
+ALTER TABLE midway DROP COLUMN b;
+ALTER TABLE midway ALTER COLUMN c TYPE text USING c::text;
+SELECT relation, rewritten, state, last_error FROM colcrypt._reencrypt_step(:job3, 1000);
+SELECT relation, rewritten, state, last_error FROM colcrypt._reencrypt_step(:job3, 1000);
+SELECT relation, rewritten, state, last_error FROM colcrypt._reencrypt_step(:job3, 1000);
+SELECT "column", rows_done, rows_left, state, last_error FROM colcrypt.reencrypt_progress WHERE job = :job3 ORDER BY 1;
+SELECT count(*) AS a_rewritten FROM midway
+ WHERE colcrypt._key_version(a) = (SELECT version FROM colcrypt.keys WHERE keyring = 'rewrap' AND state = 'active');
+SELECT count(*) AS c_still_reads FROM midway WHERE c = 'c' || id;
+
+-- A table that forces row security would hide rows from the batch: refused,
+-- never a silent skip.
+CREATE TABLE hidden (id int PRIMARY KEY, v colcrypt.encrypted_text('rewrap'));
+INSERT INTO hidden SELECT g, 'v' || g FROM generate_series(1, 10) g;
+ALTER TABLE hidden ENABLE ROW LEVEL SECURITY;
+ALTER TABLE hidden FORCE ROW LEVEL SECURITY;
+CREATE POLICY only_even ON hidden USING (id % 2 = 0);
+SELECT colcrypt.rotate_key('rewrap');
+CALL colcrypt.reencrypt_now('hidden', 1000);
+SELECT "column", state, last_error FROM colcrypt.reencrypt_progress WHERE "table" LIKE '%hidden';
+DROP TABLE midway, hidden;
+
 -- Bad input.
 SELECT colcrypt.reencrypt('rewrapped_view');
 SELECT colcrypt.reencrypt('plain_only');
