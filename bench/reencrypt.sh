@@ -15,6 +15,8 @@
 #      worker's rows/s meanwhile.
 # BENCH_REENCRYPT_NAPTIME and BENCH_REENCRYPT_BATCH set another throttle
 # for step 2 than the defaults (step 1 always runs naptime 0, batch 1000).
+# BENCH_REENCRYPT_REPS rounds (5), each measuring everything once, in turn;
+# the report gives medians.
 # Targets (SPEC, issue 12): the unthrottled worker at least 70% of the
 # statement's rate; TPS at most 10% lower with the worker; the throttled
 # worker at least 20% of its unthrottled rate.  Results: $BENCH_OUT/reencrypt.md.
@@ -26,6 +28,7 @@ ROWS=${BENCH_ROWS:-200000}
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-4}
 OUT=${BENCH_OUT:-$REPO/bench/results}
+REPS=${BENCH_REENCRYPT_REPS:-5}
 BINDIR=$("$PG_CONFIG" --bindir)
 
 progress() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -80,27 +83,6 @@ VACUUM ANALYZE;
 CHECKPOINT;
 SQL
 
-# --- 1. the statement and the unthrottled worker ---------------------------------
-sql -c "SELECT colcrypt.rotate_key('bench')" >/dev/null
-progress "single-statement UPDATE of both columns"
-update_s=$(sql <<'SQL'
-SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-UPDATE by_update SET email = email::text::colcrypt.encrypted_text('bench'), note = note::text::colcrypt.encrypted_text('bench');
-SELECT round((extract(epoch FROM clock_timestamp()) - :t0)::numeric, 3);
-SQL
-)
-sql -c "CHECKPOINT" >/dev/null
-progress "the worker, no throttle (naptime 0, batch 1000)"
-sql -c "ALTER SYSTEM SET colcrypt.reencrypt_naptime = 0" -c "SELECT pg_reload_conf()" >/dev/null
-job=$(sql -c "SELECT colcrypt.reencrypt('by_worker')")
-until [ "$(sql -c "SELECT bool_and(state IN ('waiting for vacuum', 'done')) FROM colcrypt.reencrypt_progress WHERE job = $job")" = t ]; do
-    sleep 0.2
-done
-worker_s=$(sql -c "SELECT round(extract(epoch FROM finished - started)::numeric, 3) FROM colcrypt.reencrypt_progress WHERE job = $job LIMIT 1")
-left=$(sql -c "SELECT count(*) FROM by_worker WHERE colcrypt._key_version(email) <> 2 OR colcrypt._key_version(note) <> 2")
-[ "$left" = 0 ] || { echo "bench: the worker left $left rows"; exit 1; }
-
-# --- 2. pgbench with and without the throttled worker ------------------------------
 cat >"$DIR/mix.sql" <<EOF
 \\set id random(1, $ROWS)
 SELECT id FROM by_pgbench WHERE email = 'user' || :id || '@example.com';
@@ -111,29 +93,78 @@ pgbench_tps() {
     as_cluster_user "$BINDIR/pgbench" -n -T "$SECONDS_PER_RUN" -c "$CLIENTS" -j 2 -f "$DIR/mix.sql" \
         -h "$DIR" -p "$PORT" -U postgres postgres 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 }
-# BENCH_REENCRYPT_NAPTIME / _BATCH: try another throttle than the defaults.
-sql -c "ALTER SYSTEM RESET colcrypt.reencrypt_naptime" -c "SELECT pg_reload_conf()" >/dev/null
-[ -n "${BENCH_REENCRYPT_NAPTIME:-}" ] &&
-    sql -c "ALTER SYSTEM SET colcrypt.reencrypt_naptime = '$BENCH_REENCRYPT_NAPTIME'" -c "SELECT pg_reload_conf()" >/dev/null
-[ -n "${BENCH_REENCRYPT_BATCH:-}" ] &&
-    sql -c "ALTER SYSTEM SET colcrypt.reencrypt_batch_size = $BENCH_REENCRYPT_BATCH" -c "SELECT pg_reload_conf()" >/dev/null
-progress "pgbench without a job (${SECONDS_PER_RUN} s)"
-tps_alone=$(pgbench_tps)
-sql -c "SELECT colcrypt.rotate_key('bench')" >/dev/null
-job=$(sql -c "SELECT colcrypt.reencrypt('by_pgbench')")
-sleep 1
-before=$(sql -c "SELECT rows_done || ' ' || extract(epoch FROM clock_timestamp()) FROM colcrypt.reencrypt_progress WHERE job = $job LIMIT 1")
-progress "pgbench with the worker at its default throttle (${SECONDS_PER_RUN} s)"
-tps_worker=$(pgbench_tps)
-after=$(sql -c "SELECT rows_done || ' ' || extract(epoch FROM clock_timestamp()) || ' ' || state FROM colcrypt.reencrypt_progress WHERE job = $job LIMIT 1")
-throttled_rate=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " "); printf "%.0f", (y[1] - x[1]) / (y[2] - x[2]) }')
-naptime=$(sql -c "SHOW colcrypt.reencrypt_naptime")
+set_throttle() {  # naptime batch, as the server takes them
+    sql -c "ALTER SYSTEM SET colcrypt.reencrypt_naptime = '$1'" -c "ALTER SYSTEM SET colcrypt.reencrypt_batch_size = $2" \
+        -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 0.2
+}
+# The throttle of step 2: the defaults, or BENCH_REENCRYPT_NAPTIME / _BATCH.
+NAPTIME=${BENCH_REENCRYPT_NAPTIME:-$(sql -c "SHOW colcrypt.reencrypt_naptime")}
+BATCH=${BENCH_REENCRYPT_BATCH:-$(sql -c "SHOW colcrypt.reencrypt_batch_size")}
 throttle=$([ -n "${BENCH_REENCRYPT_NAPTIME:-}${BENCH_REENCRYPT_BATCH:-}" ] && echo "set by BENCH_REENCRYPT_*" || echo "the defaults")
-batch=$(sql -c "SHOW colcrypt.reencrypt_batch_size")
 
+wait_for_job() {
+    until [ "$(sql -c "SELECT bool_and(state IN ('waiting for vacuum', 'done')) FROM colcrypt.reencrypt_progress WHERE job = $1")" = t ]; do
+        sleep 0.2
+    done
+}
+
+# Each round measures every quantity once, in the same order, so that the
+# machine's drift reaches them alike; the report gives the medians.
+: >"$DIR/rounds"
+for round in $(seq 1 "$REPS"); do
+    # --- 1. the statement and the unthrottled worker -------------------------
+    sql -c "SELECT colcrypt.rotate_key('bench')" >/dev/null
+    active=$(sql -c "SELECT version FROM colcrypt.keys WHERE keyring = 'bench' AND state = 'active'")
+    progress "round $round/$REPS: single-statement UPDATE of both columns"
+    update_s=$(sql <<'SQL'
+SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
+UPDATE by_update SET email = email::text::colcrypt.encrypted_text('bench'), note = note::text::colcrypt.encrypted_text('bench');
+SELECT round((extract(epoch FROM clock_timestamp()) - :t0)::numeric, 3);
+SQL
+)
+    sql -c "VACUUM by_update" -c "CHECKPOINT" >/dev/null
+    progress "round $round/$REPS: the worker, no throttle (naptime 0, batch 1000)"
+    set_throttle 0 1000
+    job=$(sql -c "SELECT colcrypt.reencrypt('by_worker')")
+    wait_for_job "$job"
+    worker_s=$(sql -c "SELECT round(extract(epoch FROM finished - started)::numeric, 3) FROM colcrypt.reencrypt_progress WHERE job = $job LIMIT 1")
+    left=$(sql -c "SELECT count(*) FROM by_worker WHERE colcrypt._key_version(email) <> $active OR colcrypt._key_version(note) <> $active")
+    [ "$left" = 0 ] || { echo "bench: the worker left $left rows"; exit 1; }
+    sql -c "VACUUM by_worker" -c "CHECKPOINT" >/dev/null
+
+    # --- 2. pgbench with and without the throttled worker --------------------
+    set_throttle "$NAPTIME" "$BATCH"
+    progress "round $round/$REPS: pgbench without a job (${SECONDS_PER_RUN} s)"
+    tps_alone=$(pgbench_tps)
+    job=$(sql -c "SELECT colcrypt.reencrypt('by_pgbench')")
+    sleep 1
+    before=$(sql -c "SELECT rows_done || ' ' || extract(epoch FROM clock_timestamp()) FROM colcrypt.reencrypt_progress WHERE job = $job LIMIT 1")
+    progress "round $round/$REPS: pgbench with the worker at naptime $NAPTIME, batch $BATCH (${SECONDS_PER_RUN} s)"
+    tps_worker=$(pgbench_tps)
+    after=$(sql -c "SELECT rows_done || ' ' || extract(epoch FROM clock_timestamp()) FROM colcrypt.reencrypt_progress WHERE job = $job LIMIT 1")
+    throttled_rate=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " "); printf "%.0f", (y[1] - x[1]) / (y[2] - x[2]) }')
+    # The job finishes unthrottled, so that the next round starts from a
+    # table under one version.
+    set_throttle 0 1000
+    wait_for_job "$job"
+    sql -c "VACUUM by_pgbench" -c "CHECKPOINT" >/dev/null
+    echo "$update_s $worker_s $tps_alone $tps_worker $throttled_rate" >>"$DIR/rounds"
+done
+sql -c "ALTER SYSTEM RESET colcrypt.reencrypt_naptime" -c "ALTER SYSTEM RESET colcrypt.reencrypt_batch_size" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+
+# Medians of the rounds; the ratios are the medians of each round's own.
+median_of() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+column() { awk -v c="$1" '{ print $c }' "$DIR/rounds"; }
+update_s=$(column 1 | median_of); worker_s=$(column 2 | median_of)
+tps_alone=$(column 3 | median_of); tps_worker=$(column 4 | median_of); throttled_rate=$(column 5 | median_of)
+# Per round: worker / statement (rows/s), TPS with / without, throttled / unthrottled rate.
+awk -v r="$ROWS" '{ printf "%.2f %.2f %.2f\n", ($1 / $2), ($4 / $3), ($5 / (r / $2)) }' "$DIR/rounds" >"$DIR/ratios"
+ratio_median() { awk -v c="$1" '{ print $c }' "$DIR/ratios" | median_of | awk '{ printf "%.2f", $1 }'; }
+ratio_list() { awk -v c="$1" '{ printf "%s%s", (NR > 1 ? ", " : ""), $c }' "$DIR/ratios"; }
 update_rate=$(awk -v r="$ROWS" -v s="$update_s" 'BEGIN { printf "%.0f", r / s }')
 worker_rate=$(awk -v r="$ROWS" -v s="$worker_s" 'BEGIN { printf "%.0f", r / s }')
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 mkdir -p "$OUT"
 cat >"$OUT/reencrypt.md" <<EOF
 # Re-encryption benchmark
@@ -141,18 +172,18 @@ cat >"$OUT/reencrypt.md" <<EOF
 $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1),
 PostgreSQL $(sql -c 'SHOW server_version'), colcrypt $(git -C "$REPO" rev-parse --short HEAD).
 $ROWS rows, two encrypted columns (email with a btree index, a 200-character note); bench/reencrypt.sh.
+Medians of $REPS rounds, each measuring everything once in this order; a ratio is the median of the
+rounds' own ratios (each round's in brackets).
 
 | measurement | value | target |
 | --- | --- | --- |
 | single-statement UPDATE of both columns | $update_s s, $update_rate rows/s | |
 | worker, no throttle (naptime 0, batch 1000) | $worker_s s, $worker_rate rows/s | |
-| worker / statement | $(ratio "$worker_rate" "$update_rate") | >= 0.70 |
+| worker / statement | $(ratio_median 1) ($(ratio_list 1)) | >= 0.70 |
 | pgbench TPS, no job ($CLIENTS clients, ${SECONDS_PER_RUN} s, lookup by email + update of another column) | $tps_alone | |
-| pgbench TPS, worker at the throttle naptime $naptime, batch $batch ($throttle) | $tps_worker | |
-| TPS with / without the worker | $(ratio "$tps_worker" "$tps_alone") | >= 0.90 |
-| worker rate during that pgbench run | $throttled_rate rows/s (job state at the end: $(echo "$after" | cut -d' ' -f3-)) | |
-| throttled / unthrottled worker rate | $(ratio "$throttled_rate" "$worker_rate") | >= 0.20 |
-
-One run, no repetitions: a first measurement, not a median.
+| pgbench TPS, worker at naptime $NAPTIME, batch $BATCH ($throttle) | $tps_worker | |
+| TPS with / without the worker | $(ratio_median 2) ($(ratio_list 2)) | >= 0.90 |
+| worker rate during that pgbench run | $throttled_rate rows/s | |
+| throttled / unthrottled worker rate | $(ratio_median 3) ($(ratio_list 3)) | >= 0.20 |
 EOF
 cat "$OUT/reencrypt.md"
