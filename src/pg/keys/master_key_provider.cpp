@@ -25,6 +25,7 @@ extern "C" {
 #include "colcrypt/core/secure.hpp"
 #include "colcrypt/pg/boundary/boundary.hpp"
 #include "colcrypt/pg/config/gucs.hpp"
+#include "colcrypt/pg/keys/data_directory_files.hpp"
 #include "colcrypt/pg/keys/key_command.hpp"
 #include "colcrypt/pg/keys/master_key_provider.hpp"
 
@@ -223,19 +224,10 @@ void record_fingerprint(const char *fingerprint) {
         if (n == (ssize_t) core::kFingerprintHexSize + 1 && strncmp(current, fingerprint, core::kFingerprintHexSize) == 0)
             return;
     }
-    if (MakePGDirectory(kColcryptDirectory) != 0 && errno != EEXIST) {
-        ereport(LOG, (errcode_for_file_access(), errmsg("could not create directory \"%s\": %m", kColcryptDirectory)));
-        return;
+    if (ensure_colcrypt_directory(LOG)) {
+        char *line = psprintf("%s\n", fingerprint);
+        (void) replace_file_durably(path, line, strlen(line), LOG);
     }
-    char *temp = psprintf("%s.tmp", path);
-    char *line = psprintf("%s\n", fingerprint);
-    fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY, S_IRUSR | S_IWUSR);
-    bool ok = fd >= 0 && write(fd, line, strlen(line)) == (ssize_t) strlen(line) && pg_fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    ok = ok && durable_rename(temp, path, LOG) == 0;
-    if (!ok)
-        ereport(LOG, (errcode_for_file_access(), errmsg("could not write \"%s\": %m", path)));
 }
 
 }  // namespace

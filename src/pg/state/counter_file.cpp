@@ -14,7 +14,7 @@ extern "C" {
 #include "storage/fd.h"
 }
 
-#include "colcrypt/pg/keys/master_key_provider.hpp"
+#include "colcrypt/pg/keys/data_directory_files.hpp"
 #include "colcrypt/pg/state/counter_file.hpp"
 
 namespace colcrypt::pg {
@@ -62,35 +62,13 @@ pg_crc32c checksum(const char *data, std::size_t size) {
     pg_unreachable();
 }
 
-// Write all of size bytes, fsync and close; ERROR with the file's name.
-void write_durably(int fd, const char *buffer, std::size_t size) {
-    errno = 0;
-    if (write(fd, buffer, size) != (ssize_t) size) {
-        if (errno == 0)
-            errno = ENOSPC;
-        int save_errno = errno;
-        CloseTransientFile(fd);
-        errno = save_errno;
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not write file \"%s\": %m", kTempFile)));
-    }
-    if (pg_fsync(fd) != 0) {
-        int save_errno = errno;
-        CloseTransientFile(fd);
-        errno = save_errno;
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not fsync file \"%s\": %m", kTempFile)));
-    }
-    if (CloseTransientFile(fd) != 0)
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not close file \"%s\": %m", kTempFile)));
-}
-
 }  // namespace
 
 CounterFileEntry *read_counter_file(int max_entries, int *count) {
     *count = 0;
     struct stat st;
     if (stat(kDirectory, &st) != 0) {
-        if (errno != ENOENT || MakePGDirectory(kDirectory) != 0)
-            ereport(ERROR, (errcode_for_file_access(), errmsg("could not create directory \"%s\": %m", kDirectory)));
+        (void) ensure_colcrypt_directory(ERROR);
         return nullptr;
     }
     (void) unlink(kTempFile);
@@ -154,11 +132,7 @@ void write_counter_file(const CounterFileEntry *entries, int count) {
     pg_crc32c crc = checksum(buffer, body);
     std::memcpy(buffer + body, &crc, sizeof(crc));
 
-    int fd = OpenTransientFile(kTempFile, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
-    if (fd < 0)
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not create file \"%s\": %m", kTempFile)));
-    write_durably(fd, buffer, size);
-    (void) durable_rename(kTempFile, kFile, ERROR);
+    (void) replace_file_durably(kFile, buffer, size, ERROR);
     pfree(buffer);
 }
 

@@ -2,7 +2,6 @@
 #include "colcrypt/pg/compat/postgres.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,7 +12,7 @@ extern "C" {
 #include "storage/fd.h"
 }
 
-#include "colcrypt/pg/keys/master_key_provider.hpp"
+#include "colcrypt/pg/keys/data_directory_files.hpp"
 #include "colcrypt/pg/state/timeline_record.hpp"
 
 namespace colcrypt::pg {
@@ -44,23 +43,9 @@ bool read_recorded_timeline(std::uint32_t *timeline) {
 }
 
 void record_timeline(std::uint32_t timeline) {
-    struct stat st;
-    if (stat(kColcryptDirectory, &st) != 0 && MakePGDirectory(kColcryptDirectory) != 0 && errno != EEXIST)
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not create directory \"%s\": %m", kColcryptDirectory)));
-    char *path = record_path();
-    char *temp = psprintf("%s.tmp", path);
+    (void) ensure_colcrypt_directory(ERROR);
     char *line = psprintf("%u\n", timeline);
-    int fd = OpenTransientFile(temp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
-    if (fd < 0)
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not create file \"%s\": %m", temp)));
-    bool ok = write(fd, line, strlen(line)) == (ssize_t) strlen(line) && pg_fsync(fd) == 0;
-    int save_errno = errno;
-    CloseTransientFile(fd);
-    if (!ok) {
-        errno = save_errno;
-        ereport(ERROR, (errcode_for_file_access(), errmsg("could not write file \"%s\": %m", temp)));
-    }
-    (void) durable_rename(temp, path, ERROR);
+    (void) replace_file_durably(record_path(), line, strlen(line), ERROR);
 }
 
 }  // namespace colcrypt::pg

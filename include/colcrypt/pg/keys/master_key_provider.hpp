@@ -17,10 +17,6 @@ class MasterKey;
 
 namespace colcrypt::pg {
 
-// colcrypt's files in the data directory (the nonce counters, the
-// fingerprint of the master key in use).  Base backups copy them.
-constexpr const char *kColcryptDirectory = "pg_colcrypt";
-
 // Load the key; called by _PG_init while shared_preload_libraries is being
 // processed.  Any problem is an ERROR, which stops the server from starting:
 // running with a missing or wrong key file is never what the DBA wanted.
