@@ -475,6 +475,28 @@ CREATE FUNCTION colcrypt._reencrypt_value(value colcrypt.encrypted_text, type_mo
 COMMENT ON FUNCTION colcrypt._reencrypt_value(colcrypt.encrypted_text, integer) IS
     'internal: the value re-sealed under the active version of its keyring (the re-encryption batches)';
 
+-- The encrypted types: every one takes the keyring modifier.  Jobs, coverage
+-- and verify cover each of them (the type family of issue 13 as well).
+CREATE FUNCTION colcrypt._encrypted_types() RETURNS oid[]
+    LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+    SELECT coalesce(array_agg(t.oid ORDER BY t.oid), '{}') FROM pg_type t
+     WHERE t.typtype = 'b' AND t.typmodin = 'colcrypt.keyring_typmod_in(cstring[])'::regprocedure
+$$;
+COMMENT ON FUNCTION colcrypt._encrypted_types() IS 'internal: the encrypted base types (their modifier names a keyring)';
+DO $family$
+DECLARE
+    e regtype;
+BEGIN
+    FOR e IN SELECT unnest(colcrypt._encrypted_types())::regtype EXCEPT SELECT 'colcrypt.encrypted_text'::regtype
+    LOOP
+        EXECUTE format($f$CREATE FUNCTION colcrypt._reencrypt_value(value %1$s, type_modifier integer) RETURNS %1$s
+            AS 'MODULE_PATHNAME', 'colcrypt_reencrypt_value' LANGUAGE C STRICT VOLATILE$f$, e);
+        EXECUTE format($f$COMMENT ON FUNCTION colcrypt._reencrypt_value(%s, integer) IS %L$f$, e,
+            'internal: the value re-sealed under the active version of its keyring (the re-encryption batches)');
+    END LOOP;
+END
+$family$;
+
 -- One batch of one runnable task (of job, or of any job when NULL).
 CREATE FUNCTION colcrypt._reencrypt_step(of_job bigint, batch_size integer,
         OUT job bigint, OUT relation regclass, OUT rewritten bigint, OUT state text, OUT last_error text)
@@ -505,7 +527,7 @@ BEGIN
           FROM pg_class c
           JOIN pg_attribute a ON a.attrelid = c.oid
          WHERE a.attnum > 0 AND NOT a.attisdropped
-           AND a.atttypid = 'colcrypt.encrypted_text'::regtype
+           AND a.atttypid = ANY (colcrypt._encrypted_types())
            AND a.atttypmod >= 0
            AND c.relkind = 'r' AND c.relpersistence <> 't'
            -- The partitions from pg_inherits: pg_partition_tree() would lock
@@ -687,7 +709,7 @@ BEGIN
         SELECT c.oid AS relid, a.attname
           FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
          WHERE a.attnum > 0 AND NOT a.attisdropped
-           AND a.atttypid = 'colcrypt.encrypted_text'::regtype
+           AND a.atttypid = ANY (colcrypt._encrypted_types())
            AND c.relkind IN ('r', 'm') AND NOT pg_is_other_temp_schema(c.relnamespace)
            AND (tbl IS NULL OR c.oid = tbl OR c.oid IN (SELECT relid FROM pg_partition_tree(tbl)))
          ORDER BY c.oid::regclass::text, a.attnum
@@ -714,6 +736,18 @@ CREATE FUNCTION colcrypt._value_problem(value colcrypt.encrypted_text) RETURNS t
 COMMENT ON FUNCTION colcrypt._value_problem(colcrypt.encrypted_text) IS
     'internal: why a value does not decrypt, NULL when it does (colcrypt.verify)';
 REVOKE EXECUTE ON FUNCTION colcrypt._value_problem(colcrypt.encrypted_text) FROM PUBLIC;
+DO $family$
+DECLARE
+    e regtype;
+BEGIN
+    FOR e IN SELECT unnest(colcrypt._encrypted_types())::regtype EXCEPT SELECT 'colcrypt.encrypted_text'::regtype
+    LOOP
+        EXECUTE format($f$CREATE FUNCTION colcrypt._value_problem(value %s) RETURNS text
+            AS 'MODULE_PATHNAME', 'colcrypt_value_problem' LANGUAGE C STRICT VOLATILE$f$, e);
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION colcrypt._value_problem(%s) FROM PUBLIC', e);
+    END LOOP;
+END
+$family$;
 
 CREATE FUNCTION colcrypt.verify(tbl regclass DEFAULT NULL, max_failures integer DEFAULT 10)
     RETURNS TABLE ("table" regclass, "column" name, checked bigint, failed bigint, first_failures text)
@@ -725,7 +759,7 @@ BEGIN
         SELECT c.oid AS relid, a.attname
           FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
          WHERE a.attnum > 0 AND NOT a.attisdropped
-           AND a.atttypid = 'colcrypt.encrypted_text'::regtype
+           AND a.atttypid = ANY (colcrypt._encrypted_types())
            AND c.relkind IN ('r', 'm') AND NOT pg_is_other_temp_schema(c.relnamespace)
            AND (tbl IS NULL OR c.oid = tbl OR c.oid IN (SELECT relid FROM pg_partition_tree(tbl)))
          ORDER BY c.oid::regclass::text, a.attnum

@@ -131,6 +131,32 @@ BEGIN;
 CALL colcrypt.reencrypt_now('rewrapped');
 ROLLBACK;
 
+-- Every type of the family is re-encrypted, counted and verified, not only
+-- encrypted_text; the plaintexts and their equality survive.
+CREATE TABLE typed (id int PRIMARY KEY, n colcrypt.encrypted_int4('rewrap'), j colcrypt.encrypted_jsonb('rewrap'),
+                    m colcrypt.encrypted_numeric('rewrap'), d colcrypt.encrypted_date('rewrap'));
+INSERT INTO typed SELECT g, g * 7, jsonb_build_object('k', g), g / 4.0, date '2026-01-01' + g
+  FROM generate_series(1, 300) g;
+CREATE INDEX typed_n ON typed (n);
+SELECT colcrypt.rotate_key('rewrap') AS typed_version \gset
+SELECT "column", data_key_version = :typed_version AS current, "values" FROM colcrypt.coverage('typed') ORDER BY 1, 2;
+SELECT colcrypt.reencrypt('typed') AS job3 \gset
+SELECT "column", from_versions IS NULL AS not_counted_yet, to_version IS NULL AS no_target_yet, state
+  FROM colcrypt.reencrypt_progress WHERE job = :job3 ORDER BY "column";
+SELECT rewritten, state FROM colcrypt._reencrypt_step(:job3, 1000);
+SELECT count(*) AS no_more FROM colcrypt._reencrypt_step(:job3, 1000);
+SELECT "column", to_version = :typed_version AS to_current, rows_done, rows_left, state
+  FROM colcrypt.reencrypt_progress WHERE job = :job3 ORDER BY "column";
+SELECT "column", data_key_version = :typed_version AS current, "values" FROM colcrypt.coverage('typed') ORDER BY 1, 2;
+SELECT "column", checked, failed FROM colcrypt.verify('typed') ORDER BY 1;
+SELECT count(*) AS unchanged FROM typed
+ WHERE n::int4 = id * 7 AND j::jsonb = jsonb_build_object('k', id) AND m::numeric = id / 4.0
+   AND d::date = date '2026-01-01' + id;
+SET enable_seqscan = off;
+SELECT id FROM typed WHERE n = 700;
+RESET enable_seqscan;
+DROP TABLE typed;
+
 -- Only colcrypt_admin and the extension's owner.
 CREATE ROLE reencrypt_nobody;
 GRANT SELECT, UPDATE ON rewrapped TO reencrypt_nobody;
