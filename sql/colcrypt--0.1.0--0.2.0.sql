@@ -442,6 +442,10 @@ CREATE TABLE colcrypt.reencrypt_tasks (
     updated_at   timestamptz,
     finished_at  timestamptz,
     last_error   text,
+    -- The worker's cleanup after the last batch (VACUUM, REINDEX
+    -- CONCURRENTLY, the check): attempts made, and when the next is due.
+    cleanup_attempts integer NOT NULL DEFAULT 0,
+    cleanup_after timestamptz,
     PRIMARY KEY (job, relation)
 );
 COMMENT ON TABLE colcrypt.reencrypt_tasks IS
@@ -588,8 +592,12 @@ BEGIN
             USING ERRCODE = 'undefined_object', HINT = 'See colcrypt.reencrypt_progress for the jobs.';
     END IF;
     -- Waits for the batch working on a task to commit (the task row's lock).
+    -- A task waiting for vacuum that is resumed makes a pass again, then
+    -- gets a fresh set of cleanup attempts.
     UPDATE colcrypt.reencrypt_tasks t SET state = to_state, updated_at = now(),
-           finished_at = CASE WHEN to_state = 'cancelled' THEN now() ELSE t.finished_at END
+           finished_at = CASE WHEN to_state = 'cancelled' THEN now() ELSE t.finished_at END,
+           cleanup_attempts = CASE WHEN t.state = 'waiting for vacuum' THEN 0 ELSE t.cleanup_attempts END,
+           cleanup_after = CASE WHEN t.state = 'waiting for vacuum' THEN NULL ELSE t.cleanup_after END
      WHERE t.job = _set_reencrypt_state.job AND t.state = ANY (from_states);
     GET DIAGNOSTICS changed = ROW_COUNT;
     IF changed = 0 THEN
@@ -608,11 +616,12 @@ GRANT EXECUTE ON FUNCTION colcrypt._set_reencrypt_state(bigint, text[], text) TO
 CREATE FUNCTION colcrypt.pause_reencrypt(job bigint) RETURNS void LANGUAGE sql AS
     $$ SELECT colcrypt._set_reencrypt_state(job, '{queued,running}', 'paused') $$;
 CREATE FUNCTION colcrypt.resume_reencrypt(job bigint) RETURNS void LANGUAGE sql AS
-    $$ SELECT colcrypt._set_reencrypt_state(job, '{paused}', 'running') $$;
+    $$ SELECT colcrypt._set_reencrypt_state(job, '{paused,waiting for vacuum}', 'running') $$;
 CREATE FUNCTION colcrypt.cancel_reencrypt(job bigint) RETURNS void LANGUAGE sql AS
     $$ SELECT colcrypt._set_reencrypt_state(job, '{queued,running,paused}', 'cancelled') $$;
 COMMENT ON FUNCTION colcrypt.pause_reencrypt(bigint) IS 'pause a re-encryption job after its current batch';
-COMMENT ON FUNCTION colcrypt.resume_reencrypt(bigint) IS 'resume a paused re-encryption job';
+COMMENT ON FUNCTION colcrypt.resume_reencrypt(bigint) IS
+    'resume a paused re-encryption job; for a table waiting for vacuum, a pass again and a fresh cleanup';
 COMMENT ON FUNCTION colcrypt.cancel_reencrypt(bigint) IS
     'cancel a re-encryption job; values already rewritten stay under the new version';
 
@@ -656,14 +665,19 @@ BEGIN
             RAISE NOTICE 're-encryption job %: % rows rewritten, %: %', new_job, total, r.relation, r.state;
         END IF;
     END LOOP;
+    -- The worker cleans up the finished tables (VACUUM, REINDEX CONCURRENTLY),
+    -- which a procedure cannot do.
+    PERFORM colcrypt._wake_reencrypt_worker();
     RAISE NOTICE 're-encryption job % finished: % rows rewritten in % batches', new_job, total, batches;
 END
 $$;
 COMMENT ON PROCEDURE colcrypt.reencrypt_now(regclass, integer) IS
     're-encrypt a table in the foreground, one transaction per batch';
 
--- A finished task whose table was vacuumed after it finished is done: its
--- old row versions and their index entries are gone.
+-- A task is done when the worker's cleanup found nothing left under the old
+-- versions.  Without that cleanup (the worker or colcrypt.reencrypt_vacuum
+-- off), a finished task whose table was vacuumed after it finished is shown
+-- done: its old row versions and their leaf index entries are gone.
 CREATE VIEW colcrypt.reencrypt_progress AS
 SELECT t.job, t.relation_name AS "table", c.column_name AS "column", k.name AS keyring,
        c.from_versions, c.to_version,
@@ -672,7 +686,9 @@ SELECT t.job, t.relation_name AS "table", c.column_name AS "column", k.name AS k
             ELSE round(c.values_done / greatest(extract(epoch FROM coalesce(t.finished_at, t.updated_at, now()) - t.started_at), 0.001), 1)
        END AS rate,
        CASE WHEN c.failed IS NOT NULL AND t.state NOT IN ('failed', 'cancelled') THEN 'failed'
-            WHEN t.state = 'waiting for vacuum'
+            WHEN t.state = 'waiting for vacuum' AND t.cleanup_attempts = 0
+                 AND NOT (current_setting('colcrypt.reencrypt_worker', true) = 'on'
+                          AND current_setting('colcrypt.reencrypt_vacuum', true) = 'on')
                  AND greatest(s.last_vacuum, s.last_autovacuum) > t.finished_at THEN 'done'
             ELSE t.state END AS state,
        t.started_at AS started, t.finished_at AS finished, t.passes, t.batches,

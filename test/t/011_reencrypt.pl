@@ -1,9 +1,11 @@
 # Background re-encryption (docs/design/reencryption.md): after rotate_key
 # the worker rewrites a table with two encrypted columns by itself, values
-# and plaintexts unchanged, no application trigger fired; after VACUUM and
-# a rebuild of the indexes retire_key of the old version succeeds and
-# lookups, UNIQUE and GROUP BY still work (amcheck).  Then pause, resume,
-# cancel, a table dropped mid-job, and the foreground procedure.
+# and plaintexts unchanged, no application trigger fired; its cleanup
+# (VACUUM, REINDEX CONCURRENTLY, the check) makes the job done, after which
+# retire_key of the old version succeeds and lookups, UNIQUE and GROUP BY
+# still work (amcheck).  Then pause, resume, cancel, a table dropped
+# mid-job, the foreground procedure, and the cleanup off, or kept waiting by
+# an old snapshot.
 use strict;
 use warnings;
 
@@ -65,6 +67,16 @@ ok( $node->poll_query_until(
 	'the worker finishes the job by itself');
 my $seconds = time - $started;
 note(sprintf('re-encrypted %d rows x 2 columns in %.1f s', $rows, $seconds));
+# Then its cleanup: VACUUM (ANALYZE), REINDEX INDEX CONCURRENTLY of the
+# indexes still holding old envelopes, and the check that nothing is left.
+ok( $node->poll_query_until(
+		'postgres', qq{SELECT bool_and(state = 'done' AND last_error IS NULL) FROM colcrypt.reencrypt_progress WHERE job = $job}),
+	'the worker cleans up after the job: every column done');
+note(sprintf('job and cleanup in %.1f s', time - $started));
+ok( run_sql(q{SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL FROM pg_stat_all_tables WHERE relid = 'people'::regclass})
+		eq 't', 'the cleanup vacuumed and analyzed the table');
+is( run_sql(q{SELECT count(*) FROM pg_index i WHERE i.indrelid = 'people'::regclass AND NOT i.indisvalid}),
+	'0', 'no invalid index is left by the rebuilds');
 
 is( run_sql(qq{SELECT string_agg("column" || ' ' || from_versions::text || '->' || to_version || ' ' || rows_done || ' done '
 		|| rows_left || ' left', ', ' ORDER BY "column") FROM colcrypt.reencrypt_progress WHERE job = $job}),
@@ -81,16 +93,10 @@ is(run_sql($checksum_sql), $before, 'plaintexts, other columns and updated_at ar
 is(run_sql(q{SELECT count(*) FROM audit}), '0', 'the audit trigger did not fire');
 is(run_sql(q{SELECT count(*) FROM people WHERE updated_at <> '2000-01-01'}), '0', 'the updated_at trigger did not fire');
 
-# --- retire the old version --------------------------------------------------
+# --- retire the old version: nothing to do by hand -------------------------------
 ($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.retire_key('pii', 1)});
-isnt($ret, 0, 'retire_key refuses before VACUUM');
-like($err, qr/vacuum first|reindex first/i, '... and says to vacuum first');
-run_sql(q{VACUUM people});
-is( run_sql(qq{SELECT state FROM colcrypt.reencrypt_progress WHERE job = $job AND "column" = 'email'}),
-	'done', 'after VACUUM the job is done');
-run_sql(q{REINDEX INDEX CONCURRENTLY people_email_key; REINDEX INDEX CONCURRENTLY people_city; ANALYZE people});
-($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.retire_key('pii', 1)});
-is($ret, 0, 'retire_key of version 1 succeeds after VACUUM, REINDEX and ANALYZE') or diag($err);
+is($ret, 0, 'retire_key of version 1 succeeds once the job is done, with no VACUUM, REINDEX or ANALYZE by hand')
+	or diag($err);
 
 is(run_sql(q{SELECT id FROM people WHERE email = 'user4242@example.com'}), '4242', 'lookup after retirement');
 like(run_sql(q{EXPLAIN (COSTS OFF) SELECT id FROM people WHERE email = 'user4242@example.com'}),
@@ -158,7 +164,7 @@ ok( $node->poll_query_until(
 		WHERE job = $job3 AND "table" = 'public.doomed'}),
 	'the dropped table fails its task with the reason');
 ok( $node->poll_query_until(
-		'postgres', qq{SELECT state = 'waiting for vacuum' AND rows_done = 2000 FROM colcrypt.reencrypt_progress
+		'postgres', qq{SELECT state IN ('waiting for vacuum', 'done') AND rows_done = 2000 FROM colcrypt.reencrypt_progress
 		WHERE job = $job3 AND "table" = 'public.kept'}),
 	'the job goes on with the other tables');
 is( run_sql(qq{SELECT state || ' ' || rows_done FROM colcrypt.reencrypt_progress WHERE job = $job3 AND "table" = 'public.people' AND "column" = 'email'}),
@@ -198,9 +204,46 @@ is(run_sql(q{SELECT count(*) FROM pg_locks WHERE relation = 'events_1'::regclass
 $alter->query_safe(q{COMMIT});
 $alter->quit;
 ok( $node->poll_query_until(
-		'postgres', qq{SELECT bool_and(state = 'waiting for vacuum') FROM colcrypt.reencrypt_progress WHERE job = $job4}),
-	'after the ALTER TABLE commits, the job finishes');
+		'postgres', qq{SELECT bool_and(state = 'done') FROM colcrypt.reencrypt_progress WHERE job = $job4}),
+	'after the ALTER TABLE commits, the job finishes, and its cleanup');
 is(run_sql($events_sql), $events_before, 'every value of the partitions, large ones too, reads as before');
 is(run_sql(q{SELECT count(*) FROM events WHERE colcrypt._key_version(body) <> 3}), '0', 'and is under the new version');
+
+# --- the cleanup kept waiting by an old snapshot; retried by resume -------------
+my $reader = $node->background_psql('postgres');
+$reader->query_safe(q{BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM kept});
+run_sql(q{SET colcrypt.reencrypt_on_rotate = off; SELECT colcrypt.rotate_key('other')});
+my $job5 = run_sql(q{SELECT colcrypt.reencrypt('kept')});
+ok( $node->poll_query_until(
+		'postgres', qq{SELECT state = 'waiting for vacuum' AND last_error LIKE 'cleanup: VACUUM could not remove old row versions yet%'
+		FROM colcrypt.reencrypt_progress WHERE job = $job5}),
+	'a transaction older than the job keeps the cleanup waiting, with the reason');
+($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.retire_key('other', 2)});
+like($err, qr/vacuum first/i, 'retire_key of the old version says vacuum first meanwhile');
+$reader->query_safe(q{COMMIT});
+$reader->quit;
+run_sql(qq{SELECT colcrypt.resume_reencrypt($job5)});
+ok( $node->poll_query_until(
+		'postgres', qq{SELECT state = 'done' AND last_error IS NULL FROM colcrypt.reencrypt_progress WHERE job = $job5}),
+	'resume_reencrypt retries the cleanup at once: done once the old transaction has ended');
+($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.retire_key('other', 2)});
+is($ret, 0, '... and retire_key of the old version succeeds') or diag($err);
+
+# --- the cleanup off: the table waits for the DBA -------------------------------
+run_sql(q{ALTER SYSTEM SET colcrypt.reencrypt_vacuum = off; SELECT pg_reload_conf()});
+run_sql(q{SET colcrypt.reencrypt_on_rotate = off; SELECT colcrypt.rotate_key('other')});
+my $job6 = run_sql(q{SELECT colcrypt.reencrypt('kept')});
+ok( $node->poll_query_until(
+		'postgres', qq{SELECT state = 'waiting for vacuum' FROM colcrypt.reencrypt_progress WHERE job = $job6}),
+	'with colcrypt.reencrypt_vacuum off the finished table waits for vacuum');
+($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.retire_key('other', 4)});
+isnt($ret, 0, 'retire_key refuses before VACUUM');
+like($err, qr/vacuum first|reindex first/i, '... and says what to do first');
+run_sql(q{VACUUM kept});
+is(run_sql(qq{SELECT state FROM colcrypt.reencrypt_progress WHERE job = $job6}), 'done',
+	'after a VACUUM by hand the progress view shows the task done');
+run_sql(q{REINDEX INDEX CONCURRENTLY kept_pkey; ANALYZE kept});
+($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.retire_key('other', 4)});
+is($ret, 0, 'retire_key succeeds after VACUUM, REINDEX and ANALYZE by hand') or diag($err);
 
 done_testing();

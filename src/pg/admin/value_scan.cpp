@@ -56,6 +56,7 @@ constexpr const char *kRelationsQuery =
     "  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
     " WHERE a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = ANY ($1)"
     "   AND c.relkind IN ('r', 'm', 'i')"
+    "   AND ($2 = 0 OR c.oid = $2 OR c.oid IN (SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE i.indrelid = $2))"
     " ORDER BY 4";
 
 // What one scan looks for, and what it found in one value.
@@ -63,6 +64,7 @@ struct Target {
     std::uint32_t keyring_id;
     std::uint32_t version;
     const TypeSet *types;
+    Oid only_table;  // InvalidOid: every relation
 };
 struct Found {
     int64 matches;
@@ -355,6 +357,7 @@ void scan_btree_index(Relation rel, const char *name, const Target &target, Vers
     FreeAccessStrategy(strategy);
     MemoryContextDelete(page_context);
     if (leaf > 0 || pivot > 0) {
+        use->indexes_holding = lappend_oid(use->indexes_holding, RelationGetRelid(rel));
         use->index_leaf += leaf;
         use->index_until_rebuilt += pivot;
         list(&use->index_where, &lists->index, name, leaf + pivot, pivot > 0 ? " entries, some in inner pages" : " entries");
@@ -413,6 +416,7 @@ void scan_gin_index(Relation rel, const char *name, const Target &target, Versio
     FreeAccessStrategy(strategy);
     MemoryContextDelete(page_context);
     if (keys > 0) {
+        use->indexes_holding = lappend_oid(use->indexes_holding, RelationGetRelid(rel));
         use->index_until_rebuilt += keys;
         list(&use->index_where, &lists->index, name, keys, " keys, which GIN keeps until rebuilt");
     }
@@ -453,7 +457,9 @@ void walk_statistic_row(HeapTuple row, TupleDesc desc, const Target &target, Fou
     }
 }
 
-void note_statistics(Oid relid, const Found &found, VersionUse *use, Lists *lists) {
+void note_statistics(Oid relid, const Found &found, const Target &target, VersionUse *use, Lists *lists) {
+    if (OidIsValid(target.only_table) && relid != target.only_table)
+        return;
     if (found.matches > 0) {
         use->statistics += found.matches;
         char *relation = get_rel_name(relid);
@@ -474,7 +480,7 @@ void scan_statistics(const Target &target, VersionUse *use, Lists *lists) {
     for (HeapTuple row; (row = systable_getnext(scan)) != nullptr;) {
         Found found{0, 0};
         walk_statistic_row(row, statistic_desc, target, found);
-        note_statistics(((Form_pg_statistic) GETSTRUCT(row))->starelid, found, use, lists);
+        note_statistics(((Form_pg_statistic) GETSTRUCT(row))->starelid, found, target, use, lists);
     }
     systable_endscan(scan);
 
@@ -513,7 +519,7 @@ void scan_statistics(const Target &target, VersionUse *use, Lists *lists) {
         Oid relid = HeapTupleIsValid(object) ? ((Form_pg_statistic_ext) GETSTRUCT(object))->stxrelid : InvalidOid;
         if (HeapTupleIsValid(object))
             ReleaseSysCache(object);
-        note_statistics(relid, found, use, lists);
+        note_statistics(relid, found, target, use, lists);
     }
     systable_endscan(scan);
     table_close(extended, AccessShareLock);
@@ -522,8 +528,9 @@ void scan_statistics(const Target &target, VersionUse *use, Lists *lists) {
 
 }  // namespace
 
-void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUse *use) {
+void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUse *use, Oid only_table) {
     std::memset(use, 0, sizeof(*use));
+    use->indexes_holding = NIL;
     initStringInfo(&use->live_where);
     initStringInfo(&use->dead_where);
     initStringInfo(&use->index_where);
@@ -536,8 +543,8 @@ void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUs
     InternalAccess access;
     begin_internal_access(&access);
     TypeSet types = containing_types();
-    QueryArg arg = oid_array_arg(types);
-    run_internal_locking_query(kRelationsQuery, SPI_OK_SELECT, 1, &arg);
+    QueryArg args[] = {oid_array_arg(types), oid_arg(only_table)};
+    run_internal_locking_query(kRelationsQuery, SPI_OK_SELECT, 2, args);
     std::uint64_t relations = result_rows();
     // SPI_palloc: the lists outlive end_internal_access.
     Oid *oids = (Oid *) SPI_palloc(sizeof(Oid) * (relations + 1));
@@ -557,7 +564,7 @@ void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUs
         return;
 
     Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-    Target target{keyring_id, version, &types};
+    Target target{keyring_id, version, &types, only_table};
     Lists lists{0, 0, 0, 0, 0};
     for (std::uint64_t i = 0; i < relations; i++) {
         if (indexes[i])

@@ -29,6 +29,7 @@ int guc_reencrypt_batch_size = 1000;
 int guc_reencrypt_naptime = 100;
 bool guc_reencrypt_worker = true;
 bool guc_reencrypt_on_rotate = true;
+bool guc_reencrypt_vacuum = true;
 
 namespace {
 
@@ -102,6 +103,12 @@ void define_reencrypt_gucs() {
     DefineCustomBoolVariable("colcrypt.reencrypt_on_rotate",
                              "Whether colcrypt.rotate_key queues the re-encryption of the keyring's columns.",
                              nullptr, &guc_reencrypt_on_rotate, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("colcrypt.reencrypt_vacuum",
+                             "Whether the re-encryption worker cleans up after a finished table.",
+                             "On: VACUUM (ANALYZE) of the table, REINDEX INDEX CONCURRENTLY of its indexes that "
+                             "still hold old envelopes, then the task is done and retire_key of the old version "
+                             "can succeed.  Off: the table waits for vacuum.",
+                             &guc_reencrypt_vacuum, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 }
 
 }  // namespace

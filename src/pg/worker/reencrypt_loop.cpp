@@ -24,7 +24,9 @@ extern "C" {
 #include "colcrypt/pg/config/gucs.hpp"
 #include "colcrypt/pg/state/worker_requests.hpp"
 #include "colcrypt/pg/worker/database_list.hpp"
+#include "colcrypt/pg/worker/reencrypt_cleanup.hpp"
 #include "colcrypt/pg/worker/reencrypt_loop.hpp"
+#include "colcrypt/pg/worker/worker_transaction.hpp"
 
 namespace colcrypt::pg {
 namespace {
@@ -32,31 +34,16 @@ namespace {
 // After an error or a busy table, the worker waits at least this long.
 constexpr long kRetryNapMs = 1000;
 constexpr long kErrorNapMs = 10 * 1000;
+// A worker waiting for a table's next cleanup attempt looks again at least
+// this often (a new job may have been queued meanwhile).
+constexpr long kMaxCleanupWaitMs = 10 * 1000;
 
 enum class BatchResult { worked, busy, nothing_left };
-
-// Run sql in a transaction of its own; fn reads the result.
-template <typename Fn>
-void in_transaction(const char *activity, const char *sql, int nargs, Oid *types, Datum *values, Fn fn) {
-    SetCurrentStatementStartTimestamp();
-    StartTransactionCommand();
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "SPI_connect failed");
-    PushActiveSnapshot(GetTransactionSnapshot());
-    pgstat_report_activity(STATE_RUNNING, activity);
-    if (SPI_execute_with_args(sql, nargs, types, values, nullptr, false, 0) != SPI_OK_SELECT)
-        elog(ERROR, "colcrypt: re-encryption query failed");
-    fn();
-    SPI_finish();
-    PopActiveSnapshot();
-    CommitTransactionCommand();
-    pgstat_report_activity(STATE_IDLE, nullptr);
-}
 
 // Whether colcrypt 0.2.0 or later is installed here (the job tables exist).
 bool extension_has_jobs() {
     bool has = false;
-    in_transaction("colcrypt re-encryption: looking for jobs",
+    in_worker_transaction("colcrypt re-encryption: looking for jobs",
                    "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'colcrypt'"
                    "   AND pg_catalog.to_regprocedure('colcrypt._reencrypt_step(bigint, integer)') IS NOT NULL",
                    0, nullptr, nullptr, [&] { has = SPI_processed > 0; });
@@ -67,7 +54,7 @@ BatchResult one_batch() {
     BatchResult result = BatchResult::nothing_left;
     Oid types[] = {INT4OID};
     Datum values[] = {Int32GetDatum(guc_reencrypt_batch_size)};
-    in_transaction("colcrypt re-encryption batch",
+    in_worker_transaction("colcrypt re-encryption batch",
                    "SELECT state, last_error IS NOT NULL FROM colcrypt._reencrypt_step(NULL, $1)", 1, types, values,
                    [&] {
                        if (SPI_processed == 0)
@@ -96,7 +83,7 @@ bool reencrypt_work_left() {
     if (!extension_has_jobs())
         return false;
     bool left = false;
-    in_transaction("colcrypt re-encryption: looking for jobs",
+    in_worker_transaction("colcrypt re-encryption: looking for jobs",
                    "SELECT 1 FROM colcrypt.reencrypt_tasks WHERE state IN ('queued', 'running') LIMIT 1", 0,
                    nullptr, nullptr, [&] { left = SPI_processed > 0; });
     return left;
@@ -119,10 +106,18 @@ void run_reencrypt_loop() {
             break;
         MemoryContext outer = MemoryContextSwitchTo(loop_context);
         volatile BatchResult result = BatchResult::worked;
+        volatile CleanupResult cleanup = CleanupResult::nothing;
+        volatile long wait_ms = 0;
         volatile bool failed = false;
         PG_TRY();
         {
             result = one_batch();
+            // No batch left: the finished tables' cleanup, then the end.
+            if (result == BatchResult::nothing_left && guc_reencrypt_vacuum) {
+                long wait = 0;
+                cleanup = clean_up_next_task(&wait);
+                wait_ms = wait;
+            }
         }
         PG_CATCH();
         {
@@ -143,8 +138,13 @@ void run_reencrypt_loop() {
                 break;
             continue;
         }
-        if (result == BatchResult::nothing_left)
-            break;
+        if (result == BatchResult::nothing_left) {
+            if (cleanup == CleanupResult::nothing)
+                break;
+            if (cleanup == CleanupResult::waiting)
+                nap(std::min<long>(std::max<long>((long) wait_ms, kRetryNapMs), kMaxCleanupWaitMs));
+            continue;
+        }
         nap(result == BatchResult::busy ? std::max<long>(guc_reencrypt_naptime, kRetryNapMs)
                                         : guc_reencrypt_naptime);
     }

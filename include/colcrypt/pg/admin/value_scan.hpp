@@ -13,6 +13,7 @@
 
 extern "C" {
 #include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 }
 
 namespace colcrypt::pg {
@@ -31,10 +32,14 @@ struct VersionUse {
     StringInfoData unreadable_where;
     char *other_temp_table;  // name of another session's temporary table that may hold values
     char *unchecked_index;   // "name (access method)" of an index whose pages cannot be read
+    List *indexes_holding;   // OIDs of the indexes with an entry (leaf or pivot) holding such a value
 };
 
 // Scan for values of keyring_id under version.  Take the version's
-// retirement lock first, so that nothing writes under it meanwhile.
-void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUse *use);
+// retirement lock first, so that nothing writes under it meanwhile.  With
+// only_table, the scan covers that table, its indexes and its statistics
+// alone (what a re-encryption job left behind in it).
+void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUse *use,
+                      Oid only_table = InvalidOid);
 
 }  // namespace colcrypt::pg

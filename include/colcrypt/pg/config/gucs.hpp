@@ -31,6 +31,7 @@ extern int guc_reencrypt_batch_size;
 extern int guc_reencrypt_naptime;
 extern bool guc_reencrypt_worker;
 extern bool guc_reencrypt_on_rotate;
+extern bool guc_reencrypt_vacuum;
 
 // How output shows encrypted values (colcrypt.output_mode).
 enum class OutputMode { plaintext, ciphertext };

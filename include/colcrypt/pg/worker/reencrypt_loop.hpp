@@ -1,8 +1,9 @@
 // The re-encryption loop of a database worker (docs/design/reencryption.md,
 // section 6): one transaction per batch (colcrypt._reencrypt_step), a
 // latch wait of colcrypt.reencrypt_naptime between batches, the
-// configuration reloaded on SIGHUP, and an end when colcrypt.reencrypt_worker
-// is off or no task is queued or running.
+// configuration reloaded on SIGHUP, the cleanup of finished tables
+// (worker/reencrypt_cleanup), and an end when colcrypt.reencrypt_worker is
+// off or no task is queued, running or due for a cleanup.
 #pragma once
 
 #include "colcrypt/pg/compat/postgres.hpp"
