@@ -709,39 +709,36 @@ GRANT EXECUTE ON FUNCTION colcrypt.reencrypt(regclass), colcrypt.pause_reencrypt
     colcrypt.resume_reencrypt(bigint), colcrypt.cancel_reencrypt(bigint) TO colcrypt_admin;
 GRANT EXECUTE ON PROCEDURE colcrypt.reencrypt_now(regclass, integer) TO colcrypt_admin;
 
--- Coverage: which key versions the values of each encrypted column are
--- under, from their headers (nothing is decrypted).  Live rows only: old
--- row versions and index entries are what retire_key's own scan finds.
--- Every data-key version's values carry terms of index key 1 until
--- rotate_index_key exists (docs/design/reencryption.md, section 1).
+-- Coverage: which key versions the values of each column are under, from
+-- their headers (nothing is decrypted), by retire_key's own physical walk
+-- (src/pg/admin/coverage.cpp): columns of domains, arrays, composites and
+-- ranges over encrypted types too, and values only in old row versions
+-- (which VACUUM removes) apart from the live ones.  Every data-key
+-- version's values carry terms of index key 1 until rotate_index_key exists
+-- (docs/design/reencryption.md, section 1).
+CREATE FUNCTION colcrypt._coverage_counts(tbl regclass,
+        OUT relid oid, OUT attnum smallint, OUT keyring_id integer, OUT version integer,
+        OUT live bigint, OUT dead bigint)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'colcrypt_coverage_counts' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION colcrypt._coverage_counts(regclass) IS
+    'internal: values per table, column, keyring and version, live and in old row versions (colcrypt.coverage)';
+REVOKE EXECUTE ON FUNCTION colcrypt._coverage_counts(regclass) FROM PUBLIC;
+
 CREATE FUNCTION colcrypt.coverage(tbl regclass DEFAULT NULL)
     RETURNS TABLE ("table" regclass, "column" name, keyring text, data_key_version integer,
-                   index_key_version integer, "values" bigint)
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN
-        SELECT c.oid AS relid, a.attname
-          FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
-         WHERE a.attnum > 0 AND NOT a.attisdropped
-           AND a.atttypid = ANY (colcrypt._encrypted_types())
-           AND c.relkind IN ('r', 'm') AND NOT pg_is_other_temp_schema(c.relnamespace)
-           AND (tbl IS NULL OR c.oid = tbl OR c.oid IN (SELECT relid FROM pg_partition_tree(tbl)))
-         ORDER BY c.oid::regclass::text, a.attnum
-    LOOP
-        RETURN QUERY EXECUTE format(
-            'SELECT %s::regclass, %L::name, coalesce(k.name, CASE WHEN v.keyring_id = 0 THEN ''(transit)'' END),'
-            '       v.version, 1, v.n'
-            '  FROM (SELECT colcrypt._keyring_id(%I) AS keyring_id, colcrypt._key_version(%I) AS version, count(*) AS n'
-            '          FROM ONLY %s WHERE %I IS NOT NULL GROUP BY 1, 2) v'
-            '  LEFT JOIN colcrypt.keyrings k ON k.keyring_id = v.keyring_id ORDER BY v.keyring_id, v.version',
-            r.relid, r.attname, r.attname, r.attname, r.relid::regclass, r.attname);
-    END LOOP;
-END
+                   index_key_version integer, "values" bigint, old_row_versions bigint)
+    LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$
+    SELECT c.relid::regclass, coalesce(a.attname, '(unreadable)'),
+           coalesce(k.name, CASE WHEN c.keyring_id = 0 AND c.version >= 0 THEN '(transit)' END),
+           nullif(c.version, -1), CASE WHEN c.version > 0 THEN 1 END, c.live, c.dead
+      FROM colcrypt._coverage_counts(tbl) c
+      LEFT JOIN pg_attribute a ON a.attrelid = c.relid AND a.attnum = c.attnum
+      LEFT JOIN colcrypt.keyrings k ON k.keyring_id = c.keyring_id
+     ORDER BY c.relid::regclass::text, c.attnum, c.keyring_id, c.version
 $$;
 COMMENT ON FUNCTION colcrypt.coverage(regclass) IS
-    'per table and column: keyring, data key version, index key version and number of values, from the headers';
+    'per table and column: keyring, data key version, index key version, values in live rows and in old row versions';
 REVOKE EXECUTE ON FUNCTION colcrypt.coverage(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION colcrypt.coverage(regclass) TO colcrypt_admin;
 

@@ -60,12 +60,44 @@ constexpr const char *kRelationsQuery =
     " ORDER BY 4";
 
 // What one scan looks for, and what it found in one value.
+// Counting (coverage): every envelope walked is tallied by column,
+// keyring and version, in row versions the latest snapshot sees or not.
+struct Tally {
+    int16 attnum;
+    bool visible;
+    List *counts;           // of VersionCount *
+    MemoryContext context;  // of counts: the scan resets its own per page
+};
+
 struct Target {
     std::uint32_t keyring_id;
     std::uint32_t version;
     const TypeSet *types;
     Oid only_table;  // InvalidOid: every relation
+    Tally *tally;    // nullptr: match (keyring_id, version) only
 };
+
+void tally_envelope(Tally *tally, std::uint32_t keyring_id, std::uint32_t version) {
+    ListCell *cell;
+    VersionCount *count = nullptr;
+    foreach (cell, tally->counts) {
+        auto *c = (VersionCount *) lfirst(cell);
+        if (c->attnum == tally->attnum && c->keyring_id == keyring_id && c->version == version) {
+            count = c;
+            break;
+        }
+    }
+    if (count == nullptr) {
+        MemoryContext page = MemoryContextSwitchTo(tally->context);
+        count = (VersionCount *) palloc0(sizeof(VersionCount));
+        count->attnum = tally->attnum;
+        count->keyring_id = keyring_id;
+        count->version = version;
+        tally->counts = lappend(tally->counts, count);
+        MemoryContextSwitchTo(page);
+    }
+    (tally->visible ? count->live : count->dead)++;
+}
 struct Found {
     int64 matches;
     int64 unreadable;
@@ -81,6 +113,8 @@ void walk_envelope(Datum value, const Target &target, Found &found) {
     if (!core::read_envelope_header(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(head)),
                                     VARSIZE_ANY_EXHDR(head), &keyring_id, &version))
         found.unreadable++;
+    else if (target.tally != nullptr)
+        tally_envelope(target.tally, keyring_id, version);
     else if (keyring_id == target.keyring_id && version == target.version)
         found.matches++;
 }
@@ -270,6 +304,10 @@ void scan_table(Oid relid, const char *name, const Target &target, Snapshot snap
                     continue;
                 }
                 Found found{0, 0};
+                if (target.tally != nullptr) {
+                    target.tally->attnum = att->attnum;
+                    target.tally->visible = visible[i];
+                }
                 walk(values[a], att->atttypid, target, found);
                 (visible[i] ? live : dead)[a] += found.matches;
                 unreadable += found.unreadable;
@@ -564,7 +602,7 @@ void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUs
         return;
 
     Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-    Target target{keyring_id, version, &types, only_table};
+    Target target{keyring_id, version, &types, only_table, nullptr};
     Lists lists{0, 0, 0, 0, 0};
     for (std::uint64_t i = 0; i < relations; i++) {
         if (indexes[i])
@@ -574,6 +612,23 @@ void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUs
     }
     UnregisterSnapshot(snapshot);
     scan_statistics(target, use, &lists);
+}
+
+List *count_versions(Oid table, const TypeSet &types, int64 *unreadable) {
+    Tally tally{0, false, NIL, CurrentMemoryContext};
+    Target target{0, 0, &types, table, &tally};
+    VersionUse use;
+    std::memset(&use, 0, sizeof(use));
+    initStringInfo(&use.live_where);
+    initStringInfo(&use.dead_where);
+    initStringInfo(&use.unreadable_where);
+    Lists lists{0, 0, 0, 0, 0};
+    Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+    char *name = get_rel_name(table);
+    scan_table(table, name != nullptr ? quote_identifier(name) : "?", target, snapshot, &use, &lists);
+    UnregisterSnapshot(snapshot);
+    *unreadable = use.unreadable;
+    return tally.counts;
 }
 
 }  // namespace colcrypt::pg

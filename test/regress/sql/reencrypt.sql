@@ -3,8 +3,9 @@
 -- (regress.conf), so jobs move only when this file moves them; the worker
 -- itself is tested by test/t/011-014.
 SELECT colcrypt.create_key('rewrap');
+-- Autovacuum off: coverage counts the old row versions the batches leave.
 CREATE TABLE rewrapped (id int PRIMARY KEY, a colcrypt.encrypted_text('rewrap'),
-                        b colcrypt.encrypted_text('rewrap'), c text);
+                        b colcrypt.encrypted_text('rewrap'), c text) WITH (autovacuum_enabled = off);
 INSERT INTO rewrapped SELECT g, 'a' || g, 'b' || g, 'c' || g FROM generate_series(1, 2500) g;
 CREATE TABLE plain_only (id int);
 CREATE VIEW rewrapped_view AS SELECT * FROM rewrapped;
@@ -32,8 +33,14 @@ SELECT relation, rewritten, state FROM colcrypt._reencrypt_step(:job, 1000);
 SELECT count(*) AS no_more FROM colcrypt._reencrypt_step(:job, 1000);
 SELECT "column", rows_done, rows_left, state, passes, batches
   FROM colcrypt.reencrypt_progress WHERE job = :job ORDER BY "column";
-SELECT "column", keyring, data_key_version, "values" FROM colcrypt.coverage('rewrapped');
+-- The old row versions the batches left (those page pruning has not
+-- removed yet) still hold version 1.
+SELECT "column", keyring, data_key_version, "values", old_row_versions > 0 AS old_row_versions
+  FROM colcrypt.coverage('rewrapped');
 SELECT "column", checked, failed, first_failures FROM colcrypt.verify('rewrapped');
+-- VACUUM removes the old row versions, and coverage sees it.
+VACUUM rewrapped;
+SELECT "column", keyring, data_key_version, "values", old_row_versions FROM colcrypt.coverage('rewrapped');
 SELECT count(*) AS unchanged FROM rewrapped WHERE a = 'a' || id AND b = 'b' || id AND c = 'c' || id;
 -- A finished job cannot be cancelled.
 SELECT colcrypt.cancel_reencrypt(:job);
@@ -41,7 +48,7 @@ SELECT colcrypt.cancel_reencrypt(:job);
 -- The foreground procedure, after another rotation.
 SELECT colcrypt.rotate_key('rewrap');
 CALL colcrypt.reencrypt_now('rewrapped', 1000);
-SELECT "column", keyring, data_key_version, "values" FROM colcrypt.coverage('rewrapped');
+SELECT "column", keyring, data_key_version, "values" FROM colcrypt.coverage('rewrapped') WHERE "values" > 0;
 
 -- Cancel.
 SELECT colcrypt.reencrypt('rewrapped') AS job2 \gset
@@ -134,12 +141,14 @@ ROLLBACK;
 -- Every type of the family is re-encrypted, counted and verified, not only
 -- encrypted_text; the plaintexts and their equality survive.
 CREATE TABLE typed (id int PRIMARY KEY, n colcrypt.encrypted_int4('rewrap'), j colcrypt.encrypted_jsonb('rewrap'),
-                    m colcrypt.encrypted_numeric('rewrap'), d colcrypt.encrypted_date('rewrap'));
+                    m colcrypt.encrypted_numeric('rewrap'), d colcrypt.encrypted_date('rewrap'))
+  WITH (autovacuum_enabled = off);
 INSERT INTO typed SELECT g, g * 7, jsonb_build_object('k', g), g / 4.0, date '2026-01-01' + g
   FROM generate_series(1, 300) g;
 CREATE INDEX typed_n ON typed (n);
 SELECT colcrypt.rotate_key('rewrap') AS typed_version \gset
-SELECT "column", data_key_version = :typed_version AS current, "values" FROM colcrypt.coverage('typed') ORDER BY 1, 2;
+SELECT "column", data_key_version = :typed_version AS current, "values" FROM colcrypt.coverage('typed')
+ WHERE "values" > 0 ORDER BY 1, 2;
 SELECT colcrypt.reencrypt('typed') AS job3 \gset
 SELECT "column", from_versions IS NULL AS not_counted_yet, to_version IS NULL AS no_target_yet, state
   FROM colcrypt.reencrypt_progress WHERE job = :job3 ORDER BY "column";
@@ -147,7 +156,8 @@ SELECT rewritten, state FROM colcrypt._reencrypt_step(:job3, 1000);
 SELECT count(*) AS no_more FROM colcrypt._reencrypt_step(:job3, 1000);
 SELECT "column", to_version = :typed_version AS to_current, rows_done, rows_left, state
   FROM colcrypt.reencrypt_progress WHERE job = :job3 ORDER BY "column";
-SELECT "column", data_key_version = :typed_version AS current, "values" FROM colcrypt.coverage('typed') ORDER BY 1, 2;
+SELECT "column", data_key_version = :typed_version AS current, "values" FROM colcrypt.coverage('typed')
+ WHERE "values" > 0 ORDER BY 1, 2;
 SELECT "column", checked, failed FROM colcrypt.verify('typed') ORDER BY 1;
 SELECT count(*) AS unchanged FROM typed
  WHERE n::int4 = id * 7 AND j::jsonb = jsonb_build_object('k', id) AND m::numeric = id / 4.0
@@ -156,6 +166,16 @@ SET enable_seqscan = off;
 SELECT id FROM typed WHERE n = 700;
 RESET enable_seqscan;
 DROP TABLE typed;
+
+-- Coverage walks values inside composites and arrays, as retire_key's scan
+-- does (the worker does not rewrite those: by hand).
+CREATE TYPE rewrap_pair AS (v colcrypt.encrypted_text('rewrap'), n int);
+CREATE TABLE nested (id int, p rewrap_pair, arr colcrypt.encrypted_text('rewrap')[]);
+INSERT INTO nested VALUES (1, ROW('x', 1), ARRAY['a', 'b', NULL]), (2, NULL, '{}');
+SELECT "column", keyring, data_key_version = :typed_version AS current, "values", old_row_versions
+  FROM colcrypt.coverage('nested');
+DROP TABLE nested;
+DROP TYPE rewrap_pair;
 
 -- Only colcrypt_admin and the extension's owner.
 CREATE ROLE reencrypt_nobody;

@@ -18,6 +18,8 @@ extern "C" {
 
 namespace colcrypt::pg {
 
+struct TypeSet;
+
 struct VersionUse {
     int64 live;                 // values in row versions the latest snapshot sees
     int64 dead;                 // values only in row versions it does not see
@@ -41,5 +43,21 @@ struct VersionUse {
 // alone (what a re-encryption job left behind in it).
 void find_version_use(std::uint32_t keyring_id, std::uint32_t version, VersionUse *use,
                       Oid only_table = InvalidOid);
+
+// Coverage: how many values of one table (its own pages: a partition is a
+// table of its own) are under each keyring and version, per column, in row
+// versions the latest snapshot sees (live) and in the others (dead).
+// Values inside domains, arrays, composites and ranges are counted under
+// the column that holds them.  The same walk as find_version_use.
+struct VersionCount {
+    int16 attnum;
+    std::uint32_t keyring_id;
+    std::uint32_t version;
+    int64 live;
+    int64 dead;
+};
+// A List of VersionCount *; *unreadable: values whose header cannot be
+// parsed.  types: containing_types() (admin/containing_types.hpp).
+List *count_versions(Oid table, const TypeSet &types, int64 *unreadable);
 
 }  // namespace colcrypt::pg
