@@ -17,7 +17,7 @@ use Time::HiRes qw(time);
 use ColcryptTest;
 
 my $rows = 100_000;
-my $node = colcrypt_node('reencrypt', reencrypt => 1, conf => "colcrypt.reencrypt_naptime = 0\ncolcrypt.reencrypt_batch_size = 2000");
+my $node = colcrypt_node('reencrypt', reencrypt => 1, conf => "colcrypt.reencrypt_naptime = 0\ncolcrypt.reencrypt_cpu_percent = 100\ncolcrypt.reencrypt_batch_size = 2000");
 $node->start;
 
 sub run_sql { return $node->safe_psql('postgres', $_[0]); }

@@ -26,7 +26,8 @@ int guc_nonce_budget = INT_MAX;
 int guc_max_key_versions = 1024;
 int guc_output_mode = static_cast<int>(OutputMode::plaintext);
 int guc_reencrypt_batch_size = 1000;
-int guc_reencrypt_naptime = 100;
+int guc_reencrypt_naptime = 10;
+int guc_reencrypt_cpu_percent = 20;
 bool guc_reencrypt_worker = true;
 bool guc_reencrypt_on_rotate = true;
 bool guc_reencrypt_vacuum = true;
@@ -93,9 +94,15 @@ void define_reencrypt_gucs() {
                             "Each batch locks at most this many rows, for the length of one short transaction.",
                             &guc_reencrypt_batch_size, 1000, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("colcrypt.reencrypt_naptime",
-                            "Pause of the re-encryption worker after each batch: its throttle.",
-                            "0 runs batches back to back.", &guc_reencrypt_naptime, 100, 0, 3600 * 1000,
-                            PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+                            "Least pause of the re-encryption worker after each batch.",
+                            "0 with colcrypt.reencrypt_cpu_percent = 100 runs batches back to back.",
+                            &guc_reencrypt_naptime, 10, 0, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("colcrypt.reencrypt_cpu_percent",
+                            "Share of one CPU the re-encryption worker may use: its throttle.",
+                            "The worker pauses after each batch so that its own CPU time stays within this share, "
+                            "however busy the machine is; 100 leaves only colcrypt.reencrypt_naptime.",
+                            &guc_reencrypt_cpu_percent, 20, 1, 100, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable("colcrypt.reencrypt_worker", "Whether the background re-encryption worker runs.",
                              "Off: queued jobs wait (CALL colcrypt.reencrypt_now still works); a running worker "
                              "stops after its batch.",

@@ -2,6 +2,9 @@
 #include "colcrypt/pg/compat/postgres.hpp"
 
 #include <algorithm>
+#include <cstdint>
+
+#include <sys/resource.h>
 
 extern "C" {
 #include "access/htup_details.h"
@@ -18,9 +21,11 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 }
 
+#include "colcrypt/core/batch_pacing.hpp"
 #include "colcrypt/pg/config/gucs.hpp"
 #include "colcrypt/pg/state/worker_requests.hpp"
 #include "colcrypt/pg/worker/database_list.hpp"
@@ -67,6 +72,15 @@ BatchResult one_batch() {
     return result;
 }
 
+// CPU time this process has used (user and system), in microseconds.
+std::int64_t process_cpu_us() {
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0)
+        return 0;
+    return (std::int64_t) (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000 + usage.ru_utime.tv_usec +
+           usage.ru_stime.tv_usec;
+}
+
 void nap(long ms) {
     if (ms <= 0)
         return;
@@ -109,6 +123,8 @@ void run_reencrypt_loop() {
         volatile CleanupResult cleanup = CleanupResult::nothing;
         volatile long wait_ms = 0;
         volatile bool failed = false;
+        volatile std::int64_t cpu_before = process_cpu_us();
+        volatile TimestampTz wall_before = GetCurrentTimestamp();
         PG_TRY();
         {
             result = one_batch();
@@ -145,8 +161,15 @@ void run_reencrypt_loop() {
                 nap(std::min<long>(std::max<long>((long) wait_ms, kRetryNapMs), kMaxCleanupWaitMs));
             continue;
         }
-        nap(result == BatchResult::busy ? std::max<long>(guc_reencrypt_naptime, kRetryNapMs)
-                                        : guc_reencrypt_naptime);
+        if (result == BatchResult::busy) {
+            nap(std::max<long>(guc_reencrypt_naptime, kRetryNapMs));
+            continue;
+        }
+        // The throttle: the batch's own CPU time within the configured share.
+        const std::int64_t pause_us = core::pause_after_batch_us(
+            process_cpu_us() - cpu_before, (std::int64_t) (GetCurrentTimestamp() - wall_before),
+            guc_reencrypt_cpu_percent, (std::int64_t) guc_reencrypt_naptime * 1000);
+        nap((long) ((pause_us + 999) / 1000));
     }
     ereport(DEBUG1, (errmsg("colcrypt: re-encryption worker has no more work")));
 }

@@ -29,6 +29,7 @@ extern int guc_max_key_versions;
 // the worker runs (reload), whether rotate_key queues a job (superuser).
 extern int guc_reencrypt_batch_size;
 extern int guc_reencrypt_naptime;
+extern int guc_reencrypt_cpu_percent;
 extern bool guc_reencrypt_worker;
 extern bool guc_reencrypt_on_rotate;
 extern bool guc_reencrypt_vacuum;
