@@ -246,4 +246,24 @@ run_sql(q{REINDEX INDEX CONCURRENTLY kept_pkey; ANALYZE kept});
 ($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.retire_key('other', 4)});
 is($ret, 0, 'retire_key succeeds after VACUUM, REINDEX and ANALYZE by hand') or diag($err);
 
+# --- a cleanup that cannot rebuild an index concurrently --------------------------
+# PostgreSQL cannot rebuild an exclusion constraint's index concurrently: the
+# cleanup says so and leaves the index to the DBA, never a locking REINDEX.
+run_sql(q{ALTER SYSTEM SET colcrypt.reencrypt_vacuum = on; SELECT pg_reload_conf();
+	SELECT colcrypt.create_key('excl');
+	CREATE TABLE excl (id int, v colcrypt.encrypted_text('excl'), EXCLUDE USING btree (v WITH =));
+	INSERT INTO excl SELECT g, 'x' || g FROM generate_series(1, 3000) g;
+	SET colcrypt.reencrypt_on_rotate = off; SELECT colcrypt.rotate_key('excl')});
+my $job7 = run_sql(q{SELECT colcrypt.reencrypt('excl')});
+ok( $node->poll_query_until(
+		'postgres', qq{SELECT state = 'waiting for vacuum' AND last_error LIKE 'cleanup failed: %exclusion constraint%'
+		FROM colcrypt.reencrypt_progress WHERE job = $job7}),
+	'an exclusion constraint index the cleanup cannot rebuild: the reason in last_error');
+($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.retire_key('excl', 1)});
+like($err, qr/reindex first/i, 'retire_key of the old version says reindex first');
+run_sql(q{REINDEX TABLE excl});
+($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.retire_key('excl', 1)});
+is($ret, 0, 'after the REINDEX by hand retire_key succeeds') or diag($err);
+is(run_sql(q{SELECT count(*) FROM excl WHERE v = 'x42'}), '1', 'the constraint\'s column still finds its values');
+
 done_testing();
