@@ -674,8 +674,8 @@ GRANT EXECUTE ON PROCEDURE colcrypt.reencrypt_now(regclass, integer) TO colcrypt
 -- Coverage: which key versions the values of each encrypted column are
 -- under, from their headers (nothing is decrypted).  Live rows only: old
 -- row versions and index entries are what retire_key's own scan finds.
--- Every data-key version's values carry terms of index key 1 until
--- rotate_index_key exists (docs/design/reencryption.md, section 1).
+-- The index-key version is the one the data version is bound to
+-- (docs/design/reencryption.md, section 1); NULL for transit values.
 CREATE FUNCTION colcrypt.coverage(tbl regclass DEFAULT NULL)
     RETURNS TABLE ("table" regclass, "column" name, keyring text, data_key_version integer,
                    index_key_version integer, "values" bigint)
@@ -694,10 +694,12 @@ BEGIN
     LOOP
         RETURN QUERY EXECUTE format(
             'SELECT %s::regclass, %L::name, coalesce(k.name, CASE WHEN v.keyring_id = 0 THEN ''(transit)'' END),'
-            '       v.version, 1, v.n'
+            '       v.version, CASE WHEN d.version IS NOT NULL THEN coalesce(d.index_version, 1) END, v.n'
             '  FROM (SELECT colcrypt._keyring_id(%I) AS keyring_id, colcrypt._key_version(%I) AS version, count(*) AS n'
             '          FROM ONLY %s WHERE %I IS NOT NULL GROUP BY 1, 2) v'
-            '  LEFT JOIN colcrypt.keyrings k ON k.keyring_id = v.keyring_id ORDER BY v.keyring_id, v.version',
+            '  LEFT JOIN colcrypt.keyrings k ON k.keyring_id = v.keyring_id'
+            '  LEFT JOIN colcrypt.key_versions d ON d.keyring_id = v.keyring_id AND d.purpose = ''data'' AND d.version = v.version'
+            ' ORDER BY v.keyring_id, v.version',
             r.relid, r.attname, r.attname, r.attname, r.relid::regclass, r.attname);
     END LOOP;
 END
@@ -795,3 +797,35 @@ REVOKE ALL ON FUNCTION colcrypt.transfer_key(), colcrypt.export_keyring(text, te
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION colcrypt.transfer_key(), colcrypt.export_keyring(text, text), colcrypt.import_keyring(bytea)
     TO colcrypt_admin;
+
+-- ---------------------------------------------------------------------------
+-- Blind-index key rotation (issue 12, docs/design/reencryption.md sections 1
+-- and 7): each data-key version is bound to the index key whose terms its
+-- values carry, and comparisons order by the keyring's order key until
+-- colcrypt.upgrade_index_order cuts over to the new one.
+-- ---------------------------------------------------------------------------
+
+-- NULL on index rows; on a data row of a 0.1.0 dump restored here it means
+-- index key 1, the only one 0.1.0 made.
+ALTER TABLE colcrypt.key_versions ADD COLUMN index_version integer;
+UPDATE colcrypt.key_versions SET index_version = 1 WHERE purpose = 'data';
+ALTER TABLE colcrypt.key_versions
+    ADD CONSTRAINT key_versions_index_binding CHECK (purpose = 'data' OR index_version IS NULL),
+    ADD CONSTRAINT key_versions_index_version CHECK (index_version > 0);
+COMMENT ON COLUMN colcrypt.key_versions.index_version IS
+    'data versions: the blind-index key version whose terms their values carry (NULL: 1)';
+
+ALTER TABLE colcrypt.keyrings
+    ADD COLUMN order_index_version integer NOT NULL DEFAULT 1 CHECK (order_index_version > 0);
+COMMENT ON COLUMN colcrypt.keyrings.order_index_version IS
+    'the blind-index key comparisons and indexes order by; see colcrypt.rotate_index_key and colcrypt.upgrade_index_order';
+
+CREATE FUNCTION colcrypt.rotate_index_key(keyring text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_rotate_index_key' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.rotate_index_key(text) IS
+    'a new blind-index key and a data key version bound to it, active for writes; returns the index key version';
+REVOKE ALL ON FUNCTION colcrypt.rotate_index_key(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.rotate_index_key(text) TO colcrypt_admin;
+
+COMMENT ON FUNCTION colcrypt.upgrade_index_order(text) IS
+    'switch a keyring to index order 2 and/or, after rotate_index_key, to its new blind-index key, rebuilding the indexes of its values; returns how many';

@@ -42,17 +42,20 @@ struct varlena *cached_binding(Oid function, int32 typmod, const char *input, st
 void cache_binding(Oid function, int32 typmod, const char *input, std::size_t size, struct varlena *result);
 
 // What a cached term is looked up by: a plaintext, or the envelope of a
-// transit value.
+// transit value (or of a stored value whose term is under another index
+// key than the order key, during a blind-index key rotation).
 enum class TermOf { plaintext, transit_value };
 
-// The blind-index term under a keyring (term_size bytes) of a plaintext or
-// transit value of a type given by its bytes, into *term, when cached; else
-// false.  The type is part of the key: an int4's four bytes may be a text's.
-bool cached_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::size_t term_size,
-                 const char *bytes, std::size_t size, std::uint8_t *term);
+// The blind-index term under a keyring's index key index_version (term_size
+// bytes) of a plaintext or transit value of a type given by its bytes, into
+// *term, when cached; else false.  The type is part of the key: an int4's
+// four bytes may be a text's.  So is the index key: a term made before a
+// blind-index key cut-over is not one after it.
+bool cached_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::uint32_t index_version,
+                 std::size_t term_size, const char *bytes, std::size_t size, std::uint8_t *term);
 
 // Remember the term of a plaintext or transit value; both are copied.
-void cache_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::size_t term_size,
-                const char *bytes, std::size_t size, const std::uint8_t *term);
+void cache_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::uint32_t index_version,
+                std::size_t term_size, const char *bytes, std::size_t size, const std::uint8_t *term);
 
 }  // namespace colcrypt::pg
