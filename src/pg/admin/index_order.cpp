@@ -96,7 +96,8 @@ void check_old_order_key_unused(const catalog::LockedKeyring &keyring, int32 old
             continue;
         live += use.live;
         appendStringInfo(&listed, "%s%d", listed.len > 0 ? ", " : "", versions[i]);
-        appendStringInfo(&where, "%sversion %d: %s", where.len > 0 ? "; " : "", versions[i], use.live_where.data);
+        appendStringInfo(&where, "%s%s%s", where.len > 0 ? "; " : "", count > 1 ? psprintf("version %d: ", versions[i]) : "",
+                         use.live_where.data);
     }
     if (live > 0)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
@@ -104,7 +105,7 @@ void check_old_order_key_unused(const catalog::LockedKeyring &keyring, int32 old
                                " value%s still carr%s terms of index key %d",
                                keyring.name, new_order, live, live == 1 ? "" : "s", live == 1 ? "ies" : "y",
                                old_order),
-                        errdetail("Values under data key version%s %s, bound to index key %d: %s.",
+                        errdetail("Values under data key version%s %s (bound to index key %d): %s.",
                                   count == 1 ? "" : "s", listed.data, old_order, where.data),
                         errhint("Let the re-encryption job finish (colcrypt.reencrypt_progress), or run CALL "
                                 "colcrypt.reencrypt_now(tbl) for each table listed, then retry.")));

@@ -108,8 +108,9 @@ extern "C" Datum colcrypt_create_key(PG_FUNCTION_ARGS) {
     wrap_fresh_key(master, (std::uint32_t) keyring_id, KeyPurpose::index, 1, index_key);
 
     catalog::insert_keyring(keyring_id, name, typmod, guc_blind_index_bits, case_insensitive, creator);
-    catalog::insert_key_version(keyring_id, KeyPurpose::data, 1, data_key, master.fingerprint());
+    // The index key first: the data version is bound to the active one.
     catalog::insert_key_version(keyring_id, KeyPurpose::index, 1, index_key, master.fingerprint());
+    catalog::insert_key_version(keyring_id, KeyPurpose::data, 1, data_key, master.fingerprint());
     // The creator may decrypt what the keyring protects; every role may
     // encrypt under it until an administrator revokes that from PUBLIC
     // (docs/design/encrypt-privilege.md).
