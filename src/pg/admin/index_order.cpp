@@ -5,8 +5,11 @@
 // transaction, the indexes that hold its values.
 #include "colcrypt/pg/compat/postgres.hpp"
 
+#include <algorithm>
+
 extern "C" {
 #include "access/xact.h"
+#include "storage/lmgr.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 }
@@ -39,13 +42,29 @@ namespace {
 // session's temporary table, which this session cannot rebuild.
 constexpr const char *kIndexesQuery =
     "SELECT DISTINCT c.oid::pg_catalog.regclass::pg_catalog.text,"
-    "       pg_catalog.pg_is_other_temp_schema(c.relnamespace)"
+    "       pg_catalog.pg_is_other_temp_schema(c.relnamespace), c.oid, i.indrelid"
     "  FROM pg_catalog.pg_attribute a"
     "  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid AND c.relkind = 'i'"
     "  JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid"
     "  LEFT JOIN pg_catalog.pg_attribute h ON h.attrelid = i.indrelid AND h.attnum = i.indkey[a.attnum - 1]"
     " WHERE a.attnum > 0 AND a.atttypid = ANY ($2) AND coalesce(h.atttypmod, a.atttypmod) IN ($1, -1)"
     " ORDER BY 1";
+
+// Take every lock the rebuilds need before the first one, in OID order:
+// each table's ShareLock, then each index's AccessExclusiveLock.  A
+// query locks a table's indexes in OID order when it is planned, so a
+// lookup that holds one of them already holds those before it: rebuilding
+// in name order with the locks taken one by one would deadlock with it
+// (the rebuild holding the first index, the lookup a later one).
+void lock_for_rebuild(Oid *tables, Oid *indexes, std::uint64_t count) {
+    std::sort(tables, tables + count);
+    std::sort(indexes, indexes + count);
+    for (std::uint64_t i = 0; i < count; i++)
+        if (i == 0 || tables[i] != tables[i - 1])
+            LockRelationOid(tables[i], ShareLock);
+    for (std::uint64_t i = 0; i < count; i++)
+        LockRelationOid(indexes[i], AccessExclusiveLock);
+}
 
 // Rebuild the indexes; returns how many.  Refuses when one belongs to
 // another session's temporary table.
@@ -57,8 +76,12 @@ int rebuild_indexes(int32 typmod, const char *keyring, const char *rebuilt_in) {
     run_internal_locking_query(kIndexesQuery, SPI_OK_SELECT, 2, args);
     std::uint64_t count = result_rows();
     char **names = (char **) palloc(sizeof(char *) * (count + 1));
+    Oid *indexes = (Oid *) palloc(sizeof(Oid) * (count + 1));
+    Oid *tables = (Oid *) palloc(sizeof(Oid) * (count + 1));
     for (std::uint64_t i = 0; i < count; i++) {
         names[i] = result_text_copy(i, 1);
+        indexes[i] = result_oid(i, 3);
+        tables[i] = result_oid(i, 4);
         if (result_bool(i, 2))
             ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
                             errmsg("cannot rebuild index %s: it belongs to another session's temporary table",
@@ -68,6 +91,7 @@ int rebuild_indexes(int32 typmod, const char *keyring, const char *rebuilt_in) {
                                       keyring),
                             errhint("Retry when that session has ended.")));
     }
+    lock_for_rebuild(tables, indexes, count);
     for (std::uint64_t i = 0; i < count; i++) {
         run_internal_locking_query(psprintf("REINDEX INDEX %s", names[i]), SPI_OK_UTILITY);
         ereport(NOTICE, (errmsg("rebuilt index %s %s", names[i], rebuilt_in)));
