@@ -131,8 +131,9 @@ void check_old_order_key_unused(const catalog::LockedKeyring &keyring, int32 old
                                old_order),
                         errdetail("Values under data key version%s %s (bound to index key %d): %s.",
                                   count == 1 ? "" : "s", listed.data, old_order, where.data),
-                        errhint("Let the re-encryption job finish (colcrypt.reencrypt_progress), or run CALL "
-                                "colcrypt.reencrypt_now(tbl) for each table listed, then retry.")));
+                        errhint("Let the re-encryption job finish (colcrypt.reencrypt_progress) or run CALL "
+                                "colcrypt.reencrypt_now(tbl) for each table listed; rewrite values inside arrays, "
+                                "composites and domains by hand (UPDATE).  Then retry.")));
 }
 
 }  // namespace
