@@ -246,6 +246,10 @@ std::uint32_t keyring_id_for_typmod(int32 typmod) {
     return existing_keyring_for_typmod(typmod)->keyring_id;
 }
 
+std::uint32_t order_index_version_for_typmod(int32 typmod) {
+    return existing_keyring_for_typmod(typmod)->order_index_version;
+}
+
 SealingKeyring sealing_key_for_typmod(int32 typmod) {
     CachedKeyring *entry = existing_keyring_for_typmod(typmod);
     if (entry->active_version == 0)

@@ -25,7 +25,7 @@ struct Entry {
     std::uint32_t kind;  // value type, _bind function OID, or keyring id
     int32 typmod;        // bindings: type modifier; terms: term size
     Oid user;            // bindings: whose privileges computed it; else InvalidOid
-    std::uint32_t index_version;  // terms: the index key's version; else 0
+    std::uint32_t index_version;  // terms and bindings: the order key's version
     std::uint8_t *key;   // nullptr: free slot
     std::size_t key_size;
     std::uint8_t *value;
@@ -160,14 +160,16 @@ void cache_plaintext(core::ValueType type, struct varlena *value, const char *pl
            plaintext, size);
 }
 
-struct varlena *cached_binding(Oid function, int32 typmod, const char *input, std::size_t size) {
-    Entry *e = find(bindings, function, typmod, GetUserId(), input, size);
+struct varlena *cached_binding(Oid function, int32 typmod, std::uint32_t index_version, const char *input,
+                               std::size_t size) {
+    Entry *e = find(bindings, function, typmod, GetUserId(), input, size, index_version);
     return e == nullptr ? nullptr : reinterpret_cast<struct varlena *>(e->value);
 }
 
 // The whole result varlena is the value, so a hit is a usable datum.
-void cache_binding(Oid function, int32 typmod, const char *input, std::size_t size, struct varlena *result) {
-    insert(bindings, function, typmod, GetUserId(), input, size, result, VARSIZE_ANY(result));
+void cache_binding(Oid function, int32 typmod, std::uint32_t index_version, const char *input, std::size_t size,
+                   struct varlena *result) {
+    insert(bindings, function, typmod, GetUserId(), input, size, result, VARSIZE_ANY(result), index_version);
 }
 
 // The value type takes the slot of the third key (an Oid elsewhere).

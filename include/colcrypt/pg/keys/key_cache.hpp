@@ -62,6 +62,11 @@ struct IndexKey {
 };
 IndexKey index_key_for_keyring(std::uint32_t keyring_id);
 
+// The version of the order key of the keyring a type modifier names (0
+// when it has none): what the terms of its search values are made under.
+// ERROR when there is no such keyring.
+std::uint32_t order_index_version_for_typmod(int32 typmod);
+
 // Whether a stored value's term, made under its data version's index key,
 // is a term under the keyring's order key: comparisons may use it as it is.
 // Search values (key version 0) are made under the order key.

@@ -31,15 +31,19 @@ const char *cached_plaintext(core::ValueType type, struct varlena *value, std::s
 // Remember the plaintext of an encrypted value; both are copied.
 void cache_plaintext(core::ValueType type, struct varlena *value, const char *plaintext, std::size_t size);
 
-// The result of the _bind function `function` for this type modifier and
+// The result of the _bind function `function` for this type modifier, the
+// keyring's order key (index_version: search values carry its terms, so a
+// result made before a blind-index key cut-over is not one after it) and
 // input bytes, computed under the current user's privileges (GetUserId():
 // a SECURITY DEFINER function's owner, or a role set later in the
 // transaction, do not share results), when cached, else nullptr.  Owned by the cache: valid until
 // the next cache_binding call or the end of the transaction.
-struct varlena *cached_binding(Oid function, int32 typmod, const char *input, std::size_t size);
+struct varlena *cached_binding(Oid function, int32 typmod, std::uint32_t index_version, const char *input,
+                               std::size_t size);
 
 // Remember a _bind result (a varlena); input and result are copied.
-void cache_binding(Oid function, int32 typmod, const char *input, std::size_t size, struct varlena *result);
+void cache_binding(Oid function, int32 typmod, std::uint32_t index_version, const char *input, std::size_t size,
+                   struct varlena *result);
 
 // What a cached term is looked up by: a plaintext, or the envelope of a
 // transit value (or of a stored value whose term is under another index
