@@ -158,5 +158,25 @@ SELECT count(*) AS groups FROM (SELECT person FROM ikr_visits GROUP BY person) g
 -- A second rotation starts from index key 2.
 SELECT colcrypt.rotate_index_key('ikr');
 SELECT id FROM ikr_people WHERE email = 'user9@example.com';
+-- This time the old data version is retired before the cut-over: index
+-- key 2 stays while it is the order key, and goes at the cut-over.
+SET client_min_messages = warning;
+CALL colcrypt.reencrypt_now('ikr_people');
+CALL colcrypt.reencrypt_now('ikr_visits');
+RESET client_min_messages;
+VACUUM ikr_people, ikr_visits;
+REINDEX TABLE ikr_people;
+REINDEX TABLE ikr_visits;
+ANALYZE ikr_people, ikr_visits;
+SELECT colcrypt.retire_key('ikr', 2);
+SELECT purpose, version, state, index_version FROM colcrypt.key_versions kv
+  JOIN colcrypt.keyrings k USING (keyring_id) WHERE k.name = 'ikr' ORDER BY purpose, version;
+SELECT id FROM ikr_people WHERE email = 'user9@example.com';
+SELECT colcrypt.upgrade_index_order('ikr');
+SELECT purpose, version, state, index_version FROM colcrypt.key_versions kv
+  JOIN colcrypt.keyrings k USING (keyring_id) WHERE k.name = 'ikr' ORDER BY purpose, version;
+SELECT operation, detail FROM colcrypt.key_events WHERE keyring = 'ikr' ORDER BY event_id DESC LIMIT 1;
+SELECT bt_index_check('ikr_people_email_key', true), bt_index_check('ikr_visits_person_idx', true);
+SELECT id FROM ikr_people WHERE email = 'user9@example.com';
 
 DROP TABLE ikr_people, ikr_visits;
