@@ -1,6 +1,6 @@
 // SQL-callable keyring verbs: create_key, rotate_key, rotate_index_key,
-// retire_key.  Grants
-// are in decrypt_grants.cpp, master key rotation in master_key_rotation.cpp.
+// retire_key.  Grants are in decrypt_grants.cpp, master key rotation in
+// master_key_rotation.cpp.
 #include "colcrypt/pg/compat/postgres.hpp"
 
 #include <cstring>
@@ -177,7 +177,11 @@ extern "C" Datum colcrypt_rotate_index_key(PG_FUNCTION_ARGS) {
                         errmsg("keyring \"%s\" has no active key version", keyring.name),
                         errhint("Create one with colcrypt.rotate_key().")));
 
+    // The active index key is the newest one; a row above it (restored by
+    // hand, say) is never overwritten.
     std::int32_t index_version = active_index + 1;
+    while (catalog::key_version_exists(keyring.keyring_id, KeyPurpose::index, index_version))
+        index_version++;
     std::uint8_t wrapped[colcrypt::core::kWrappedKeySize];
     wrap_fresh_key(master, (std::uint32_t) keyring.keyring_id, KeyPurpose::index, (std::uint32_t) index_version,
                    wrapped);
