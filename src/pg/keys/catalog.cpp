@@ -53,7 +53,7 @@ constexpr const char *kKeyringColumns020[] = {"k.index_order::int4", "i.version 
                                               "s.version = coalesce(d.index_version, 1) AND d.version IS NOT NULL"};
 
 // The binding of a new data version: the keyring's active index key ($1 is
-// the keyring).  NULL under 0.1.0's SQL, which has no such column.
+// the keyring).  Stored only from 0.2.0's SQL on (key_versions.index_version).
 constexpr const char *kActiveIndexVersion =
     "(SELECT a.version FROM colcrypt.key_versions a WHERE a.keyring_id = $1 AND a.purpose = 'index'"
     "    AND a.state = 'active')";
