@@ -713,9 +713,9 @@ GRANT EXECUTE ON PROCEDURE colcrypt.reencrypt_now(regclass, integer) TO colcrypt
 -- their headers (nothing is decrypted), by retire_key's own physical walk
 -- (src/pg/admin/coverage.cpp): columns of domains, arrays, composites and
 -- ranges over encrypted types too, and values only in old row versions
--- (which VACUUM removes) apart from the live ones.  Every data-key
--- version's values carry terms of index key 1 until rotate_index_key exists
--- (docs/design/reencryption.md, section 1).
+-- (which VACUUM removes) apart from the live ones.  The index-key version is
+-- the one the data version is bound to (docs/design/reencryption.md,
+-- section 1); NULL for transit values.
 CREATE FUNCTION colcrypt._coverage_counts(tbl regclass,
         OUT relid oid, OUT attnum smallint, OUT keyring_id integer, OUT version integer,
         OUT live bigint, OUT dead bigint)
@@ -725,17 +725,24 @@ COMMENT ON FUNCTION colcrypt._coverage_counts(regclass) IS
     'internal: values per table, column, keyring and version, live and in old row versions (colcrypt.coverage)';
 REVOKE EXECUTE ON FUNCTION colcrypt._coverage_counts(regclass) FROM PUBLIC;
 
+-- plpgsql: the body reads key_versions.index_version, which this script
+-- adds further down (the blind-index key rotation's section).
 CREATE FUNCTION colcrypt.coverage(tbl regclass DEFAULT NULL)
     RETURNS TABLE ("table" regclass, "column" name, keyring text, data_key_version integer,
                    index_key_version integer, "values" bigint, old_row_versions bigint)
-    LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$
-    SELECT c.relid::regclass, coalesce(a.attname, '(unreadable)'),
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    RETURN QUERY
+    SELECT c.relid::regclass, coalesce(a.attname, '(unreadable)'::name),
            coalesce(k.name, CASE WHEN c.keyring_id = 0 AND c.version >= 0 THEN '(transit)' END),
-           nullif(c.version, -1), CASE WHEN c.version > 0 THEN 1 END, c.live, c.dead
+           nullif(c.version, -1), CASE WHEN d.version IS NOT NULL THEN coalesce(d.index_version, 1) END,
+           c.live, c.dead
       FROM colcrypt._coverage_counts(tbl) c
       LEFT JOIN pg_attribute a ON a.attrelid = c.relid AND a.attnum = c.attnum
       LEFT JOIN colcrypt.keyrings k ON k.keyring_id = c.keyring_id
-     ORDER BY c.relid::regclass::text, c.attnum, c.keyring_id, c.version
+      LEFT JOIN colcrypt.key_versions d ON d.keyring_id = c.keyring_id AND d.purpose = 'data' AND d.version = c.version
+     ORDER BY c.relid::regclass::text, c.attnum, c.keyring_id, c.version;
+END
 $$;
 COMMENT ON FUNCTION colcrypt.coverage(regclass) IS
     'per table and column: keyring, data key version, index key version, values in live rows and in old row versions';
@@ -842,3 +849,35 @@ REVOKE ALL ON FUNCTION colcrypt.transfer_key(), colcrypt.export_keyring(text, te
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION colcrypt.transfer_key(), colcrypt.export_keyring(text, text), colcrypt.import_keyring(bytea)
     TO colcrypt_admin;
+
+-- ---------------------------------------------------------------------------
+-- Blind-index key rotation (issue 12, docs/design/reencryption.md sections 1
+-- and 7): each data-key version is bound to the index key whose terms its
+-- values carry, and comparisons order by the keyring's order key until
+-- colcrypt.upgrade_index_order cuts over to the new one.
+-- ---------------------------------------------------------------------------
+
+-- NULL on index rows; on a data row of a 0.1.0 dump restored here it means
+-- index key 1, the only one 0.1.0 made.
+ALTER TABLE colcrypt.key_versions ADD COLUMN index_version integer;
+UPDATE colcrypt.key_versions SET index_version = 1 WHERE purpose = 'data';
+ALTER TABLE colcrypt.key_versions
+    ADD CONSTRAINT key_versions_index_binding CHECK (purpose = 'data' OR index_version IS NULL),
+    ADD CONSTRAINT key_versions_index_version CHECK (index_version > 0);
+COMMENT ON COLUMN colcrypt.key_versions.index_version IS
+    'data versions: the blind-index key version whose terms their values carry (NULL: 1)';
+
+ALTER TABLE colcrypt.keyrings
+    ADD COLUMN order_index_version integer NOT NULL DEFAULT 1 CHECK (order_index_version > 0);
+COMMENT ON COLUMN colcrypt.keyrings.order_index_version IS
+    'the blind-index key comparisons and indexes order by; see colcrypt.rotate_index_key and colcrypt.upgrade_index_order';
+
+CREATE FUNCTION colcrypt.rotate_index_key(keyring text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'colcrypt_rotate_index_key' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION colcrypt.rotate_index_key(text) IS
+    'a new blind-index key and a data key version bound to it, active for writes; returns the index key version';
+REVOKE ALL ON FUNCTION colcrypt.rotate_index_key(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION colcrypt.rotate_index_key(text) TO colcrypt_admin;
+
+COMMENT ON FUNCTION colcrypt.upgrade_index_order(text) IS
+    'switch a keyring to index order 2 and/or, after rotate_index_key, to its new blind-index key, rebuilding the indexes of its values; returns how many';

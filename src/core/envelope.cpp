@@ -169,10 +169,15 @@ bool peek_term(const std::uint8_t *data, std::size_t size, TermView *out) noexce
     }
     // One byte for versions below 128: the common case stays one test.
     std::size_t version_size = 1;
+    std::uint32_t version = data[kVersionOffset];
     if ((data[kVersionOffset] & 0x80) != 0) {
         version_size = long_varint_size(data + kVersionOffset, size - kVersionOffset);
         if (version_size == 0) {
             return false;
+        }
+        version = 0;  // minimal LEB128 of at most 32 bits: checked by long_varint_size
+        for (std::size_t i = version_size; i-- > 0;) {
+            version = (version << 7) | (data[kVersionOffset + i] & 0x7f);
         }
     }
     const std::size_t prefix = kVersionOffset + version_size + kNonceSize;
@@ -180,6 +185,7 @@ bool peek_term(const std::uint8_t *data, std::size_t size, TermView *out) noexce
         return false;
     }
     out->keyring_id = keyring_id;
+    out->key_version = version;
     out->term = data + prefix;
     out->term_size = term_size;
     return true;

@@ -23,9 +23,18 @@ AesGcm *KeyringKeys::data_key(std::uint32_t version) noexcept {
     return it == data_keys_.end() ? nullptr : it->second.get();
 }
 
-// Replaces any earlier index key (and invalidates pointers to it).
-void KeyringKeys::set_index_key(const SecretKey &key) {
-    index_ = std::make_unique<BlindIndex>(key);
+// Index-key versions start at 1 like data-key versions.  Adding a version
+// that is present replaces its key (and invalidates pointers to it).
+void KeyringKeys::add_index_key(std::uint32_t version, const SecretKey &key) {
+    if (version == 0) {
+        throw Error(Errc::invalid_argument, "index key version must be at least 1");
+    }
+    index_keys_.insert_or_assign(version, std::make_unique<BlindIndex>(key));
+}
+
+BlindIndex *KeyringKeys::index_key(std::uint32_t version) noexcept {
+    const auto it = index_keys_.find(version);
+    return it == index_keys_.end() ? nullptr : it->second.get();
 }
 
 }  // namespace colcrypt::core

@@ -59,6 +59,10 @@ q_old(q{
 	-- checks below read people's indexes page by page).
 	CREATE TABLE notes (id int PRIMARY KEY, body colcrypt.encrypted_text('pii'));
 	INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(1, 300) g;
+	-- Its blind-index key is rotated after the update.
+	SELECT colcrypt.create_key('legacy');
+	CREATE TABLE accounts (id int PRIMARY KEY, login colcrypt.encrypted_text('legacy') UNIQUE, plain text);
+	INSERT INTO accounts SELECT g, 'login-' || g, 'login-' || g FROM generate_series(1, 2000) g;
 });
 is(q_old(q{SELECT extversion FROM pg_extension WHERE extname = 'colcrypt'}), '0.1.0', 'installed at 0.1.0');
 my $checksum_sql = q{SELECT md5(string_agg(id || ':' || email::text || ':' || code::text, ',' ORDER BY id)) FROM people};
@@ -77,7 +81,7 @@ is(q_old($checksum_sql), $before, '0.1.0 SQL: every value reads as written');
 # --- ALTER EXTENSION UPDATE -------------------------------------------------------
 my ($update_ret, $update_out, $update_err) = psql_full($node, 'old', 'ALTER EXTENSION colcrypt UPDATE');
 is($update_ret, 0, 'ALTER EXTENSION colcrypt UPDATE succeeds');
-like($update_err, qr/WARNING:  01000: colcrypt: keyrings 'pii' \(64-bit terms\), 'short' \(8-bit terms\) keep index order 1/,
+like($update_err, qr/WARNING:  01000: colcrypt: keyrings 'legacy' \(64-bit terms\), 'pii' \(64-bit terms\), 'short' \(8-bit terms\) keep index order 1/,
 	'the update names the keyrings that keep index order 1');
 like($update_err, qr/HINT:  Switch each with SELECT colcrypt.upgrade_index_order\(keyring\)/, 'and says how to switch them');
 like($update_err, qr/WARNING:  01000: colcrypt: columns public.loose.v have no keyring/,
@@ -87,6 +91,16 @@ is(q_old($checksum_sql), $before, 'after the update: every value reads as writte
 is(q_old(q{SELECT id FROM people WHERE email = 'user7@example.com'}), '7', 'after the update: lookup');
 is(q_old(q{SELECT count(*) FROM people WHERE code = 'c7'}), '10', 'after the update: lookup on the 8-bit keyring');
 is(q_old(q{SELECT colcrypt.rotate_key('pii')}), '3', 'after the update: rotate_key');
+# Every data version 0.1.0 made is bound to index key 1, the only one it
+# made; so is the one rotate_key just made; comparisons order by index key 1.
+is(q_old(q{SELECT string_agg(k.name || ' ' || v.purpose || v.version || ' ' || coalesce(v.index_version::text, '-'), ', '
+             ORDER BY k.name, v.purpose, v.version) FROM colcrypt.key_versions v JOIN colcrypt.keyrings k USING (keyring_id)}),
+	'legacy data1 1, legacy index1 -, pii data1 1, pii data2 1, pii data3 1, pii index1 -, short data1 1, short index1 -',
+	'after the update: every data version is bound to index key 1 (index_version = 1)');
+is(q_old(q{SELECT string_agg(name || ' ' || order_index_version, ', ' ORDER BY name) FROM colcrypt.keyrings}),
+	'legacy 1, pii 1, short 1', 'after the update: every keyring orders by index key 1');
+is(q_old(q{SELECT string_agg(DISTINCT index_key_version::text, ',') FROM colcrypt.coverage('people')}), '1',
+	'after the update: coverage reports index key 1');
 # New in 0.2.0: background re-encryption.
 my $notes_sql = q{SELECT md5(string_agg(id || ':' || body::text, ',' ORDER BY id)) FROM notes};
 my $notes_before = q_old($notes_sql);
@@ -102,12 +116,12 @@ q_old(q{INSERT INTO people VALUES (501, 'new@example.com', 'c1')});
 is(q_old(q{SELECT (colcrypt.describe(email)).key_version FROM people WHERE id = 501}), '3',
 	'after the update: new values under version 3');
 is(q_old(q{SELECT string_agg(operation, ',' ORDER BY event_id) FROM colcrypt.key_events}),
-	'create,create,rotate,rotate', 'after the update: the audit trail goes on under the new CHECK constraint');
+	'create,create,create,rotate,rotate', 'after the update: the audit trail goes on under the new CHECK constraint');
 # 0.1.0 let every role encrypt: the update grants that to PUBLIC on every
 # keyring, so writers without any colcrypt grant keep working.
 is(q_old(q{SELECT string_agg(k.name || ' ' || g.grantee::text || ' ' || g.granted_by, ', ' ORDER BY k.name)
              FROM colcrypt.encrypt_grants g JOIN colcrypt.keyrings k USING (keyring_id)}),
-	'pii - colcrypt 0.2.0 update, short - colcrypt 0.2.0 update',
+	'legacy - colcrypt 0.2.0 update, pii - colcrypt 0.2.0 update, short - colcrypt 0.2.0 update',
 	'after the update: every keyring has an encrypt grant to PUBLIC');
 q_old(q{CREATE ROLE plain_writer; CREATE TABLE written (v colcrypt.encrypted_text('pii'));
         GRANT INSERT, SELECT ON written TO plain_writer});
@@ -126,7 +140,7 @@ like(q_old(q{SELECT budget || ' ' || hard_limit || ' ' || reservation_block FROM
 
 # --- Index order 2 for the upgraded keyrings ----------------------------------------
 is(q_old(q{SELECT string_agg(name || ' ' || index_order, ', ' ORDER BY name) FROM colcrypt.keyrings}),
-	'pii 1, short 1', 'upgraded keyrings with short terms keep index order 1');
+	'legacy 1, pii 1, short 1', 'upgraded keyrings with short terms keep index order 1');
 my $index_checks = q{SELECT count(*) FROM (SELECT bt_index_check(i.indexrelid, true) FROM pg_index i
                       JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam AND am.amname = 'btree'
                       WHERE i.indrelid IN ('people'::regclass, 'tags'::regclass, 'tag_lists'::regclass)) s};
@@ -164,6 +178,35 @@ is(q_old(q{SELECT colcrypt.upgrade_index_order('pii')}), '1', 'the 64-bit keyrin
 is(q_old(q{SELECT string_agg(operation, ',' ORDER BY event_id) FROM colcrypt.key_events WHERE operation LIKE 'upgrade%'}),
 	'upgrade_index_order,upgrade_index_order', 'each switch is audited');
 
+# --- Blind-index key rotation (0.2.0) of a keyring made at 0.1.0 ----------------------
+# 'legacy' is still in index order 1: one upgrade_index_order switches its
+# order and its order key together.
+my $accounts_sql = q{SET enable_seqscan = off; SET enable_bitmapscan = off;
+	SELECT count(*) FROM accounts a WHERE (SELECT count(*) FROM accounts b WHERE b.login = a.plain) = 1};
+is(q_old($accounts_sql), '2000', 'before rotate_index_key: every login is found by index');
+($ret, $out, $err) = psql_full($node, 'old', q{SET colcrypt.reencrypt_on_rotate = off; SELECT colcrypt.rotate_index_key('legacy')});
+is($out, '2', 'after the update: rotate_index_key makes index key 2') or diag($err);
+q_old(q{INSERT INTO accounts SELECT g, 'login-' || g, 'login-' || g FROM generate_series(2001, 2500) g});
+is(q_old($accounts_sql), '2500', 'during the transition: every login, old and new, is found by index');
+($ret, $out, $err) = psql_full($node, 'old', q{INSERT INTO accounts VALUES (9999, 'login-7', 'dup')});
+like($err, qr/duplicate key value violates unique constraint "accounts_login_key"/,
+	'during the transition: UNIQUE refuses a new value equal to one under index key 1');
+q_old(q{CALL colcrypt.reencrypt_now('accounts')});
+($ret, $out, $err) = psql_full($node, 'old', q{SELECT colcrypt.upgrade_index_order('legacy')});
+is($out, '1', 'the cut-over rebuilds the keyring\'s index') or diag($err);
+like($err, qr/rebuilt index public\.accounts_login_key in index order 2 under blind-index key 2/,
+	'in index order 2 and under index key 2 at once');
+is(q_old(q{SELECT index_order || ' ' || order_index_version FROM colcrypt.keyrings WHERE name = 'legacy'}), '2 2',
+	'the keyring is in order 2 under index key 2');
+is(q_old(q{SELECT bt_index_check('accounts_login_key', true)}), '', 'amcheck: the rebuilt index is consistent');
+is(q_old($accounts_sql), '2500', 'after the cut-over: every login is found by index');
+q_old(q{VACUUM accounts; ANALYZE accounts});
+($ret, $out, $err) = psql_full($node, 'old', q{SELECT colcrypt.retire_key('legacy', 1)});
+like($err, qr/blind-index key version 1 of keyring "legacy" destroyed/, 'retire_key of data version 1 destroys index key 1');
+is(q_old(q{SELECT string_agg(purpose || version || ' ' || state, ', ' ORDER BY purpose, version) FROM colcrypt.key_versions
+             WHERE keyring_id = (SELECT keyring_id FROM colcrypt.keyrings WHERE name = 'legacy')}),
+	'data1 retired, data2 active, index1 retired, index2 active', 'only index key 2 is left');
+
 # --- The type family (0.2.0) on keyrings made at 0.1.0 ------------------------------
 # The 8-bit keyring kept 0.1.0's index order 1 until just now; 'short' ties
 # by plaintext no more, so numeric values of equal terms are confirmed by
@@ -197,6 +240,9 @@ my $old_envelope = q_old(q{SET colcrypt.output_mode = ciphertext; SELECT email F
 is($node->safe_psql('xfer', qq{SELECT '$old_envelope'::colcrypt.encrypted_text('pii')::text}), 'user400@example.com',
 	'a value written at 0.1.0 reads in the importing database');
 is(q_old(q{SELECT colcrypt.rotate_key('pii')}), '4', 'the exporting database rotates below the range it reserved');
+($ret, $out, $err) = psql_full($node, 'old', q{SELECT colcrypt.rotate_index_key('pii')});
+like($err, qr/cannot rotate the blind-index key of keyring "pii": it is shared with another database/,
+	'an exported keyring\'s blind-index key is not rotated');
 
 # --- The same member objects as a fresh install -----------------------------------
 $node->safe_psql('fresh', 'CREATE EXTENSION colcrypt');

@@ -68,7 +68,7 @@ cmp_ok($standby->safe_psql('postgres', q{SELECT decryptions FROM colcrypt.stats 
 for my $call (
 	q{colcrypt.create_key('other')}, q{colcrypt.rotate_key('pii')}, q{colcrypt.retire_key('pii', 1)},
 	q{colcrypt.grant_decrypt('pii', 'postgres')}, q{colcrypt.revoke_encrypt('pii', 'public')},
-	q{colcrypt.rotate_master_key()}, q{colcrypt.upgrade_index_order('pii')})
+	q{colcrypt.rotate_master_key()}, q{colcrypt.upgrade_index_order('pii')}, q{colcrypt.rotate_index_key('pii')})
 {
 	my ($function) = $call =~ /^colcrypt\.(\w+)/;
 	my ($ret, $out, $err) = psql_full($standby, 'postgres', "SELECT $call");

@@ -175,6 +175,41 @@ is($target->safe_psql('postgres', q{SET colcrypt.output_mode = ciphertext; SELEC
 	'the subscriber stores the source\'s envelopes byte for byte');
 $target->safe_psql('postgres', 'DROP SUBSCRIPTION sub_feed');
 
+# A keyring whose blind-index key was rotated (and the rotation finished)
+# before its export: the target binds the imported data version to the
+# bundle's index key and orders by it, so a restored index serves lookups.
+$source->safe_psql('postgres', q{
+	SELECT colcrypt.create_key('rotated');
+	CREATE TABLE r (id int PRIMARY KEY, v colcrypt.encrypted_text('rotated') UNIQUE);
+	INSERT INTO r SELECT g, 'r' || g FROM generate_series(1, 200) g;
+	SELECT colcrypt.rotate_index_key('rotated');});
+$source->safe_psql('postgres', q{CALL colcrypt.reencrypt_now('r')});
+$source->safe_psql('postgres', q{VACUUM r});
+$source->safe_psql('postgres', q{SELECT colcrypt.upgrade_index_order('rotated')});
+$source->safe_psql('postgres', q{ANALYZE r});
+$source->safe_psql('postgres', q{SELECT colcrypt.retire_key('rotated', 1)});
+my $r_recipient = new_recipient('postgres');
+my $r_bundle = $source->safe_psql('postgres', "SELECT encode(colcrypt.export_keyring('rotated', '$r_recipient'), 'hex')");
+($ret, $out, $err) = import_on('postgres', $r_bundle);
+is($out, 'rotated', 'a keyring whose blind-index key was rotated exports and imports') or diag($err);
+is($target->safe_psql('postgres', q{SELECT k.order_index_version || ': ' || string_agg(v.purpose || v.version || ' ' || v.state
+		|| coalesce(' i' || v.index_version, ''), ', ' ORDER BY v.purpose, v.version)
+		FROM colcrypt.keyrings k JOIN colcrypt.key_versions v USING (keyring_id) WHERE k.name = 'rotated' GROUP BY k.order_index_version}),
+	'2: data2 decrypt_only i2, index2 active', 'the target orders by index key 2, to which data version 2 is bound');
+{
+	local $ENV{PGOPTIONS} = '-c colcrypt.output_mode=ciphertext';
+	$source->command_ok([ 'pg_dump', '-Fp', '-t', 'r', '-f', "$tmp/r.sql", '-d', 'postgres' ],
+		'ciphertext-mode pg_dump of its table');
+}
+$target->command_ok([ 'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-q', '-f', "$tmp/r.sql", '-d', 'postgres' ],
+	'the dump restores on the target, its UNIQUE index built there');
+is($target->safe_psql('postgres', q{SET enable_seqscan = off; SET enable_bitmapscan = off;
+		SELECT count(*) FROM generate_series(1, 200) g WHERE (SELECT id FROM r WHERE v = 'r' || g) = g}),
+	'200', 'every value is found through the restored index on the target');
+($ret, $out, $err) = psql_full($source, 'postgres', q{SELECT colcrypt.rotate_index_key('rotated')});
+like($err, qr/cannot rotate the blind-index key of keyring "rotated": it is shared with another database/,
+	'the source does not rotate the blind-index key of an exported keyring');
+
 # Audited on both sides, never a key.
 like($source->safe_psql('postgres', q{SELECT string_agg(operation || ': ' || detail, E'\n' ORDER BY event_id) FROM colcrypt.key_events WHERE operation = 'export_keyring'}),
 	qr/^export_keyring: transfer [0-9a-f]{32}: data key versions 1, 2 and blind-index key version 1 sealed for the recipient; versions 2145386496 to 2147483646 reserved for it/m,

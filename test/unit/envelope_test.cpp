@@ -332,6 +332,7 @@ void expect_peek_agrees(const Bytes &bytes, const std::string &what) {
     try {
         const Envelope env = core::parse_envelope(bytes.data(), bytes.size());
         EXPECT_EQ(view.keyring_id, env.keyring_id) << what;
+        EXPECT_EQ(view.key_version, env.key_version) << what;
         EXPECT_EQ(view.term, env.term) << what;
         EXPECT_EQ(view.term_size, env.term_size) << what;
     } catch (const core::Error &) {
@@ -361,6 +362,7 @@ TEST_F(EnvelopeTest, PeekTermReadsVersionsOfAnySize) {
         core::TermView view{};
         ASSERT_TRUE(core::peek_term(sealed.data(), sealed.size(), &view)) << version;
         EXPECT_EQ(view.keyring_id, 9u);
+        EXPECT_EQ(view.key_version, version);
         EXPECT_EQ(Bytes(view.term, view.term + view.term_size), term) << version;
         expect_peek_agrees(sealed, "version " + std::to_string(version));
         for (std::size_t n = 0; n < sealed.size(); ++n) {

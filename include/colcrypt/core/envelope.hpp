@@ -98,6 +98,7 @@ Envelope parse_envelope(const std::uint8_t *data, std::size_t size);
 // parse_envelope then.  For comparisons, which mostly need only the term.
 struct TermView {
     std::uint32_t keyring_id;
+    std::uint32_t key_version;  // which says under which index key the term was made
     const std::uint8_t *term;
     std::size_t term_size;
 };

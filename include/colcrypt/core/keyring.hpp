@@ -1,5 +1,6 @@
 // The unwrapped keys of one keyring that this process has needed so far:
-// an AEAD per data-key version and the blind-index key.  Built from keys the
+// an AEAD per data-key version and a blind-index key per index-key version
+// (two during a blind-index key rotation: the order key and the new one).  Built from keys the
 // caller unwrapped; owns the OpenSSL contexts, so each key schedule is set up
 // once per process, not once per value.
 #pragma once
@@ -23,14 +24,14 @@ public:
     // nullptr when that version has not been added.
     AesGcm *data_key(std::uint32_t version) noexcept;
 
-    void set_index_key(const SecretKey &key);
-    // nullptr when no index key was set.
-    BlindIndex *index_key() noexcept { return index_.get(); }
+    void add_index_key(std::uint32_t version, const SecretKey &key);
+    // nullptr when that version has not been added.
+    BlindIndex *index_key(std::uint32_t version) noexcept;
 
 private:
     std::uint32_t keyring_id_;
     std::map<std::uint32_t, std::unique_ptr<AesGcm>> data_keys_;
-    std::unique_ptr<BlindIndex> index_;
+    std::map<std::uint32_t, std::unique_ptr<BlindIndex>> index_keys_;
 };
 
 }  // namespace colcrypt::core

@@ -192,6 +192,19 @@ extern "C" Datum colcrypt_export_keyring(PG_FUNCTION_ARGS) {
     catalog::lock_keyring(name, 0, true, &keyring);
     catalog::KeyringIdentity identity;
     catalog::keyring_identity(keyring.keyring_id, &identity);
+    // A bundle carries one index key: every data version it carries must be
+    // bound to it (docs/design/reencryption.md, section 7).
+    int off_order;
+    (void) catalog::data_versions_off_order_key((std::uint32_t) keyring.keyring_id, &off_order);
+    if (off_order > 0 || catalog::order_index_version(keyring.keyring_id) !=
+                             catalog::active_index_version(keyring.keyring_id))
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("cannot export keyring \"%s\" during a blind-index key rotation", keyring.name),
+                        errdetail("Its data key versions are bound to more than one blind-index key, and a bundle "
+                                  "carries one."),
+                        errhint("Finish the rotation first: SELECT colcrypt.upgrade_index_order('%s'), then "
+                                "colcrypt.retire_key of each older data key version.",
+                                keyring.name)));
     long count;
     catalog::StoredKeyRow *rows = catalog::transferable_keys(keyring.keyring_id, &count);
     long index_row = -1;
@@ -367,6 +380,17 @@ extern "C" Datum colcrypt_import_keyring(PG_FUNCTION_ARGS) {
         catalog::insert_imported_keyring(identity, importer);
         catalog::insert_key_version_in_state(identity.keyring_id, core::KeyPurpose::index, imported.index_version,
                                              "active", imported.index_wrapped, master.fingerprint());
+        // Comparisons order by the bundle's index key, the one its data
+        // versions are bound to.
+        catalog::set_order_index_version(identity.keyring_id, imported.index_version);
+    } else if (!catalog::key_version_exists(identity.keyring_id, core::KeyPurpose::index, imported.index_version)) {
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("keyring bundle for transfer %s carries another blind-index key than keyring \"%s\" "
+                               "has here",
+                               id_hex, identity.name),
+                        errdetail("The bundle's index key is version %d.", imported.index_version),
+                        errhint("Drop the keyring's columns and keys here and import the bundle as a new keyring, "
+                                "or export it again from the database it came from.")));
     }
     StringInfoData added;
     initStringInfo(&added);

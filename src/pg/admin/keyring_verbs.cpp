@@ -1,5 +1,6 @@
-// SQL-callable keyring verbs: create_key, rotate_key, retire_key.  Grants
-// are in decrypt_grants.cpp, master key rotation in master_key_rotation.cpp.
+// SQL-callable keyring verbs: create_key, rotate_key, rotate_index_key,
+// retire_key.  Grants are in decrypt_grants.cpp, master key rotation in
+// master_key_rotation.cpp.
 #include "colcrypt/pg/compat/postgres.hpp"
 
 #include <cstring>
@@ -16,6 +17,7 @@ extern "C" {
 #include "colcrypt/pg/admin/value_scan.hpp"
 #include "colcrypt/pg/config/gucs.hpp"
 #include "colcrypt/pg/keys/catalog.hpp"
+#include "colcrypt/pg/keys/extension_version.hpp"
 #include "colcrypt/pg/keys/key_cache.hpp"
 #include "colcrypt/pg/keys/key_events.hpp"
 #include "colcrypt/pg/keys/key_wrapping.hpp"
@@ -27,6 +29,7 @@ extern "C" {
 extern "C" {
 PG_FUNCTION_INFO_V1(colcrypt_create_key);
 PG_FUNCTION_INFO_V1(colcrypt_rotate_key);
+PG_FUNCTION_INFO_V1(colcrypt_rotate_index_key);
 PG_FUNCTION_INFO_V1(colcrypt_retire_key);
 }
 
@@ -54,6 +57,22 @@ std::int32_t rotate_data_key(const char *name, std::int32_t keyring_id, std::int
     invalidate_key_caches();
     record_key_event(actor, event, keyring.name, versions.active, version, detail);
     return version;
+}
+
+const char *destroy_unused_index_keys(std::int32_t keyring_id, const char *keyring_name) {
+    if (!extension_version_at_least(0, 2))
+        return "";
+    int count;
+    std::int32_t *versions = catalog::retire_unbound_index_keys(keyring_id, &count);
+    StringInfoData out;
+    initStringInfo(&out);
+    for (int i = 0; i < count; i++) {
+        appendStringInfo(&out, "; blind-index key version %d destroyed", versions[i]);
+        ereport(NOTICE, (errmsg("blind-index key version %d of keyring \"%s\" destroyed", versions[i], keyring_name),
+                         errdetail("No data key version that is not retired is bound to it, and comparisons no "
+                                   "longer order by it.")));
+    }
+    return out.data;
 }
 
 }  // namespace colcrypt::pg
@@ -89,8 +108,9 @@ extern "C" Datum colcrypt_create_key(PG_FUNCTION_ARGS) {
     wrap_fresh_key(master, (std::uint32_t) keyring_id, KeyPurpose::index, 1, index_key);
 
     catalog::insert_keyring(keyring_id, name, typmod, guc_blind_index_bits, case_insensitive, creator);
-    catalog::insert_key_version(keyring_id, KeyPurpose::data, 1, data_key, master.fingerprint());
+    // The index key first: the data version is bound to the active one.
     catalog::insert_key_version(keyring_id, KeyPurpose::index, 1, index_key, master.fingerprint());
+    catalog::insert_key_version(keyring_id, KeyPurpose::data, 1, data_key, master.fingerprint());
     // The creator may decrypt what the keyring protects; every role may
     // encrypt under it until an administrator revokes that from PUBLIC
     // (docs/design/encrypt-privilege.md).
@@ -113,8 +133,83 @@ extern "C" Datum colcrypt_rotate_key(PG_FUNCTION_ARGS) {
     PG_RETURN_INT32(version);
 }
 
+// colcrypt.rotate_index_key(keyring text) returns int: a new blind-index key
+// and a new data version bound to it, both active for writes, in one
+// transaction; comparisons keep ordering by the old index key (the order
+// key) until colcrypt.upgrade_index_order cuts over
+// (docs/design/reencryption.md, section 7).  Returns the new index version.
+extern "C" Datum colcrypt_rotate_index_key(PG_FUNCTION_ARGS) {
+    KeyEventActor actor = begin_key_operation("rotate_index_key");
+    char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    colcrypt::core::MasterKey &master = master_key();
+    catalog::LockedKeyring keyring;
+    catalog::lock_keyring(name, 0, true, &keyring);
+    catalog::KeyringIdentity identity;
+    catalog::keyring_identity(keyring.keyring_id, &identity);
+    // A transferred keyring's index-key versions would be made apart in two
+    // databases under the same numbers (docs/design/reencryption.md, section 7).
+    if (identity.version_start > 1 || identity.version_end < PG_INT32_MAX)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("cannot rotate the blind-index key of keyring \"%s\": it is shared with another "
+                               "database",
+                               keyring.name),
+                        errdetail("The keyring was %s by colcrypt.%s; both databases would make index key "
+                                  "versions of the same number.",
+                                  identity.version_start > 1 ? "imported" : "exported",
+                                  identity.version_start > 1 ? "import_keyring" : "export_keyring"),
+                        errhint("Rotate its data key with colcrypt.rotate_key('%s') instead.", keyring.name)));
+    std::int32_t active_index = catalog::active_index_version(keyring.keyring_id);
+    std::int32_t order_index = catalog::order_index_version(keyring.keyring_id);
+    if (active_index == 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("keyring \"%s\" has no active blind-index key", keyring.name),
+                        errhint("Restore colcrypt.key_versions from a backup.")));
+    if (order_index != active_index)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("the blind-index key rotation of keyring \"%s\" is not finished", keyring.name),
+                        errdetail("Comparisons still order by index key %d; index key %d is active for writes.",
+                                  order_index, active_index),
+                        errhint("Let the re-encryption job finish (colcrypt.reencrypt_progress), then cut over with "
+                                "SELECT colcrypt.upgrade_index_order('%s').",
+                                keyring.name)));
+    if (catalog::data_key_versions(keyring.keyring_id).active == 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("keyring \"%s\" has no active key version", keyring.name),
+                        errhint("Create one with colcrypt.rotate_key().")));
+
+    // The active index key is the newest one; a row above it (restored by
+    // hand, say) is never overwritten.
+    std::int32_t index_version = active_index + 1;
+    while (catalog::key_version_exists(keyring.keyring_id, KeyPurpose::index, index_version))
+        index_version++;
+    std::uint8_t wrapped[colcrypt::core::kWrappedKeySize];
+    wrap_fresh_key(master, (std::uint32_t) keyring.keyring_id, KeyPurpose::index, (std::uint32_t) index_version,
+                   wrapped);
+    // The new index key first: the data version made next is bound to the
+    // active one (catalog::insert_key_version).
+    catalog::demote_active_index_key(keyring.keyring_id);
+    catalog::insert_key_version(keyring.keyring_id, KeyPurpose::index, index_version, wrapped, master.fingerprint());
+    std::int32_t data_version = rotate_data_key(
+        nullptr, keyring.keyring_id, 0, actor, KeyEvent::rotate_index_key,
+        psprintf("blind-index key version %d, master key %s, active for writes with this data version; comparisons "
+                 "order by index key %d until colcrypt.upgrade_index_order",
+                 index_version, master.fingerprint(), order_index));
+    ereport(NOTICE, (errmsg("keyring \"%s\": blind-index key version %d and data key version %d are active",
+                            keyring.name, index_version, data_version),
+                     errdetail("Comparisons order by index key %d until every value is re-encrypted and the keyring "
+                               "is cut over.",
+                               order_index),
+                     errhint("When colcrypt.reencrypt_progress shows the job done, run SELECT "
+                             "colcrypt.upgrade_index_order('%s').",
+                             keyring.name)));
+    queue_reencrypt_after_rotation(keyring.name);
+    PG_RETURN_INT32(index_version);
+}
+
 // colcrypt.retire_key(keyring text, version int): destroys the wrapped key
-// of a version that is not active and that no stored value uses.
+// of a version that is not active and that no stored value uses, and the
+// blind-index key the last such version was bound to once nothing needs it
+// (docs/design/reencryption.md, section 7).
 extern "C" Datum colcrypt_retire_key(PG_FUNCTION_ARGS) {
     char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
     int32 version = PG_GETARG_INT32(1);
@@ -208,9 +303,10 @@ extern "C" Datum colcrypt_retire_key(PG_FUNCTION_ARGS) {
                         errhint("Analyze first: ANALYZE those tables after the values were rewritten, then retry.")));
 
     catalog::retire_data_key(keyring.keyring_id, version);
+    const char *index_keys_destroyed = destroy_unused_index_keys(keyring.keyring_id, keyring.name);
     invalidate_key_caches();
     release_nonce_counter_at_commit((std::uint32_t) keyring.keyring_id, (std::uint32_t) version);
     record_key_event(actor, KeyEvent::retire, keyring.name, version, 0,
-                     "wrapped key destroyed; no stored value used it");
+                     psprintf("wrapped key destroyed; no stored value used it%s", index_keys_destroyed));
     PG_RETURN_VOID();
 }

@@ -30,16 +30,33 @@ private:
     InternalAccess access_;
 };
 
-// %s: the index order, a column from 0.2.0 on (1 before: 0.1.0's order).
+// %1$s: the index order, a column from 0.2.0 on (1 before: 0.1.0's order);
+// %2$s: which index key is the order key; %3$s: which one the active data
+// version is bound to (kKeyringColumns*).  i is the order key, s the
+// sealing one.
 constexpr const char *kKeyringQuery =
     "SELECT k.keyring_id, k.name, k.type_modifier, k.index_term_bits,"
     "       d.version, d.wrapped_key, d.master_key_fingerprint,"
-    "       i.version, i.wrapped_key, i.master_key_fingerprint, k.case_insensitive, %s"
+    "       i.version, i.wrapped_key, i.master_key_fingerprint, k.case_insensitive, %1$s,"
+    "       s.version, s.wrapped_key, s.master_key_fingerprint"
     "  FROM colcrypt.keyrings k"
     "  LEFT JOIN colcrypt.key_versions d ON d.keyring_id = k.keyring_id"
     "       AND d.purpose = 'data' AND d.state = 'active'"
     "  LEFT JOIN colcrypt.key_versions i ON i.keyring_id = k.keyring_id"
-    "       AND i.purpose = 'index' AND i.state = 'active'";
+    "       AND i.purpose = 'index' AND %2$s"
+    "  LEFT JOIN colcrypt.key_versions s ON s.keyring_id = k.keyring_id"
+    "       AND s.purpose = 'index' AND %3$s";
+// 0.1.0's SQL: one index key, the active one.
+constexpr const char *kKeyringColumns010[] = {"1", "i.state = 'active'", "s.state = 'active' AND d.version IS NOT NULL"};
+// A data row without index_version (a 0.1.0 dump restored) is bound to index key 1.
+constexpr const char *kKeyringColumns020[] = {"k.index_order::int4", "i.version = k.order_index_version",
+                                              "s.version = coalesce(d.index_version, 1) AND d.version IS NOT NULL"};
+
+// The binding of a new data version: the keyring's active index key ($1 is
+// the keyring).  Stored only from 0.2.0's SQL on (key_versions.index_version).
+constexpr const char *kActiveIndexVersion =
+    "(SELECT a.version FROM colcrypt.key_versions a WHERE a.keyring_id = $1 AND a.purpose = 'index'"
+    "    AND a.state = 'active')";
 
 void read_wrapped_key(WrappedKeyRow *row, int first_column) {
     row->present = !result_is_null(0, first_column);
@@ -63,8 +80,8 @@ const char *keyring_column(KeyringBy by) {
 void load_keyring(KeyringBy by, int32 key, KeyringRow *row) {
     std::memset(row, 0, sizeof(*row));
     Access access;
-    const char *order_column = extension_version_at_least(0, 2) ? "k.index_order::int4" : "1";
-    char *sql = psprintf(kKeyringQuery, order_column);
+    const char *const *columns = extension_version_at_least(0, 2) ? kKeyringColumns020 : kKeyringColumns010;
+    char *sql = psprintf(kKeyringQuery, columns[0], columns[1], columns[2]);
     sql = psprintf("%s WHERE k.%s = $1", sql, keyring_column(by));
     QueryArg arg = int4_arg(key);
     run_internal_current_query(sql, 1, &arg);
@@ -78,8 +95,27 @@ void load_keyring(KeyringBy by, int32 key, KeyringRow *row) {
         read_wrapped_key(&row->index, 8);
         row->case_insensitive = result_bool(0, 11);
         row->index_order = result_int(0, 12);
+        read_wrapped_key(&row->sealing_index, 13);
     }
     access.end();
+}
+
+int32 *data_versions_off_order_key(std::uint32_t keyring_id, int *count) {
+    *count = 0;
+    if (!extension_version_at_least(0, 2))
+        return nullptr;
+    Access access;
+    QueryArg arg = int4_arg((int32) keyring_id);
+    run_internal_current_query("SELECT v.version FROM colcrypt.key_versions v JOIN colcrypt.keyrings k USING (keyring_id)"
+                               " WHERE v.keyring_id = $1 AND v.purpose = 'data' AND v.state <> 'retired'"
+                               "   AND coalesce(v.index_version, 1) <> k.order_index_version ORDER BY 1",
+                               1, &arg);
+    *count = (int) result_rows();
+    auto *versions = (int32 *) SPI_palloc(sizeof(int32) * (*count + 1));
+    for (int i = 0; i < *count; i++)
+        versions[i] = result_int(i, 1);
+    access.end();
+    return versions;
 }
 
 void load_data_key(std::uint32_t keyring_id, std::uint32_t version, WrappedKeyRow *row) {
@@ -248,10 +284,18 @@ void insert_key_version(int32 keyring_id, core::KeyPurpose purpose, int32 versio
     Access access;
     QueryArg args[] = {int4_arg(keyring_id), text_arg(purpose_name(purpose)), int4_arg(version),
                        bytea_arg(wrapped, core::kWrappedKeySize), text_arg(fingerprint)};
-    run_internal_query("INSERT INTO colcrypt.key_versions"
-                       " (keyring_id, purpose, version, state, wrapped_key, master_key_fingerprint)"
-                       " VALUES ($1, $2, $3, 'active', $4, $5)",
-                       SPI_OK_INSERT, 5, args);
+    if (extension_version_at_least(0, 2))
+        run_internal_query(psprintf("INSERT INTO colcrypt.key_versions"
+                                    " (keyring_id, purpose, version, state, wrapped_key, master_key_fingerprint,"
+                                    "  index_version)"
+                                    " VALUES ($1, $2, $3, 'active', $4, $5, CASE WHEN $2 = 'data' THEN %s END)",
+                                    kActiveIndexVersion),
+                           SPI_OK_INSERT, 5, args);
+    else
+        run_internal_query("INSERT INTO colcrypt.key_versions"
+                           " (keyring_id, purpose, version, state, wrapped_key, master_key_fingerprint)"
+                           " VALUES ($1, $2, $3, 'active', $4, $5)",
+                           SPI_OK_INSERT, 5, args);
     access.end();
 }
 
@@ -309,6 +353,83 @@ void retire_data_key(int32 keyring_id, int32 version) {
                        " WHERE keyring_id = $1 AND purpose = 'data' AND version = $2",
                        SPI_OK_UPDATE, 2, args);
     access.end();
+}
+
+int32 active_index_version(int32 keyring_id) {
+    Access access;
+    QueryArg arg = int4_arg(keyring_id);
+    run_internal_locking_query(psprintf("SELECT coalesce(%s, 0)", kActiveIndexVersion), SPI_OK_SELECT, 1, &arg);
+    int32 version = result_int(0, 1);
+    access.end();
+    return version;
+}
+
+int32 order_index_version(int32 keyring_id) {
+    if (!extension_version_at_least(0, 2))
+        return active_index_version(keyring_id);
+    Access access;
+    QueryArg arg = int4_arg(keyring_id);
+    run_internal_locking_query("SELECT order_index_version FROM colcrypt.keyrings WHERE keyring_id = $1",
+                               SPI_OK_SELECT, 1, &arg);
+    int32 version = result_rows() > 0 ? result_int(0, 1) : 0;
+    access.end();
+    return version;
+}
+
+void set_order_index_version(int32 keyring_id, int32 index_version) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), int4_arg(index_version)};
+    run_internal_query("UPDATE colcrypt.keyrings SET order_index_version = $2 WHERE keyring_id = $1", SPI_OK_UPDATE, 2,
+                       args);
+    access.end();
+}
+
+void demote_active_index_key(int32 keyring_id) {
+    Access access;
+    QueryArg arg = int4_arg(keyring_id);
+    run_internal_query("UPDATE colcrypt.key_versions SET state = 'decrypt_only'"
+                       " WHERE keyring_id = $1 AND purpose = 'index' AND state = 'active'",
+                       SPI_OK_UPDATE, 1, &arg);
+    access.end();
+}
+
+namespace {
+
+int32 *versions_of_result(int *count) {
+    *count = (int) result_rows();
+    auto *versions = (int32 *) SPI_palloc(sizeof(int32) * (*count + 1));
+    for (int i = 0; i < *count; i++)
+        versions[i] = result_int(i, 1);
+    return versions;
+}
+
+}  // namespace
+
+int32 *data_versions_bound_to(int32 keyring_id, int32 index_version, int *count) {
+    Access access;
+    QueryArg args[] = {int4_arg(keyring_id), int4_arg(index_version)};
+    run_internal_locking_query("SELECT version FROM colcrypt.key_versions WHERE keyring_id = $1 AND purpose = 'data'"
+                               "   AND state <> 'retired' AND coalesce(index_version, 1) = $2 ORDER BY 1",
+                               SPI_OK_SELECT, 2, args);
+    int32 *versions = versions_of_result(count);
+    access.end();
+    return versions;
+}
+
+int32 *retire_unbound_index_keys(int32 keyring_id, int *count) {
+    Access access;
+    QueryArg arg = int4_arg(keyring_id);
+    run_internal_query("UPDATE colcrypt.key_versions i SET state = 'retired', wrapped_key = NULL"
+                       " WHERE i.keyring_id = $1 AND i.purpose = 'index' AND i.state = 'decrypt_only'"
+                       "   AND i.version <> (SELECT order_index_version FROM colcrypt.keyrings WHERE keyring_id = $1)"
+                       "   AND NOT EXISTS (SELECT FROM colcrypt.key_versions d WHERE d.keyring_id = $1"
+                       "                      AND d.purpose = 'data' AND d.state <> 'retired'"
+                       "                      AND coalesce(d.index_version, 1) = i.version)"
+                       " RETURNING i.version",
+                       SPI_OK_UPDATE_RETURNING, 1, &arg);
+    int32 *versions = versions_of_result(count);
+    access.end();
+    return versions;
 }
 
 void set_index_order(int32 keyring_id, int index_order) {
@@ -504,9 +625,12 @@ void insert_key_version_in_state(int32 keyring_id, core::KeyPurpose purpose, int
     Access access;
     QueryArg args[] = {int4_arg(keyring_id), text_arg(purpose_name(purpose)), int4_arg(version), text_arg(state),
                        bytea_arg(wrapped, core::kWrappedKeySize), text_arg(fingerprint)};
-    run_internal_query("INSERT INTO colcrypt.key_versions"
-                       " (keyring_id, purpose, version, state, wrapped_key, master_key_fingerprint)"
-                       " VALUES ($1, $2, $3, $4, $5, $6)",
+    // Only 0.2.0 transfers keyrings: its index_version column is there.
+    run_internal_query(psprintf("INSERT INTO colcrypt.key_versions"
+                                " (keyring_id, purpose, version, state, wrapped_key, master_key_fingerprint,"
+                                "  index_version)"
+                                " VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $2 = 'data' THEN %s END)",
+                                kActiveIndexVersion),
                        SPI_OK_INSERT, 6, args);
     access.end();
 }

@@ -40,6 +40,10 @@ struct CachedKeyring {
     core::TermPolicy policy;
     core::KeyringKeys keys;
     core::AesGcm *active_aead = nullptr;  // keys.data_key(active_version), looked up once
+    std::uint32_t order_index_version = 0;  // 0: no index key row
+    core::BlindIndex *order_index = nullptr;    // keys.index_key(order_index_version)
+    core::BlindIndex *sealing_index = nullptr;  // the active data version's index key
+    std::vector<std::int32_t> off_order_versions;  // catalog::data_versions_off_order_key
 };
 
 // Maps are allocated once and never destroyed, so no static destructor runs
@@ -138,6 +142,10 @@ CachedKeyring *load_keyring(catalog::KeyringBy by, int32 key) {
         check_fingerprint(row.name, row.data.fingerprint);
     if (row.index.present)
         check_fingerprint(row.name, row.index.fingerprint);
+    if (row.sealing_index.present)
+        check_fingerprint(row.name, row.sealing_index.fingerprint);
+    int off_order_count;
+    std::int32_t *off_order = catalog::data_versions_off_order_key(row.keyring_id, &off_order_count);
     core::TermPolicy policy =
         cpp_guard([&] { return core::TermPolicy::for_keyring(row.term_bits, row.case_insensitive, row.index_order); });
     destroy_loading_keyring();  // left by a load that failed earlier
@@ -150,13 +158,25 @@ CachedKeyring *load_keyring(catalog::KeyringBy by, int32 key) {
     bool index_ok = data_ok && (!row.index.present ||
                                 unwrap_stored_key(entry->keys, core::KeyPurpose::index, row.index.version,
                                                   row.index.wrapped, row.index.wrapped_size));
-    if (!data_ok || !index_ok) {
+    // During a blind-index key rotation the active data version's terms are
+    // made with the new index key, while comparisons order by the old one.
+    bool sealing_ok = index_ok && (!row.sealing_index.present ||
+                                   (row.index.present && row.sealing_index.version == row.index.version) ||
+                                   unwrap_stored_key(entry->keys, core::KeyPurpose::index, row.sealing_index.version,
+                                                     row.sealing_index.wrapped, row.sealing_index.wrapped_size));
+    if (!data_ok || !index_ok || !sealing_ok) {
         destroy_loading_keyring();
         if (!data_ok)
             report_damaged_key(row.name, core::KeyPurpose::data, row.data.version);
-        report_damaged_key(row.name, core::KeyPurpose::index, row.index.version);
+        report_damaged_key(row.name, core::KeyPurpose::index,
+                           index_ok ? row.sealing_index.version : row.index.version);
     }
     entry->active_aead = entry->active_version != 0 ? entry->keys.data_key(entry->active_version) : nullptr;
+    entry->order_index_version = row.index.present ? row.index.version : 0;
+    entry->order_index = row.index.present ? entry->keys.index_key(row.index.version) : nullptr;
+    entry->sealing_index =
+        row.sealing_index.present ? entry->keys.index_key(row.sealing_index.version) : entry->order_index;
+    cpp_guard([&] { entry->off_order_versions.assign(off_order, off_order + off_order_count); });
     cpp_guard([&] {
         loading_keyring = nullptr;  // owned by the cache from here (or freed if it throws)
         std::unique_ptr<CachedKeyring> owned(entry);
@@ -226,6 +246,10 @@ std::uint32_t keyring_id_for_typmod(int32 typmod) {
     return existing_keyring_for_typmod(typmod)->keyring_id;
 }
 
+std::uint32_t order_index_version_for_typmod(int32 typmod) {
+    return existing_keyring_for_typmod(typmod)->order_index_version;
+}
+
 SealingKeyring sealing_key_for_typmod(int32 typmod) {
     CachedKeyring *entry = existing_keyring_for_typmod(typmod);
     if (entry->active_version == 0)
@@ -236,7 +260,7 @@ SealingKeyring sealing_key_for_typmod(int32 typmod) {
     sealing.key.keyring_id = entry->keyring_id;
     sealing.key.key_version = entry->active_version;
     sealing.key.data_key = entry->active_aead;
-    sealing.key.index_key = entry->keys.index_key();
+    sealing.key.index_key = entry->sealing_index;
     sealing.key.policy = entry->policy;
     sealing.keyring_name = entry->name.c_str();
     return sealing;
@@ -279,7 +303,8 @@ IndexKey index_key_for_keyring(std::uint32_t keyring_id) {
     CachedKeyring *entry = cached_keyring_by_id(keyring_id);
     if (entry == nullptr)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("keyring %u does not exist", keyring_id)));
-    return IndexKey{entry->keys.index_key(), entry->policy};
+    return IndexKey{entry->order_index, entry->policy, entry->order_index_version, entry->off_order_versions.data(),
+                    (int) entry->off_order_versions.size()};
 }
 
 bool keyring_exists(std::uint32_t keyring_id) {

@@ -23,9 +23,10 @@ namespace {
 // Indexed by KeyEvent.
 constexpr const char *kEventNames[] = {"create", "rotate",  "auto_rotate", "retire", "rotate_master_key",
                                        "grant",  "revoke", "upgrade_index_order", "grant_encrypt",
-                                       "revoke_encrypt", "transfer_key", "export_keyring", "import_keyring"};
+                                       "revoke_encrypt", "transfer_key", "export_keyring", "import_keyring",
+                                       "rotate_index_key"};
 static_assert(sizeof kEventNames / sizeof kEventNames[0] ==
-                  static_cast<std::size_t>(KeyEvent::import_keyring) + 1,
+                  static_cast<std::size_t>(KeyEvent::rotate_index_key) + 1,
               "one name per KeyEvent");
 
 }  // namespace

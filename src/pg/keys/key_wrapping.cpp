@@ -35,7 +35,7 @@ bool unwrap_stored_key(core::KeyringKeys &keys, core::KeyPurpose purpose, std::u
             if (purpose == core::KeyPurpose::data)
                 keys.add_data_key(version, key);
             else
-                keys.set_index_key(key);
+                keys.add_index_key(version, key);
         });
     return !damaged;
 }

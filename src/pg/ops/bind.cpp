@@ -15,6 +15,7 @@ extern "C" {
 
 #include "colcrypt/core/secure.hpp"
 #include "colcrypt/pg/compat/array_elements.hpp"
+#include "colcrypt/pg/keys/key_cache.hpp"
 #include "colcrypt/pg/ops/bind.hpp"
 #include "colcrypt/pg/state/transaction_cache.hpp"
 #include "colcrypt/pg/types/encrypted_type.hpp"
@@ -30,6 +31,7 @@ int planning_depth = 0;
 struct BindMemo {
     Oid user;  // whose privileges computed the result (a cursor may be read after SET ROLE)
     int32 typmod;
+    std::uint32_t index_version;  // the keyring's order key the result's terms are under
     std::size_t input_size;
     char *input;  // may be plaintext (text arrays): wiped when replaced, and with the context
     Datum result;
@@ -62,18 +64,21 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
     std::size_t size = VARSIZE_ANY_EXHDR(input);
     auto *memo = static_cast<BindMemo *>(fcinfo->flinfo->fn_extra);
     Oid user = GetUserId();
-    if (memo != nullptr && memo->user == user && memo->typmod == typmod && memo->input_size == size &&
-        std::memcmp(memo->input, bytes, size) == 0)
+    // Search values carry terms of the keyring's order key: one made before
+    // a blind-index key cut-over is made again (docs/design/reencryption.md, section 7).
+    std::uint32_t index_version = typmod >= 0 ? order_index_version_for_typmod(typmod) : 0;
+    if (memo != nullptr && memo->user == user && memo->typmod == typmod && memo->index_version == index_version &&
+        memo->input_size == size && std::memcmp(memo->input, bytes, size) == 0)
         return memo->result;
 
     Oid function = fcinfo->flinfo->fn_oid;
     Datum result;
-    if (struct varlena *known = cached_binding(function, typmod, bytes, size)) {
+    if (struct varlena *known = cached_binding(function, typmod, index_version, bytes, size)) {
         result = PointerGetDatum(known);
     } else {
         result = compute(fcinfo, result_value_type(fcinfo), PointerGetDatum(input), typmod);
         if (planning_depth > 0)
-            cache_binding(function, typmod, bytes, size, (struct varlena *) DatumGetPointer(result));
+            cache_binding(function, typmod, index_version, bytes, size, (struct varlena *) DatumGetPointer(result));
     }
     MemoryContext caller = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
     if (memo == nullptr) {
@@ -90,6 +95,7 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
     }
     memo->user = user;
     memo->typmod = typmod;
+    memo->index_version = index_version;
     memo->input_size = size;
     memo->input = static_cast<char *>(palloc(size + 1));
     std::memcpy(memo->input, bytes, size);

@@ -6,7 +6,14 @@
 // Plaintext on the other side (a text argument, or a transit value not yet
 // bound to a keyring) is placed in the order of the encrypted side's keyring
 // by computing its term under that keyring, once per transaction
-// (state/transaction_cache.hpp).  Values of two different keyrings have
+// (state/transaction_cache.hpp).
+//
+// Every term compared is one under the keyring's order key.  During a
+// blind-index key rotation (docs/design/reencryption.md, section 7) the
+// values of data versions bound to the new index key carry terms the order
+// does not know: those are decrypted and their term under the order key
+// computed (key_cache.hpp, term_under_order_key), so that an index keeps
+// one order and UNIQUE one notion of equal.  Values of two different keyrings have
 // unrelated terms, so no order can be consistent for both: comparing them
 // is an error that names both keyrings, never a wrong answer.
 #include "colcrypt/pg/compat/postgres.hpp"
@@ -123,24 +130,26 @@ std::uint32_t common_keyring(const Operand &a, const Operand &b) {
     return ka != core::kTransitKeyringId ? ka : kb;
 }
 
-// The operand's term of `size` bytes under keyring: the stored one when it
-// has that, else computed from its plaintext (the compared size, or the
-// full term that breaks ties under index order 2), once per transaction for
-// plaintexts and transit values (search values, compared with row after
-// row).
+// The operand's term of `size` bytes under keyring's order key: the stored
+// one when it has that, else computed from its plaintext (the compared
+// size, or the full term that breaks ties under index order 2), once per
+// transaction for plaintexts and transit values (search values, compared
+// with row after row) and for stored values whose term is under another
+// index key (a sort compares each of them many times).
 const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &key, std::size_t size,
                             std::uint8_t *scratch) {
+    bool stored_under_order_key = !op.is_plaintext && term_under_order_key(key, op.envelope.key_version);
     if (!op.is_plaintext && op.envelope.keyring_id == keyring && key.policy.stores_terms() &&
-        op.envelope.term_size == size)
+        op.envelope.term_size == size && stored_under_order_key)
         return op.envelope.term;
     // Plaintexts, transit values and search values: the session's own
     // operands, compared with row after row.
     bool cached = op.is_plaintext || op.envelope.keyring_id == core::kTransitKeyringId ||
-                  core::is_search_value(op.envelope);
+                  core::is_search_value(op.envelope) || !stored_under_order_key;
     TermOf of = op.is_plaintext ? TermOf::plaintext : TermOf::transit_value;
     const char *bytes = op.is_plaintext ? op.plaintext : VARDATA_ANY(op.datum);
     std::size_t bytes_size = op.is_plaintext ? op.plaintext_size : VARSIZE_ANY_EXHDR(op.datum);
-    if (cached && cached_term(of, op.type, keyring, size, bytes, bytes_size, scratch))
+    if (cached && cached_term(of, op.type, keyring, key.order_version, size, bytes, bytes_size, scratch))
         return scratch;
     need_plaintext(op);
     cpp_guard([&] {
@@ -151,7 +160,7 @@ const std::uint8_t *term_of(Operand &op, std::uint32_t keyring, const IndexKey &
             core::comparison_term(*key.index, key.policy, op.type, plaintext, op.plaintext_size, scratch);
     });
     if (cached)
-        cache_term(of, op.type, keyring, size, bytes, bytes_size, scratch);
+        cache_term(of, op.type, keyring, key.order_version, size, bytes, bytes_size, scratch);
     return scratch;
 }
 
@@ -256,16 +265,19 @@ bool peek(struct varlena *value, core::TermView *view) {
 // comparisons of an index descent and a scan's qual on every row find it by
 // a memcmp, without building an operand.  A transit value is opened for it,
 // usually from the plaintext cache (it was sealed in this transaction).
-// False when the keyring's index key does not have the stored term's size.
+// False when the keyring's index key does not have the stored term's size,
+// or the stored term is not under the order key (a blind-index key
+// rotation): the general path decides then.
 bool search_term(ValueType type, TermOf of, struct varlena *search, const core::TermView &stored,
                  std::uint8_t *scratch) {
-    // Cached terms are keyed by keyring and size: a hit has the stored size.
-    if (cached_term(of, type, stored.keyring_id, stored.term_size, VARDATA_ANY(search), VARSIZE_ANY_EXHDR(search),
-                    scratch))
-        return true;
     IndexKey key = index_key_for_keyring(stored.keyring_id);
-    if (key.index == nullptr || key.policy.stored_term_size() != stored.term_size)
+    if (key.index == nullptr || key.policy.stored_term_size() != stored.term_size ||
+        !term_under_order_key(key, stored.key_version))
         return false;
+    // Cached terms are keyed by keyring, index key and size.
+    if (cached_term(of, type, stored.keyring_id, key.order_version, stored.term_size, VARDATA_ANY(search),
+                    VARSIZE_ANY_EXHDR(search), scratch))
+        return true;
     Operand op = of == TermOf::plaintext ? plaintext_operand(type, search) : encrypted_operand(type, search);
     term_of(op, stored.keyring_id, key, stored.term_size, scratch);
     release(op);
@@ -288,7 +300,8 @@ bool stored_terms(ValueType type, struct varlena *a, struct varlena *b, std::uin
         if (va.keyring_id != vb.keyring_id || va.term_size != vb.term_size)
             return false;
         IndexKey key = index_key_for_keyring(va.keyring_id);
-        if (key.index == nullptr || key.policy.stored_term_size() != va.term_size)
+        if (key.index == nullptr || key.policy.stored_term_size() != va.term_size ||
+            !term_under_order_key(key, va.key_version) || !term_under_order_key(key, vb.key_version))
             return false;
         *ta = va.term;
         *tb = vb.term;

@@ -25,6 +25,7 @@ struct Entry {
     std::uint32_t kind;  // value type, _bind function OID, or keyring id
     int32 typmod;        // bindings: type modifier; terms: term size
     Oid user;            // bindings: whose privileges computed it; else InvalidOid
+    std::uint32_t index_version;  // terms and bindings: the order key's version
     std::uint8_t *key;   // nullptr: free slot
     std::size_t key_size;
     std::uint8_t *value;
@@ -85,14 +86,15 @@ MemoryContext context_for_entries() {
 // allocation hides the ones after it until it is filled again: misses,
 // never a wrong hit.)
 template <int N>
-Entry *find(Entry (&entries)[N], std::uint32_t kind, int32 typmod, Oid user, const void *key, std::size_t size) {
+Entry *find(Entry (&entries)[N], std::uint32_t kind, int32 typmod, Oid user, const void *key, std::size_t size,
+            std::uint32_t index_version = 0) {
     if (cache_context == nullptr)
         return nullptr;
     for (Entry &e : entries) {
         if (e.key == nullptr)
             break;
-        if (e.kind == kind && e.typmod == typmod && e.user == user && e.key_size == size &&
-            std::memcmp(e.key, key, size) == 0) {
+        if (e.kind == kind && e.typmod == typmod && e.user == user && e.index_version == index_version &&
+            e.key_size == size && std::memcmp(e.key, key, size) == 0) {
             e.last_used = ++use_clock;
             return &e;
         }
@@ -104,9 +106,9 @@ Entry *find(Entry (&entries)[N], std::uint32_t kind, int32 typmod, Oid user, con
 // by every comparison, stays), unless the key is there already.
 template <int N>
 void insert(Entry (&entries)[N], std::uint32_t kind, int32 typmod, Oid user, const void *key, std::size_t key_size,
-            const void *value, std::size_t value_size) {
+            const void *value, std::size_t value_size, std::uint32_t index_version = 0) {
     if (key_size > kMaxCachedSize || value_size > kMaxCachedSize || TopTransactionContext == nullptr ||
-        find(entries, kind, typmod, user, key, key_size) != nullptr)
+        find(entries, kind, typmod, user, key, key_size, index_version) != nullptr)
         return;
     MemoryContext context = context_for_entries();
     Entry *slot = &entries[0];
@@ -134,6 +136,7 @@ void insert(Entry (&entries)[N], std::uint32_t kind, int32 typmod, Oid user, con
     slot->kind = kind;
     slot->typmod = typmod;
     slot->user = user;
+    slot->index_version = index_version;
     slot->key = key_copy;
     slot->key_size = key_size;
     slot->value = value_copy;
@@ -157,31 +160,33 @@ void cache_plaintext(core::ValueType type, struct varlena *value, const char *pl
            plaintext, size);
 }
 
-struct varlena *cached_binding(Oid function, int32 typmod, const char *input, std::size_t size) {
-    Entry *e = find(bindings, function, typmod, GetUserId(), input, size);
+struct varlena *cached_binding(Oid function, int32 typmod, std::uint32_t index_version, const char *input,
+                               std::size_t size) {
+    Entry *e = find(bindings, function, typmod, GetUserId(), input, size, index_version);
     return e == nullptr ? nullptr : reinterpret_cast<struct varlena *>(e->value);
 }
 
 // The whole result varlena is the value, so a hit is a usable datum.
-void cache_binding(Oid function, int32 typmod, const char *input, std::size_t size, struct varlena *result) {
-    insert(bindings, function, typmod, GetUserId(), input, size, result, VARSIZE_ANY(result));
+void cache_binding(Oid function, int32 typmod, std::uint32_t index_version, const char *input, std::size_t size,
+                   struct varlena *result) {
+    insert(bindings, function, typmod, GetUserId(), input, size, result, VARSIZE_ANY(result), index_version);
 }
 
 // The value type takes the slot of the third key (an Oid elsewhere).
-bool cached_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::size_t term_size,
-                 const char *bytes, std::size_t size, std::uint8_t *term) {
+bool cached_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::uint32_t index_version,
+                 std::size_t term_size, const char *bytes, std::size_t size, std::uint8_t *term) {
     Entry *e = find(of == TermOf::plaintext ? terms : transit_terms, keyring_id, static_cast<int32>(term_size),
-                    static_cast<Oid>(type), bytes, size);
+                    static_cast<Oid>(type), bytes, size, index_version);
     if (e == nullptr)
         return false;
     std::memcpy(term, e->value, term_size);
     return true;
 }
 
-void cache_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::size_t term_size,
-                const char *bytes, std::size_t size, const std::uint8_t *term) {
+void cache_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::uint32_t index_version,
+                std::size_t term_size, const char *bytes, std::size_t size, const std::uint8_t *term) {
     insert(of == TermOf::plaintext ? terms : transit_terms, keyring_id, static_cast<int32>(term_size),
-           static_cast<Oid>(type), bytes, size, term, term_size);
+           static_cast<Oid>(type), bytes, size, term, term_size, index_version);
 }
 
 }  // namespace colcrypt::pg

@@ -22,4 +22,11 @@ namespace colcrypt::pg {
 std::int32_t rotate_data_key(const char *name, std::int32_t keyring_id, std::int32_t expected_active,
                              const KeyEventActor &actor, KeyEvent event, const char *detail);
 
+// Destroy the keyring's blind-index keys that are neither its order key nor
+// its active one and that no data version, not retired, is bound to
+// (catalog::retire_unbound_index_keys), with a NOTICE each.  Returns
+// "; blind-index key version N destroyed" for each, for the event's detail
+// ("" when none, and under 0.1.0's SQL).  The caller invalidates the caches.
+const char *destroy_unused_index_keys(std::int32_t keyring_id, const char *keyring_name);
+
 }  // namespace colcrypt::pg

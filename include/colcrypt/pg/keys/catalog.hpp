@@ -39,7 +39,14 @@ struct KeyringRow {
     int index_order;  // 1 where the database is still at 0.1.0's SQL
     char name[core::kMaxKeyringNameSize + 1];
     WrappedKeyRow data;   // the active data key
-    WrappedKeyRow index;  // the active blind-index key
+    // The order key (keyrings.order_index_version, docs/design/reencryption.md
+    // section 7): the blind-index key comparisons order by.  0.1.0's SQL: the
+    // active (only) index key.
+    WrappedKeyRow index;
+    // The index key the active data version is bound to, which sealing
+    // computes terms with: the order key except during a blind-index key
+    // rotation.  Not present when there is no active data version.
+    WrappedKeyRow sealing_index;
 };
 
 enum class KeyringBy { id, type_modifier };
@@ -50,6 +57,11 @@ void load_keyring(KeyringBy by, int32 key, KeyringRow *row);
 
 // One data-key version of a keyring (row->present false when there is none).
 void load_data_key(std::uint32_t keyring_id, std::uint32_t version, WrappedKeyRow *row);
+
+// The data versions of a keyring, not retired, whose values carry terms of
+// another index key than its order key (a blind-index key rotation under
+// way), palloc'd; *count of them (0 outside a rotation, and under 0.1.0's SQL).
+int32 *data_versions_off_order_key(std::uint32_t keyring_id, int *count);
 
 // A keyring's name, palloc'd; nullptr when there is none.
 char *keyring_name(KeyringBy by, int32 key);
@@ -82,7 +94,8 @@ int32 next_keyring_id();
 void insert_keyring(int32 keyring_id, const char *name, int32 typmod, int term_bits, bool case_insensitive,
                     const char *created_by);
 
-// A new active key version, wrapped by the master key with fingerprint.
+// A new active key version, wrapped by the master key with fingerprint.  A
+// data version is bound to the keyring's active index key (0.2.0).
 void insert_key_version(int32 keyring_id, core::KeyPurpose purpose, int32 version,
                         const std::uint8_t wrapped[core::kWrappedKeySize], const char *fingerprint);
 
@@ -103,6 +116,22 @@ void demote_active_data_key(int32 keyring_id);
 bool data_key_state(int32 keyring_id, int32 version, char *state, std::size_t state_size);
 // Destroy a data-key version's wrapped key.
 void retire_data_key(int32 keyring_id, int32 version);
+
+// Blind-index keys (docs/design/reencryption.md, sections 1 and 7; 0.2.0's
+// columns key_versions.index_version and keyrings.order_index_version).
+// The active index key's version (0: none).
+int32 active_index_version(int32 keyring_id);
+// The keyring's order key.
+int32 order_index_version(int32 keyring_id);
+void set_order_index_version(int32 keyring_id, int32 index_version);
+// The active index key becomes decrypt_only.
+void demote_active_index_key(int32 keyring_id);
+// The data versions, not retired, bound to an index key, palloc'd; *count.
+int32 *data_versions_bound_to(int32 keyring_id, int32 index_version, int *count);
+// Destroy every index key that is neither the order key nor the active one
+// and that no data version, not retired, is bound to; the versions
+// destroyed, palloc'd, *count of them.
+int32 *retire_unbound_index_keys(int32 keyring_id, int *count);
 
 // Set a keyring's index order (0.2.0's column).
 void set_index_order(int32 keyring_id, int index_order);
@@ -175,7 +204,8 @@ void set_version_end(int32 keyring_id, int32 version_end);
 int32 latest_data_version_in(int32 keyring_id, int32 start, int32 end);
 // Whether a key version exists (in any state).
 bool key_version_exists(int32 keyring_id, core::KeyPurpose purpose, int32 version);
-// A key version in the given state (active or decrypt_only).
+// A key version in the given state (active or decrypt_only); a data
+// version is bound to the keyring's active index key (0.2.0).
 void insert_key_version_in_state(int32 keyring_id, core::KeyPurpose purpose, int32 version, const char *state,
                                  const std::uint8_t wrapped[core::kWrappedKeySize], const char *fingerprint);
 // The keys of one keyring that a transfer carries: every data key that is

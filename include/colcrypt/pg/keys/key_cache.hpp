@@ -47,14 +47,35 @@ std::uint32_t keyring_id_for_typmod(int32 typmod);
 // retired, or the master key does not match the one that wrapped it.
 core::AesGcm &data_key(std::uint32_t keyring_id, std::uint32_t key_version);
 
-// The blind-index key of a keyring and its term policy (the key exists even
-// when no terms are stored).  ERROR when the keyring does not exist or its
-// keys cannot be unwrapped.
+// The blind-index key comparisons of a keyring order by (its order key,
+// docs/design/reencryption.md section 7) and its term policy (the key
+// exists even when no terms are stored).  ERROR when the keyring does not
+// exist or its keys cannot be unwrapped.
 struct IndexKey {
     core::BlindIndex *index;  // nullptr only for a keyring row without index key
     core::TermPolicy policy;
+    std::uint32_t order_version;  // the order key's version (what cached terms are made under)
+    // The data versions whose values carry terms of another index key
+    // (sorted; none outside a blind-index key rotation).
+    const std::int32_t *off_order_versions;
+    int off_order_count;
 };
 IndexKey index_key_for_keyring(std::uint32_t keyring_id);
+
+// The version of the order key of the keyring a type modifier names (0
+// when it has none): what the terms of its search values are made under.
+// ERROR when there is no such keyring.
+std::uint32_t order_index_version_for_typmod(int32 typmod);
+
+// Whether a stored value's term, made under its data version's index key,
+// is a term under the keyring's order key: comparisons may use it as it is.
+// Search values (key version 0) are made under the order key.
+inline bool term_under_order_key(const IndexKey &key, std::uint32_t key_version) {
+    for (int i = 0; i < key.off_order_count; i++)
+        if ((std::uint32_t) key.off_order_versions[i] == key_version)
+            return false;
+    return true;
+}
 
 // Whether keyring_id exists in this database (transit: true).  Absent ids
 // are remembered until the next key-table invalidation: the answer is used

@@ -42,7 +42,8 @@ enum class KeyEvent {
     revoke_encrypt,
     transfer_key,
     export_keyring,
-    import_keyring
+    import_keyring,
+    rotate_index_key
 };
 
 // The name stored in colcrypt.key_events.operation.

@@ -31,28 +31,35 @@ const char *cached_plaintext(core::ValueType type, struct varlena *value, std::s
 // Remember the plaintext of an encrypted value; both are copied.
 void cache_plaintext(core::ValueType type, struct varlena *value, const char *plaintext, std::size_t size);
 
-// The result of the _bind function `function` for this type modifier and
+// The result of the _bind function `function` for this type modifier, the
+// keyring's order key (index_version: search values carry its terms, so a
+// result made before a blind-index key cut-over is not one after it) and
 // input bytes, computed under the current user's privileges (GetUserId():
 // a SECURITY DEFINER function's owner, or a role set later in the
 // transaction, do not share results), when cached, else nullptr.  Owned by the cache: valid until
 // the next cache_binding call or the end of the transaction.
-struct varlena *cached_binding(Oid function, int32 typmod, const char *input, std::size_t size);
+struct varlena *cached_binding(Oid function, int32 typmod, std::uint32_t index_version, const char *input,
+                               std::size_t size);
 
 // Remember a _bind result (a varlena); input and result are copied.
-void cache_binding(Oid function, int32 typmod, const char *input, std::size_t size, struct varlena *result);
+void cache_binding(Oid function, int32 typmod, std::uint32_t index_version, const char *input, std::size_t size,
+                   struct varlena *result);
 
 // What a cached term is looked up by: a plaintext, or the envelope of a
-// transit value.
+// transit value (or of a stored value whose term is under another index
+// key than the order key, during a blind-index key rotation).
 enum class TermOf { plaintext, transit_value };
 
-// The blind-index term under a keyring (term_size bytes) of a plaintext or
-// transit value of a type given by its bytes, into *term, when cached; else
-// false.  The type is part of the key: an int4's four bytes may be a text's.
-bool cached_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::size_t term_size,
-                 const char *bytes, std::size_t size, std::uint8_t *term);
+// The blind-index term under a keyring's index key index_version (term_size
+// bytes) of a plaintext or transit value of a type given by its bytes, into
+// *term, when cached; else false.  The type is part of the key: an int4's
+// four bytes may be a text's.  So is the index key: a term made before a
+// blind-index key cut-over is not one after it.
+bool cached_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::uint32_t index_version,
+                 std::size_t term_size, const char *bytes, std::size_t size, std::uint8_t *term);
 
 // Remember the term of a plaintext or transit value; both are copied.
-void cache_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::size_t term_size,
-                const char *bytes, std::size_t size, const std::uint8_t *term);
+void cache_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::uint32_t index_version,
+                std::size_t term_size, const char *bytes, std::size_t size, const std::uint8_t *term);
 
 }  // namespace colcrypt::pg
