@@ -246,6 +246,20 @@ run_sql(q{REINDEX INDEX CONCURRENTLY kept_pkey; ANALYZE kept});
 ($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.retire_key('other', 4)});
 is($ret, 0, 'retire_key succeeds after VACUUM, REINDEX and ANALYZE by hand') or diag($err);
 
+# --- a job of one batch: its cleanup knows the versions it rewrote -----------------
+run_sql(q{ALTER SYSTEM SET colcrypt.reencrypt_vacuum = on; SELECT pg_reload_conf();
+	SELECT colcrypt.create_key('small');
+	CREATE TABLE small (id int PRIMARY KEY, v colcrypt.encrypted_text('small'));
+	INSERT INTO small SELECT g, 's' || g FROM generate_series(1, 300) g;
+	SET colcrypt.reencrypt_on_rotate = off; SELECT colcrypt.rotate_key('small')});
+my $job8 = run_sql(q{SELECT colcrypt.reencrypt('small')});
+ok( $node->poll_query_until(
+		'postgres', qq{SELECT state = 'done' AND batches = 1 AND from_versions = '{1}' AND rows_done = 300
+		FROM colcrypt.reencrypt_progress WHERE job = $job8}),
+	'a job of one batch keeps the version it found stale, and its cleanup ends it');
+($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.retire_key('small', 1)});
+is($ret, 0, '... after which retire_key of that version succeeds') or diag($err);
+
 # --- a cleanup that cannot rebuild an index concurrently --------------------------
 # PostgreSQL cannot rebuild an exclusion constraint's index concurrently: the
 # cleanup says so and leaves the index to the DBA, never a locking REINDEX.

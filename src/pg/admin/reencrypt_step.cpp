@@ -178,8 +178,12 @@ void recount(const char *table, Column *columns, int count) {
             continue;
         bool isnull;
         c.left = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, n, &isnull));
+        // A recount that finds nothing stale keeps what an earlier count of
+        // this batch found: the task's from_versions are every version
+        // found stale (the cleanup looks for what is left of each).
         char *versions = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, n + 1);
-        c.from_versions = versions != nullptr ? MemoryContextStrdup(CurTransactionContext, versions) : nullptr;
+        if (versions != nullptr)
+            c.from_versions = MemoryContextStrdup(CurTransactionContext, versions);
         c.recounted = true;
         n += 2;
     }
@@ -389,7 +393,8 @@ void record_outcome(const Task &task, const Column *columns, int count, const Ou
         run_internal_query("UPDATE colcrypt.reencrypt_columns SET"
                            "  values_done = values_done + $4,"
                            "  values_total = coalesce(values_total, $10),"
-                           "  from_versions = coalesce(from_versions, $6::int4[]),"
+                           "  from_versions = (SELECT pg_catalog.array_agg(DISTINCT v ORDER BY v) FROM"
+                           "    pg_catalog.unnest(coalesce(from_versions, '{}') || coalesce($6::int4[], '{}')) v),"
                            "  values_left = CASE WHEN $9 THEN $5 ELSE greatest(values_left - $4, 0) END,"
                            "  to_version = coalesce($7, to_version), failed = coalesce($8, failed)"
                            " WHERE job = $1 AND relation = $2 AND attnum = $3",

@@ -154,7 +154,8 @@ SELECT "column", from_versions IS NULL AS not_counted_yet, to_version IS NULL AS
   FROM colcrypt.reencrypt_progress WHERE job = :job3 ORDER BY "column";
 SELECT rewritten, state FROM colcrypt._reencrypt_step(:job3, 1000);
 SELECT count(*) AS no_more FROM colcrypt._reencrypt_step(:job3, 1000);
-SELECT "column", to_version = :typed_version AS to_current, rows_done, rows_left, state
+SELECT "column", to_version = :typed_version AS to_current, from_versions = ARRAY[:typed_version - 1] AS from_previous,
+       rows_done, rows_left, state
   FROM colcrypt.reencrypt_progress WHERE job = :job3 ORDER BY "column";
 SELECT "column", data_key_version = :typed_version AS current, "values" FROM colcrypt.coverage('typed')
  WHERE "values" > 0 ORDER BY 1, 2;
