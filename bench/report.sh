@@ -366,9 +366,14 @@ operations cost at the same sizes in a minimal EVP loop with contexts
 reused (bench/evp_floor.cpp, no colcrypt code: \`seal_term\` is an
 HMAC-SHA256 over a type byte and the value, then an AES-256-GCM seal with a
 fresh nonce, AAD and tag; \`seal\` the seal alone; \`open\` an AES-256-GCM
-open with its tag check), times the rows. The EVP loop runs in each
-repetition right after the variants (thread CPU time, median of five
-rounds); medians over the repetitions: ${evp_list:-none}.
+open with its tag check), times the rows. COPY's floor is composed: the
+plain-text COPY of the same shape plus what the envelopes' length adds
+(INSERT ... SELECT of the sized table minus that of plain text, same
+repetition), because a COPY of the sized table also parses the padding,
+which colcrypt's input never sees (the "sized plain table" column shows
+that COPY, for information). The EVP loop runs in each
+repetition right after the variants (wall-clock time like the
+statements', median of five rounds); medians over the repetitions: ${evp_list:-none}.
 "(id, email)" is the single-column shape: an id and one short
 \`encrypted_text\`, next to its own plain-text and sized tables. Milliseconds,
 median; "× floor" is the ratio of the medians, "per rep." the median of the
