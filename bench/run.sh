@@ -154,8 +154,9 @@ mkdir -p "$OUT"
 RESULTS=$OUT/results.csv
 CORE=$OUT/core.csv
 PLANS=$OUT/plans.txt
+SCRIPTS=$OUT/lookup_scripts.txt
 # Files of parts not run this time would belong to another run: dropped.
-rm -f "$RESULTS" "$CORE" "$PLANS"
+rm -f "$RESULTS" "$CORE" "$PLANS" "$SCRIPTS"
 if has_part load || has_part read || has_part lookup || has_part types; then
     echo "part,measurement,variant,rep,value,unit" >"$RESULTS"
 fi
@@ -526,12 +527,19 @@ if has_part lookup; then
     }
     lookup_variants="plain colcrypt colcrypt_wide colcrypt_untyped"
     : >"$PLANS"
+    : >"$SCRIPTS"
     for v in $lookup_variants; do
         t=$(lookup_table "$v")
         as_cluster_user tee "$DIR/lookup_$v.sql" >/dev/null <<EOF
 \\set n random(1, :rows)
 SELECT id FROM $t WHERE email = $(lookup_operand "$v" :n);
 EOF
+        # What defines each lookup cell: the exact script and command.
+        {
+            echo "== $v: pgbench -n -M {prepared$([ "$v" = colcrypt_untyped ] || echo ',simple')} -c $CLIENTS -j 2 -T $RUN_SECONDS -D rows=$ROWS -f lookup_$v.sql"
+            cat "$DIR/lookup_$v.sql"
+            echo
+        } >>"$SCRIPTS"
         # Each variant must find exactly the row it looks for, through the index.
         for n in 1 $((ROWS / 2)) "$ROWS"; do
             got=$(psql_bench -c "SELECT string_agg(id::text, ',') FROM $t WHERE email = $(lookup_operand "$v" "$n")")
