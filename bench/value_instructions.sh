@@ -18,9 +18,13 @@
 # COPY of the sized table would parse the padding too) plus those of
 # bench/evp_floor (the same OpenSSL operations in a bare EVP loop, counted
 # the same way: a run of 2n operations minus a run of n).  "above floor" is
-# colcrypt minus its floor, per encrypted value: what is neither PostgreSQL
-# nor OpenSSL.  Valgrind runs SHA-256 without the CPU's SHA extensions, so
+# colcrypt minus its floor, per encrypted value: colcrypt's own code and
+# the PostgreSQL work its type brings (the projection that evaluates the
+# cast, the result's palloc).  Valgrind runs SHA-256 without the CPU's SHA extensions, so
 # the HMAC's share is inflated, in the floor as in colcrypt.
+#
+# Last, a prepared INSERT ... VALUES with a text and with an untyped
+# parameter (what drivers that send no types cost).
 #
 # With VALUE_PROFILE_DIR set, the callgrind files of the full runs are
 # kept there (callgrind_annotate them).  Needs valgrind and
@@ -212,4 +216,34 @@ for m in insert_select copy full_read; do
         [ "$m" = copy ] && f=$((p + PER_ROW[insert_select/$sized] - PER_ROW[insert_select/$plain] + evp_ops))
         printf '%-14s %-16s %9d %9d %9d %9d %12d\n' "$m" "$v" "$p" "$s" "$f" "$c" $(((c - f) / values))
     done
+done
+
+# A prepared INSERT ... VALUES ($1, $2) of the single-column shape, once
+# with $2 declared text and once untyped, as drivers that send no types
+# bind it: an untyped value is sealed under a transit key at bind time
+# (PostgreSQL calls the input function with typmod -1), then re-sealed
+# under the column's keyring by the coercion.  Per execution.
+params_statements() {  # table text|untyped first count
+    local i
+    echo "$WARM"
+    if [ "$2" = untyped ]; then
+        echo "PREPARE q AS INSERT INTO $1 VALUES (\$1, \$2);"
+    else
+        echo "PREPARE q(bigint, text) AS INSERT INTO $1 VALUES (\$1, \$2);"
+    fi
+    for ((i = $3; i < $3 + $4; i++)); do echo "EXECUTE q($i, 'user$i@example.com');"; done
+}
+echo "# prepared INSERT INTO <table> VALUES (\$1, \$2), instructions per execution ($OPS executions)"
+printf '%-14s %-16s %9s %9s\n' measurement variant text untyped
+for v in narrow_plain narrow_colcrypt; do
+    line=''
+    for kind in text untyped; do
+        params_statements "t_$v" "$kind" 1 "$WARM_ROWS" >"$DIR/warm.sql"
+        params_statements "t_$v" "$kind" 1 $((WARM_ROWS + OPS)) >"$DIR/all.sql"
+        chmod 0644 "$DIR"/*.sql
+        total=$(instructions "$DIR/all.sql" "insert_params-$v-$kind")
+        base=$(instructions "$DIR/warm.sql")
+        line+=$(printf ' %9d' $(((total - base) / OPS)))
+    done
+    printf '%-14s %-16s%s\n' insert_params "$v" "$line"
 done
