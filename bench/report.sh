@@ -373,7 +373,11 @@ plain-text COPY of the same shape plus what the envelopes' length adds
 (INSERT ... SELECT of the sized table minus that of plain text, same
 repetition), because a COPY of the sized table also parses the padding,
 which colcrypt's input never sees (the "sized plain table" column shows
-that COPY, for information). The EVP loop runs in each
+that COPY, for information). The read's floor likewise: the plain-text
+read plus what the longer values add to a scan, measured with
+\`octet_length()\` on the sized and plain tables (a \`length()\` of the sized
+values would also count the padding's characters, about 20 instructions a
+byte; the column shows that read). The EVP loop runs in each
 repetition right after the variants (wall-clock time like the
 statements', median of five rounds); medians over the repetitions: ${evp_list:-none}.
 "(id, email)" is the single-column shape: an id and one short

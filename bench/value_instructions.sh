@@ -15,7 +15,9 @@
 # The crypto floor of a colcrypt table, as in `make bench`: the instructions
 # of its "sized" plain table (values as long as its envelopes; for COPY, the
 # plain-text COPY plus INSERT ... SELECT's sized - plain difference, since a
-# COPY of the sized table would parse the padding too) plus those of
+# COPY of the sized table would parse the padding too; for the read, the
+# plain-text read plus the sized - plain difference of a scan with
+# octet_length, since length() would count the padding) plus those of
 # bench/evp_floor (the same OpenSSL operations in a bare EVP loop, counted
 # the same way: a run of 2n operations minus a run of n).  "above floor" is
 # colcrypt minus its floor, per encrypted value: colcrypt's own code and
@@ -159,6 +161,9 @@ statements() {
     full_read)
         read_of "$v"
         [ "$3" = warm ] || read_of "$v" ;;
+    octets)  # a scan that does not count characters (the read's floor)
+        read_of "$v" | sed 's/length(/octet_length(/g'
+        [ "$3" = warm ] || read_of "$v" | sed 's/length(/octet_length(/g' ;;
     esac
 }
 declare -A PER_ROW=()
@@ -214,6 +219,13 @@ for m in insert_select copy full_read; do
         # COPY's floor parses what colcrypt parses: the plain-text COPY plus
         # what the envelopes' length adds (INSERT ... SELECT, sized - plain).
         [ "$m" = copy ] && f=$((p + PER_ROW[insert_select/$sized] - PER_ROW[insert_select/$plain] + evp_ops))
+        # The read's: the plain-text read plus what the longer values add to
+        # a scan that does not count their characters (octet_length).
+        if [ "$m" = full_read ]; then
+            PER_ROW[octets/$plain]=${PER_ROW[octets/$plain]:-$(per_row octets "$plain")}
+            PER_ROW[octets/$sized]=${PER_ROW[octets/$sized]:-$(per_row octets "$sized")}
+            f=$((p + PER_ROW[octets/$sized] - PER_ROW[octets/$plain] + evp_ops))
+        fi
         printf '%-14s %-16s %9d %9d %9d %9d %12d\n' "$m" "$v" "$p" "$s" "$f" "$c" $(((c - f) / values))
     done
 done
