@@ -6,6 +6,11 @@
 # (pgp_sym_encrypt, encrypt_iv aes-cbc):
 #   load     INSERT ... SELECT and COPY FROM of BENCH_ROWS rows
 #   read     a full-table read that decrypts both string columns
+#   floor    (with load and read) each colcrypt variant's crypto floor, in the
+#            same repetitions: a plain table whose values are as long as that
+#            variant's envelopes ("sized"), plus, per encrypted value, what
+#            the same OpenSSL operations cost at the same sizes in a bare EVP
+#            loop with reused contexts (bench/evp_floor.cpp, no colcrypt code)
 #   lookup   equality lookups through a btree index, with pgbench
 #   core     the crypto core alone (bench/core_bench.cpp) next to `openssl speed`
 #   types    INSERT ... SELECT and a full read of an encrypted_int4 and an
@@ -27,8 +32,11 @@
 #   BENCH_SECONDS    duration of each pgbench run (4)
 #   BENCH_CLIENTS    pgbench clients (4)
 #   BENCH_PARTS      which parts to run ("load read lookup core types reencrypt")
-#   BENCH_VARIANTS   which load/read variants
-#                    ("plain colcrypt colcrypt_mixed colcrypt_noidx pgp cbc")
+#   BENCH_VARIANTS   which load/read variants ("plain sized colcrypt sized_mixed
+#                    colcrypt_mixed sized_noidx colcrypt_noidx pgp cbc narrow_plain
+#                    narrow_sized narrow_colcrypt"); "sized*" are the plain
+#                    tables of the crypto floors (below), "narrow_*" the
+#                    single-column shape (id, email)
 #   BENCH_OUT        where results go (bench/results)
 #
 # As root or as a user with sudo: installs gnuplot-nox if missing, builds and
@@ -44,8 +52,8 @@ REPS=${BENCH_REPS:-5}
 LOOKUP_REPS=${BENCH_LOOKUP_REPS:-15}
 RUN_SECONDS=${BENCH_SECONDS:-4}
 CLIENTS=${BENCH_CLIENTS:-4}
-#   BENCH_PARTS      which parts to run ("load read lookup core types reencrypt")
-VARIANTS=${BENCH_VARIANTS:-plain colcrypt colcrypt_mixed colcrypt_noidx pgp cbc}
+PARTS=" ${BENCH_PARTS:-load read lookup core types reencrypt} "
+VARIANTS=${BENCH_VARIANTS:-plain sized colcrypt sized_mixed colcrypt_mixed sized_noidx colcrypt_noidx pgp cbc narrow_plain narrow_sized narrow_colcrypt}
 OUT=${BENCH_OUT:-$REPO/bench/results}
 SIZES="16 64 1024"
 
@@ -58,7 +66,11 @@ for n in ROWS REPS LOOKUP_REPS RUN_SECONDS CLIENTS; do
     [[ ${!n} =~ ^[1-9][0-9]*$ ]] || fail "$n must be a positive integer, not '${!n}'"
 done
 for v in $VARIANTS; do
-    case $v in plain | colcrypt | colcrypt_mixed | colcrypt_noidx | pgp | cbc) ;; *) fail "unknown variant '$v'" ;; esac
+    case $v in
+    plain | colcrypt | colcrypt_mixed | colcrypt_noidx | pgp | cbc | sized | sized_mixed | sized_noidx) ;;
+    narrow_plain | narrow_sized | narrow_colcrypt) ;;
+    *) fail "unknown variant '$v'" ;;
+    esac
 done
 [[ " $VARIANTS " == *" plain "* ]] || fail "BENCH_VARIANTS must include plain: ratios are to plaintext"
 
@@ -82,10 +94,10 @@ if ! build_output=$(make -s -j2 PG_CONFIG="$PG_CONFIG" 2>&1); then
     fail "build failed"
 fi
 as_root make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
-if has_part core; then
-    progress "building bench/core_bench (CMake, build/bench)"
+if has_part core || has_part load || has_part read; then
+    progress "building bench/core_bench and bench/evp_floor (CMake, build/bench)"
     cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOLCRYPT_TESTS=OFF >/dev/null
-    cmake --build build/bench -j2 --target core_bench >/dev/null
+    cmake --build build/bench -j2 --target core_bench evp_floor >/dev/null
 fi
 
 # --- a throwaway server ----------------------------------------------------------
@@ -142,8 +154,9 @@ mkdir -p "$OUT"
 RESULTS=$OUT/results.csv
 CORE=$OUT/core.csv
 PLANS=$OUT/plans.txt
+SCRIPTS=$OUT/lookup_scripts.txt
 # Files of parts not run this time would belong to another run: dropped.
-rm -f "$RESULTS" "$CORE" "$PLANS"
+rm -f "$RESULTS" "$CORE" "$PLANS" "$SCRIPTS"
 if has_part load || has_part read || has_part lookup || has_part types; then
     echo "part,measurement,variant,rep,value,unit" >"$RESULTS"
 fi
@@ -250,10 +263,59 @@ CREATE TABLE bench_types_colcrypt (id bigint, i colcrypt.encrypted_int4('bench')
 VACUUM ANALYZE bench_types_src;
 SQL
 
-# Per variant: what INSERT ... SELECT selects, where COPY goes, what the read sums.
+# --- the crypto floors' plain tables ----------------------------------------------
+# Each colcrypt variant's floor is a plain-text table whose values are as
+# long as that variant's envelopes (so heap and WAL grow as much), plus what
+# its OpenSSL operations cost per value in a bare EVP loop (bench/evp_floor).
+# The envelope's overhead (header, nonce, term, tag) is read off a value
+# sealed under each keyring.
+overhead() { psql_bench -c "SELECT (colcrypt.describe('x'::colcrypt.encrypted_text('$1'))).stored_bytes - 1"; }
+OVER_IDX=$(overhead bench)
+OVER_NOIDX=$(overhead bench_noidx)
+# The AES-GCM associated data: the value-type byte and the envelope's prefix.
+AAD_IDX=$((OVER_IDX - 16 + 1))
+AAD_NOIDX=$((OVER_NOIDX - 16 + 1))
+EMAIL_BYTES=$(psql_bench -c "SELECT round(avg(octet_length(email))) FROM bench_src")
+NOTE_BYTES=$(psql_bench -c "SELECT round(avg(octet_length(note))) FROM bench_src")
+progress "crypto floors: envelopes add $OVER_IDX bytes per value with terms, $OVER_NOIDX without;" \
+    "values of $EMAIL_BYTES and $NOTE_BYTES bytes on average"
+psql_bench >/dev/null <<SQL
+CREATE TABLE bench_sized_src AS
+    SELECT id, rpad(email, length(email) + $OVER_IDX, '#') AS email, rpad(note, length(note) + $OVER_IDX, '#') AS note
+      FROM bench_src;
+CREATE TABLE bench_sized_mixed_src AS
+    SELECT id, rpad(email, length(email) + $OVER_IDX, '#') AS email, rpad(note, length(note) + $OVER_NOIDX, '#') AS note
+      FROM bench_src;
+CREATE TABLE bench_sized_noidx_src AS
+    SELECT id, rpad(email, length(email) + $OVER_NOIDX, '#') AS email, rpad(note, length(note) + $OVER_NOIDX, '#') AS note
+      FROM bench_src;
+CREATE TABLE bench_narrow_sized_src AS SELECT id, email FROM bench_sized_src;
+CREATE TABLE bench_sized (LIKE bench_plain);
+CREATE TABLE bench_sized_mixed (LIKE bench_plain);
+CREATE TABLE bench_sized_noidx (LIKE bench_plain);
+-- The single-column shape: an id and one short encrypted value.
+CREATE TABLE bench_narrow_plain (id bigint, email text);
+CREATE TABLE bench_narrow_sized (id bigint, email text);
+CREATE TABLE bench_narrow_colcrypt (id bigint, email colcrypt.encrypted_text('bench'));
+COPY bench_sized_src TO '$DIR/rows_sized.tsv';
+COPY bench_sized_mixed_src TO '$DIR/rows_sized_mixed.tsv';
+COPY bench_sized_noidx_src TO '$DIR/rows_sized_noidx.tsv';
+COPY bench_narrow_sized_src TO '$DIR/rows_narrow_sized.tsv';
+COPY (SELECT id, email FROM bench_src) TO '$DIR/rows_narrow.tsv';
+VACUUM ANALYZE bench_sized_src;
+VACUUM ANALYZE bench_sized_mixed_src;
+VACUUM ANALYZE bench_sized_noidx_src;
+VACUUM ANALYZE bench_narrow_sized_src;
+SQL
+
+# Per variant: what INSERT ... SELECT selects, what COPY reads from where,
+# what the read sums and what it must sum to.
 insert_select() {
     case $1 in
     plain | colcrypt | colcrypt_mixed | colcrypt_noidx) echo "SELECT id, email, note FROM bench_src" ;;
+    sized | sized_mixed | sized_noidx) echo "SELECT id, email, note FROM bench_${1}_src" ;;
+    narrow_plain | narrow_colcrypt) echo "SELECT id, email FROM bench_src" ;;
+    narrow_sized) echo "SELECT id, email FROM bench_narrow_sized_src" ;;
     pgp) echo "SELECT id, pgp_sym_encrypt(email, $PW), pgp_sym_encrypt(note, $PW) FROM bench_src" ;;
     cbc) echo "SELECT id, encrypt_iv(convert_to(email, 'UTF8'), $KEY, $IV, 'aes-cbc'),
                       encrypt_iv(convert_to(note, 'UTF8'), $KEY, $IV, 'aes-cbc') FROM bench_src" ;;
@@ -265,14 +327,110 @@ copy_table() {
     *) echo "bench_$1" ;;
     esac
 }
+copy_from() {  # the columns and the file
+    case $1 in
+    sized | sized_mixed | sized_noidx | narrow_sized) echo "(id, email$([[ $1 == narrow_* ]] || echo ', note')) FROM '$DIR/rows_$1.tsv'" ;;
+    narrow_plain | narrow_colcrypt) echo "(id, email) FROM '$DIR/rows_narrow.tsv'" ;;
+    *) echo "(id, email, note) FROM '$DIR/rows.tsv'" ;;
+    esac
+}
 read_sum() {
     case $1 in
-    plain) echo "SELECT sum(length(email)) + sum(length(note)) FROM bench_plain" ;;
+    plain | sized | sized_mixed | sized_noidx) echo "SELECT sum(length(email)) + sum(length(note)) FROM bench_$1" ;;
     colcrypt | colcrypt_mixed | colcrypt_noidx) echo "SELECT sum(length(email::text)) + sum(length(note::text)) FROM bench_$1" ;;
+    narrow_plain | narrow_sized) echo "SELECT sum(length(email)) FROM bench_$1" ;;
+    narrow_colcrypt) echo "SELECT sum(length(email::text)) FROM bench_$1" ;;
     pgp) echo "SELECT sum(length(pgp_sym_decrypt(email, $PW))) + sum(length(pgp_sym_decrypt(note, $PW))) FROM bench_pgp" ;;
     cbc) echo "SELECT sum(length(convert_from(decrypt_iv(email, $KEY, $IV, 'aes-cbc'), 'UTF8')))
                     + sum(length(convert_from(decrypt_iv(note, $KEY, $IV, 'aes-cbc'), 'UTF8'))) FROM bench_cbc" ;;
     esac
+}
+# The scan without counting characters, for the read's floor (plain-text
+# and sized tables only).
+read_octets() {
+    case $1 in
+    plain | sized | sized_mixed | sized_noidx) echo "SELECT sum(octet_length(email)) + sum(octet_length(note)) FROM bench_$1" ;;
+    narrow_plain | narrow_sized) echo "SELECT sum(octet_length(email)) FROM bench_$1" ;;
+    esac
+}
+read_expected() {
+    case $1 in
+    sized | sized_mixed | sized_noidx) echo "SELECT sum(length(email)) + sum(length(note)) FROM bench_${1}_src" ;;
+    narrow_sized) echo "SELECT sum(length(email)) FROM bench_narrow_sized_src" ;;
+    narrow_*) echo "SELECT sum(length(email)) FROM bench_src" ;;
+    *) echo "SELECT sum(length(email)) + sum(length(note)) FROM bench_src" ;;
+    esac
+}
+# A colcrypt variant's floor: its sized plain table, and the OpenSSL
+# operations per row at the values' sizes ("operation:bytes:aad bytes"),
+# for loads and for the read.
+floor_table() {
+    case $1 in
+    colcrypt) echo sized ;; colcrypt_mixed) echo sized_mixed ;; colcrypt_noidx) echo sized_noidx ;;
+    narrow_colcrypt) echo narrow_sized ;;
+    esac
+}
+floor_ops() {  # variant load|read
+    local e=$EMAIL_BYTES n=$NOTE_BYTES
+    case $1/$2 in
+    colcrypt/load) echo "seal_term:$e:$AAD_IDX seal_term:$n:$AAD_IDX" ;;
+    colcrypt_mixed/load) echo "seal_term:$e:$AAD_IDX seal:$n:$AAD_NOIDX" ;;
+    colcrypt_noidx/load) echo "seal:$e:$AAD_NOIDX seal:$n:$AAD_NOIDX" ;;
+    narrow_colcrypt/load) echo "seal_term:$e:$AAD_IDX" ;;
+    colcrypt/read) echo "open:$e:$AAD_IDX open:$n:$AAD_IDX" ;;
+    colcrypt_mixed/read) echo "open:$e:$AAD_IDX open:$n:$AAD_NOIDX" ;;
+    colcrypt_noidx/read) echo "open:$e:$AAD_NOIDX open:$n:$AAD_NOIDX" ;;
+    narrow_colcrypt/read) echo "open:$e:$AAD_IDX" ;;
+    esac
+}
+declare -A EVP_NS=() LAST_MS=() INSERT_MS=() OCTETS_MS=()
+# The EVP loop's cost of each operation the variants measured in this
+# repetition need, measured now (so drift reaches the floor as it reaches
+# the variants), recorded as part "floor".
+measure_evp() {  # rep load|read
+    local v spec op bytes aad
+    EVP_NS=()
+    for v in $VARIANTS; do
+        for spec in $(floor_ops "$v" "$2"); do
+            [ -z "${EVP_NS[$spec]:-}" ] || continue
+            IFS=: read -r op bytes aad <<<"$spec"
+            EVP_NS[$spec]=$(build/bench/evp_floor "$op" "$bytes" "$aad" 100) || fail "evp_floor $spec failed"
+            record floor "evp_$op" "$bytes:$aad" "$1" "${EVP_NS[$spec]}" ns
+        done
+    done
+}
+# Record, for this repetition, each colcrypt variant's floor: its sized
+# table's time (LAST_MS) plus the rows' EVP operations.  COPY's is
+# composed instead: a COPY of the sized table would parse the padding too
+# (about 1,500 instructions per value more than colcrypt parses, by
+# bench/value_instructions.sh), so the floor is the plain-text COPY of the
+# same shape plus what the envelopes' length adds to the heap and WAL,
+# measured as INSERT ... SELECT of the sized table minus that of plain text
+# in the same repetition.  The read's is composed the same way: the sized
+# table's length() would count the padding's characters too (about 20
+# instructions per byte), so the floor is the plain-text read plus what the
+# longer values add to a scan, measured with octet_length(), which reads
+# without counting: sized minus plain, same repetition.
+record_floors() {  # part measurement rep load|read
+    local v t spec ns ms table_ms p
+    for v in $VARIANTS; do
+        t=$(floor_table "$v")
+        [ -n "$t" ] && [ -n "${LAST_MS[$t]:-}" ] || continue
+        table_ms=${LAST_MS[$t]}
+        if [ "$2" = copy ]; then
+            p=plain; [[ $v == narrow_* ]] && p=narrow_plain
+            [ -n "${LAST_MS[$p]:-}" ] && [ -n "${INSERT_MS[$3/$t]:-}" ] && [ -n "${INSERT_MS[$3/$p]:-}" ] || continue
+            table_ms=$(awk -v c="${LAST_MS[$p]}" -v s="${INSERT_MS[$3/$t]}" -v i="${INSERT_MS[$3/$p]}" 'BEGIN { print c + s - i }')
+        elif [ "$2" = full_read ]; then
+            p=plain; [[ $v == narrow_* ]] && p=narrow_plain
+            [ -n "${LAST_MS[$p]:-}" ] && [ -n "${OCTETS_MS[$t]:-}" ] && [ -n "${OCTETS_MS[$p]:-}" ] || continue
+            table_ms=$(awk -v r="${LAST_MS[$p]}" -v s="${OCTETS_MS[$t]}" -v o="${OCTETS_MS[$p]}" 'BEGIN { print r + s - o }')
+        fi
+        ns=0
+        for spec in $(floor_ops "$v" "$4"); do ns=$(awk -v a="$ns" -v b="${EVP_NS[$spec]}" 'BEGIN { print a + b }'); done
+        ms=$(awk -v t="$table_ms" -v ns="$ns" -v rows="$ROWS" 'BEGIN { printf "%.3f", t + ns * rows / 1e6 }')
+        record "$1" "$2" "floor_$v" "$3" "$ms" ms
+    done
 }
 # Untimed, run first in each measuring session: the keyring's keys are then
 # in the session's cache, as in any session that has used them once.
@@ -294,23 +452,31 @@ timed() {
 LOADED=''
 if has_part load; then
     for rep in $(seq "$REPS"); do
+        LAST_MS=()
         for v in $VARIANTS; do
             r=$(timed "TRUNCATE bench_$v" "CHECKPOINT" "$WARM_KEYS" "INSERT INTO bench_$v $(insert_select "$v")")
             read -r ms _ <<<"$r"
             record load insert_select "$v" "$rep" "$ms" ms
+            LAST_MS[$v]=$ms INSERT_MS[$rep/$v]=$ms
             progress "INSERT ... SELECT  rep $rep/$REPS  $(printf '%-15s %10.1f ms' "$v" "$ms")"
         done
+        measure_evp "$rep" load
+        record_floors load insert_select "$rep" load
     done
     copy_variants=$VARIANTS
     [[ " $VARIANTS " == *" pgp "* || " $VARIANTS " == *" cbc "* ]] && copy_variants+=" plain_trigger"
     for rep in $(seq "$REPS"); do
+        LAST_MS=()
         for v in $copy_variants; do
             t=$(copy_table "$v")
-            r=$(timed "TRUNCATE $t" "CHECKPOINT" "$WARM_KEYS" "COPY $t (id, email, note) FROM '$DIR/rows.tsv'")
+            r=$(timed "TRUNCATE $t" "CHECKPOINT" "$WARM_KEYS" "COPY $t $(copy_from "$v")")
             read -r ms _ <<<"$r"
             record load copy "$v" "$rep" "$ms" ms
+            LAST_MS[$v]=$ms
             progress "COPY FROM          rep $rep/$REPS  $(printf '%-15s %10.1f ms' "$v" "$ms")"
         done
+        measure_evp "$rep" load
+        record_floors load copy "$rep" load
     done
     # bench_<variant> holds the last INSERT's rows (COPY wrote there too for
     # plain and colcrypt).
@@ -328,20 +494,32 @@ fi
 
 # --- read ----------------------------------------------------------------------------
 if has_part read; then
-    expected=''
-    for v in $VARIANTS; do  # warm the caches; every variant must agree
+    for v in $VARIANTS; do  # warm the caches; every variant must find its sum
         r=$(timed "$WARM_KEYS" "$(read_sum "$v")")
         read -r ms sum <<<"$r"
-        [ -n "$expected" ] || expected=$sum
-        [ "$sum" = "$expected" ] || fail "read of $v gave $sum, plain text gave $expected"
+        expected=$(psql_bench -c "$(read_expected "$v")")
+        [ "$sum" = "$expected" ] || fail "read of $v gave $sum, expected $expected"
     done
     for rep in $(seq "$REPS"); do
+        LAST_MS=()
         for v in $VARIANTS; do
             r=$(timed "$WARM_KEYS" "$(read_sum "$v")")
             read -r ms _ <<<"$r"
             record read full_read "$v" "$rep" "$ms" ms
+            LAST_MS[$v]=$ms
             progress "full-table read    rep $rep/$REPS  $(printf '%-15s %10.1f ms' "$v" "$ms")"
         done
+        OCTETS_MS=()
+        for v in $VARIANTS; do
+            q=$(read_octets "$v")
+            [ -n "$q" ] || continue
+            r=$(timed "$q")
+            read -r ms _ <<<"$r"
+            record read full_read_octets "$v" "$rep" "$ms" ms
+            OCTETS_MS[$v]=$ms
+        done
+        measure_evp "$rep" read
+        record_floors read full_read "$rep" read
     done
 fi
 
@@ -374,12 +552,19 @@ if has_part lookup; then
     }
     lookup_variants="plain colcrypt colcrypt_wide colcrypt_untyped"
     : >"$PLANS"
+    : >"$SCRIPTS"
     for v in $lookup_variants; do
         t=$(lookup_table "$v")
         as_cluster_user tee "$DIR/lookup_$v.sql" >/dev/null <<EOF
 \\set n random(1, :rows)
 SELECT id FROM $t WHERE email = $(lookup_operand "$v" :n);
 EOF
+        # What defines each lookup cell: the exact script and command.
+        {
+            echo "== $v: pgbench -n -M {prepared$([ "$v" = colcrypt_untyped ] || echo ',simple')} -c $CLIENTS -j 2 -T $RUN_SECONDS -D rows=$ROWS -f lookup_$v.sql"
+            cat "$DIR/lookup_$v.sql"
+            echo
+        } >>"$SCRIPTS"
         # Each variant must find exactly the row it looks for, through the index.
         for n in 1 $((ROWS / 2)) "$ROWS"; do
             got=$(psql_bench -c "SELECT string_agg(id::text, ',') FROM $t WHERE email = $(lookup_operand "$v" "$n")")

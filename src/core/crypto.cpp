@@ -65,6 +65,10 @@ void set_iv_length(EVP_CIPHER_CTX *ctx, std::size_t &current, std::size_t nonce_
 // which dispatches on the context's direction.  Returns false on failure.
 bool cipher_update(EVP_CIPHER_CTX *ctx, std::uint8_t *out, const std::uint8_t *in,
                    std::size_t size) {
+    if (size <= kUpdateChunk) {  // every stored value: one call, no loop
+        int written = 0;
+        return size == 0 || EVP_CipherUpdate(ctx, out, &written, in, static_cast<int>(size)) == 1;
+    }
     while (size > 0) {
         const std::size_t chunk = std::min(size, kUpdateChunk);
         int written = 0;
@@ -217,13 +221,22 @@ void HmacSha256::finish(std::uint8_t out[kSha256Size]) {
     }
 }
 
+// The per-value path (a term per stored value): the EVP calls of begin,
+// update and finish in one frame.
 void HmacSha256::compute(const std::uint8_t *part1, std::size_t size1,
                          const std::uint8_t *part2, std::size_t size2,
                          std::uint8_t out[kSha256Size]) {
-    begin();
-    update(part1, size1);
-    update(part2, size2);
-    finish(out);
+    if (EVP_MAC_init(ctx_, nullptr, 0, nullptr) != 1) {
+        throw_crypto_failure("HMAC: initialisation failed");
+    }
+    if ((size1 != 0 && EVP_MAC_update(ctx_, part1, size1) != 1) ||
+        (size2 != 0 && EVP_MAC_update(ctx_, part2, size2) != 1)) {
+        throw_crypto_failure("HMAC: update failed");
+    }
+    std::size_t written = 0;
+    if (EVP_MAC_final(ctx_, out, &written, kSha256Size) != 1 || written != kSha256Size) {
+        throw_crypto_failure("HMAC: finalisation failed");
+    }
 }
 
 // ---------------------------------------------------------------------------

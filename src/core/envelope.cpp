@@ -116,8 +116,17 @@ Envelope parse_envelope(const std::uint8_t *data, std::size_t size) {
 
     const std::uint8_t *const end = data + size;
     const std::uint8_t *p = data + 2;
-    env.keyring_id = get_varint(&p, end);
-    env.key_version = get_varint(&p, end);
+    if (p[0] < 0x80 && p[1] < 0x80) {
+        // One byte each, the common case (ids and versions below 128): what
+        // get_varint would read, without its loop; size >= kMinEnvelopeSize
+        // puts both bytes in bounds.
+        env.keyring_id = p[0];
+        env.key_version = p[1];
+        p += 2;
+    } else {
+        env.keyring_id = get_varint(&p, end);
+        env.key_version = get_varint(&p, end);
+    }
     const std::size_t after_varints = static_cast<std::size_t>(p - data);
     if (size - after_varints < kNonceSize + env.term_size + kTagSize) {
         throw Error(Errc::malformed_value, "envelope is truncated");
