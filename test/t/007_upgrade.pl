@@ -192,6 +192,11 @@ is(q_old($accounts_sql), '2500', 'during the transition: every login, old and ne
 like($err, qr/duplicate key value violates unique constraint "accounts_login_key"/,
 	'during the transition: UNIQUE refuses a new value equal to one under index key 1');
 q_old(q{CALL colcrypt.reencrypt_now('accounts')});
+# The cut-over once the worker's cleanup of the job is over, as the README says.
+ok( $node->poll_query_until(
+		'old', q{SELECT bool_and(state = 'done') FROM colcrypt.reencrypt_progress
+		WHERE job = (SELECT max(job) FROM colcrypt.reencrypt_tasks WHERE relation = 'accounts'::regclass)}),
+	'the re-encryption of accounts and its cleanup are done');
 ($ret, $out, $err) = psql_full($node, 'old', q{SELECT colcrypt.upgrade_index_order('legacy')});
 is($out, '1', 'the cut-over rebuilds the keyring\'s index') or diag($err);
 like($err, qr/rebuilt index public\.accounts_login_key in index order 2 under blind-index key 2/,

@@ -260,6 +260,37 @@ ok( $node->poll_query_until(
 ($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.retire_key('small', 1)});
 is($ret, 0, '... after which retire_key of that version succeeds') or diag($err);
 
+# --- a cut-over while the cleanup rebuilds an index concurrently ------------------
+# The rebuild waits for older transactions, so a cut-over that waited for it
+# would deadlock: it is refused with the reason instead, and succeeds after.
+run_sql(q{ALTER SYSTEM SET colcrypt.reencrypt_vacuum = off; SELECT pg_reload_conf();
+	SELECT colcrypt.create_key('cut');
+	CREATE TABLE cut (id int, v colcrypt.encrypted_text('cut') UNIQUE);
+	INSERT INTO cut SELECT g, 'c' || g FROM generate_series(1, 3000) g;
+	SET colcrypt.reencrypt_on_rotate = off; SELECT colcrypt.rotate_index_key('cut')});
+my $job9 = run_sql(q{SELECT colcrypt.reencrypt('cut')});
+ok( $node->poll_query_until(
+		'postgres', qq{SELECT state = 'waiting for vacuum' FROM colcrypt.reencrypt_progress WHERE job = $job9}),
+	'the job of a blind-index key rotation finishes, its cleanup off');
+my $writer = $node->background_psql('postgres');
+$writer->query_safe(q{BEGIN; INSERT INTO cut VALUES (0, 'c0')});
+run_sql(qq{ALTER SYSTEM SET colcrypt.reencrypt_vacuum = on; SELECT pg_reload_conf(); SELECT colcrypt.resume_reencrypt($job9)});
+ok( $node->poll_query_until(
+		'postgres', q{SELECT count(*) > 0 FROM pg_stat_activity
+		WHERE query LIKE 'colcrypt re-encryption: REINDEX INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'}),
+	'the cleanup rebuilds the index concurrently, waiting for an open writer');
+($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.upgrade_index_order('cut')});
+like($err, qr/cannot rebuild the indexes of keyring "cut" now.*rebuilding an index of table cut concurrently/s,
+	'the cut-over meanwhile is refused with the reason, not a deadlock');
+$writer->query_safe(q{COMMIT});
+$writer->quit;
+ok( $node->poll_query_until(
+		'postgres', qq{SELECT state = 'done' FROM colcrypt.reencrypt_progress WHERE job = $job9}),
+	'the rebuild and the cleanup finish once the writer has committed');
+($ret, $out, $err) = psql_full($node, 'postgres', q{SELECT colcrypt.upgrade_index_order('cut')});
+is($ret, 0, 'the cut-over then succeeds') or diag($err);
+is(run_sql(q{SELECT count(*) FROM cut WHERE v = 'c42' OR v = 'c0'}), '2', 'lookups after the cut-over');
+
 # --- a cleanup that cannot rebuild an index concurrently --------------------------
 # PostgreSQL cannot rebuild an exclusion constraint's index concurrently: the
 # cleanup says so and leaves the index to the DBA, never a locking REINDEX.

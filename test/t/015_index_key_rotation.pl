@@ -122,7 +122,7 @@ like($err, qr/cannot cut keyring "pii" over to blind-index key 2: \d+ values sti
 	'the cut-over is refused while values carry terms of the old key');
 
 ok( $node->poll_query_until(
-		'postgres', qq{SELECT bool_and(state IN ('waiting for vacuum', 'done')) FROM colcrypt.reencrypt_progress WHERE job = $job}),
+		'postgres', qq{SELECT bool_and(state = 'done') FROM colcrypt.reencrypt_progress WHERE job = $job}),
 	'the worker finishes the job by itself');
 is(run_sql(q{SELECT string_agg(DISTINCT data_key_version || ':' || index_key_version, ',') FROM colcrypt.coverage() WHERE "values" > 0}),
 	'2:2', 'coverage: every live value under data version 2 and index key 2');

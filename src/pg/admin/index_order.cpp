@@ -12,6 +12,7 @@ extern "C" {
 #include "storage/lmgr.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 }
 
 #include "colcrypt/pg/admin/containing_types.hpp"
@@ -19,6 +20,7 @@ extern "C" {
 #include "colcrypt/pg/admin/value_scan.hpp"
 #include "colcrypt/pg/keys/extension_version.hpp"
 #include "colcrypt/pg/keys/version_locks.hpp"
+#include "colcrypt/pg/state/index_rebuild_lock.hpp"
 #include "colcrypt/pg/keys/catalog.hpp"
 #include "colcrypt/pg/keys/internal_access.hpp"
 #include "colcrypt/pg/keys/key_cache.hpp"
@@ -56,9 +58,20 @@ constexpr const char *kIndexesQuery =
 // lookup that holds one of them already holds those before it: rebuilding
 // in name order with the locks taken one by one would deadlock with it
 // (the rebuild holding the first index, the lookup a later one).
-void lock_for_rebuild(Oid *tables, Oid *indexes, std::uint64_t count) {
+void lock_for_rebuild(Oid *tables, Oid *indexes, std::uint64_t count, const char *keyring) {
     std::sort(tables, tables + count);
     std::sort(indexes, indexes + count);
+    // Not while the re-encryption cleanup rebuilds one of these tables'
+    // indexes concurrently: it waits for this transaction, which would
+    // wait for it (state/index_rebuild_lock.hpp).
+    for (std::uint64_t i = 0; i < count; i++)
+        if ((i == 0 || tables[i] != tables[i - 1]) && !lock_out_index_rebuilds(tables[i]))
+            ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+                            errmsg("cannot rebuild the indexes of keyring \"%s\" now", keyring),
+                            errdetail("The re-encryption worker is rebuilding an index of table %s concurrently, "
+                                      "after a finished job.",
+                                      get_rel_name(tables[i])),
+                            errhint("Wait until colcrypt.reencrypt_progress shows the table done, then retry.")));
     for (std::uint64_t i = 0; i < count; i++)
         if (i == 0 || tables[i] != tables[i - 1])
             LockRelationOid(tables[i], ShareLock);
@@ -91,7 +104,7 @@ int rebuild_indexes(int32 typmod, const char *keyring, const char *rebuilt_in) {
                                       keyring),
                             errhint("Retry when that session has ended.")));
     }
-    lock_for_rebuild(tables, indexes, count);
+    lock_for_rebuild(tables, indexes, count, keyring);
     for (std::uint64_t i = 0; i < count; i++) {
         run_internal_locking_query(psprintf("REINDEX INDEX %s", names[i]), SPI_OK_UTILITY);
         ereport(NOTICE, (errmsg("rebuilt index %s %s", names[i], rebuilt_in)));

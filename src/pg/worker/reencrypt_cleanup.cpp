@@ -23,6 +23,7 @@ extern "C" {
 }
 
 #include "colcrypt/pg/admin/value_scan.hpp"
+#include "colcrypt/pg/state/index_rebuild_lock.hpp"
 #include "colcrypt/pg/worker/reencrypt_cleanup.hpp"
 #include "colcrypt/pg/worker/worker_transaction.hpp"
 
@@ -153,16 +154,20 @@ bool vacuum_analyze(Oid relation) {
     return exists;
 }
 
-void reindex_concurrently(Oid index) {
+void reindex_concurrently(Oid table, Oid index) {
     run_top_level("colcrypt re-encryption: REINDEX INDEX CONCURRENTLY of an index holding old envelopes", [&] {
         RangeVar *name = range_var_of(index);
         if (name == nullptr)
             return;
+        // Waits for a cut-over of the table to commit; a cut-over that comes
+        // later is refused until the rebuild is over.
+        hold_index_rebuild_lock(table);
         ReindexStmt *stmt = makeNode(ReindexStmt);
         stmt->kind = REINDEX_OBJECT_INDEX;
         stmt->relation = name;
         stmt->params = list_make1(makeDefElem(pstrdup("concurrently"), nullptr, -1));
         ExecReindex(make_parsestate(nullptr), stmt, true);
+        release_index_rebuild_lock();
     });
 }
 
@@ -246,7 +251,7 @@ void clean_up(const Claimed &claimed, MemoryContext work) {
     if (left.live == 0 && left.dead == 0 && left.index_entries > 0) {
         ListCell *cell;
         foreach (cell, left.indexes)
-            reindex_concurrently(lfirst_oid(cell));
+            reindex_concurrently(claimed.relation, lfirst_oid(cell));
         left = find_leftovers(claimed, work);
     }
     if (left.live > 0) {
@@ -289,6 +294,7 @@ CleanupResult clean_up_next_task(long *wait_ms) {
             ErrorData *error = CopyErrorData();
             FlushErrorState();
             AbortCurrentTransaction();
+            release_index_rebuild_lock();  // a session lock: the abort keeps it
             MemoryContextSwitchTo(work);
             // The message only: a detail may name a key's value.
             char *message = psprintf("cleanup failed: %s", error->message);
