@@ -34,7 +34,7 @@ namespace {
 constexpr int kMaxAttempts = 5;
 constexpr long kRetryStepMs = 60 * 1000;
 
-// The task being cleaned up, and the old versions its first count found
+// The task being cleaned up, and every old version its counts found
 // (pairs of keyring id and version, in the cleanup's memory context).
 struct Claimed {
     int64 job;
@@ -202,11 +202,11 @@ Leftovers find_leftovers(const Claimed &claimed, MemoryContext keep) {
         left.index_entries += use.index_leaf + use.index_until_rebuilt;
         left.statistics += use.statistics;
         left.unreadable += use.unreadable;
-        MemoryContext caller = MemoryContextSwitchTo(keep);
+        MemoryContext scan = MemoryContextSwitchTo(keep);
         if (use.unchecked_index != nullptr && left.unchecked_index == nullptr)
             left.unchecked_index = pstrdup(use.unchecked_index);
         left.indexes = list_concat_unique_oid(left.indexes, use.indexes_holding);
-        MemoryContextSwitchTo(caller);
+        MemoryContextSwitchTo(scan);
         if (use.live + use.dead + use.index_leaf + use.index_until_rebuilt + use.statistics > 0)
             appendStringInfo(&where, "%sversion %d: %lld in live rows, %lld in old row versions, %lld index entries, "
                              "%lld planner statistics",
