@@ -49,9 +49,9 @@ enum class BatchResult { worked, busy, nothing_left };
 bool extension_has_jobs() {
     bool has = false;
     in_worker_transaction("colcrypt re-encryption: looking for jobs",
-                   "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'colcrypt'"
-                   "   AND pg_catalog.to_regprocedure('colcrypt._reencrypt_step(bigint, integer)') IS NOT NULL",
-                   0, nullptr, nullptr, [&] { has = SPI_processed > 0; });
+                          "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'colcrypt'"
+                          "   AND pg_catalog.to_regprocedure('colcrypt._reencrypt_step(bigint, integer)') IS NOT NULL",
+                          0, nullptr, nullptr, [&] { has = SPI_processed > 0; });
     return has;
 }
 
@@ -60,15 +60,15 @@ BatchResult one_batch() {
     Oid types[] = {INT4OID};
     Datum values[] = {Int32GetDatum(guc_reencrypt_batch_size)};
     in_worker_transaction("colcrypt re-encryption batch",
-                   "SELECT state, last_error IS NOT NULL FROM colcrypt._reencrypt_step(NULL, $1)", 1, types, values,
-                   [&] {
-                       if (SPI_processed == 0)
-                           return;
-                       bool isnull;
-                       bool error = DatumGetBool(
-                           SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-                       result = error ? BatchResult::busy : BatchResult::worked;
-                   });
+                          "SELECT state, last_error IS NOT NULL FROM colcrypt._reencrypt_step(NULL, $1)", 1, types,
+                          values, [&] {
+                              if (SPI_processed == 0)
+                                  return;
+                              bool isnull;
+                              bool error = DatumGetBool(
+                                  SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+                              result = error ? BatchResult::busy : BatchResult::worked;
+                          });
     return result;
 }
 
@@ -98,8 +98,8 @@ bool reencrypt_work_left() {
         return false;
     bool left = false;
     in_worker_transaction("colcrypt re-encryption: looking for jobs",
-                   "SELECT 1 FROM colcrypt.reencrypt_tasks WHERE state IN ('queued', 'running') LIMIT 1", 0,
-                   nullptr, nullptr, [&] { left = SPI_processed > 0; });
+                          "SELECT 1 FROM colcrypt.reencrypt_tasks WHERE state IN ('queued', 'running') LIMIT 1", 0,
+                          nullptr, nullptr, [&] { left = SPI_processed > 0; });
     return left;
 }
 
