@@ -487,19 +487,6 @@ CREATE FUNCTION colcrypt._encrypted_types() RETURNS oid[]
      WHERE t.typtype = 'b' AND t.typmodin = 'colcrypt.keyring_typmod_in(cstring[])'::regprocedure
 $$;
 COMMENT ON FUNCTION colcrypt._encrypted_types() IS 'internal: the encrypted base types (their modifier names a keyring)';
-DO $family$
-DECLARE
-    e regtype;
-BEGIN
-    FOR e IN SELECT unnest(colcrypt._encrypted_types())::regtype EXCEPT SELECT 'colcrypt.encrypted_text'::regtype
-    LOOP
-        EXECUTE format($f$CREATE FUNCTION colcrypt._reencrypt_value(value %1$s, type_modifier integer) RETURNS %1$s
-            AS 'MODULE_PATHNAME', 'colcrypt_reencrypt_value' LANGUAGE C STRICT VOLATILE$f$, e);
-        EXECUTE format($f$COMMENT ON FUNCTION colcrypt._reencrypt_value(%s, integer) IS %L$f$, e,
-            'internal: the value re-sealed under the active version of its keyring (the re-encryption batches)');
-    END LOOP;
-END
-$family$;
 
 -- One batch of one runnable task (of job, or of any job when NULL).
 CREATE FUNCTION colcrypt._reencrypt_step(of_job bigint, batch_size integer,
@@ -756,12 +743,18 @@ CREATE FUNCTION colcrypt._value_problem(value colcrypt.encrypted_text) RETURNS t
 COMMENT ON FUNCTION colcrypt._value_problem(colcrypt.encrypted_text) IS
     'internal: why a value does not decrypt, NULL when it does (colcrypt.verify)';
 REVOKE EXECUTE ON FUNCTION colcrypt._value_problem(colcrypt.encrypted_text) FROM PUBLIC;
+-- _reencrypt_value and _value_problem for the other types of the family
+-- (the C functions read the type from their argument).
 DO $family$
 DECLARE
     e regtype;
 BEGIN
     FOR e IN SELECT unnest(colcrypt._encrypted_types())::regtype EXCEPT SELECT 'colcrypt.encrypted_text'::regtype
     LOOP
+        EXECUTE format($f$CREATE FUNCTION colcrypt._reencrypt_value(value %1$s, type_modifier integer) RETURNS %1$s
+            AS 'MODULE_PATHNAME', 'colcrypt_reencrypt_value' LANGUAGE C STRICT VOLATILE$f$, e);
+        EXECUTE format($f$COMMENT ON FUNCTION colcrypt._reencrypt_value(%s, integer) IS %L$f$, e,
+            'internal: the value re-sealed under the active version of its keyring (the re-encryption batches)');
         EXECUTE format($f$CREATE FUNCTION colcrypt._value_problem(value %s) RETURNS text
             AS 'MODULE_PATHNAME', 'colcrypt_value_problem' LANGUAGE C STRICT VOLATILE$f$, e);
         EXECUTE format('REVOKE EXECUTE ON FUNCTION colcrypt._value_problem(%s) FROM PUBLIC', e);
