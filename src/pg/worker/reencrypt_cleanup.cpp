@@ -19,7 +19,6 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 }
 
 #include "colcrypt/pg/admin/value_scan.hpp"
@@ -111,32 +110,10 @@ RangeVar *range_var_of(Oid relation) {
     return makeRangeVar(get_namespace_name(get_rel_namespace(relation)), name, -1);
 }
 
-// A utility statement that runs its own transactions (VACUUM, REINDEX
-// CONCURRENTLY): started in a transaction with an active snapshot, both of
-// which the statement ends first and opens again at its end, as for a
-// client's top-level statement (PortalRunUtility).  The statement's nodes
-// are made in the caller's context: the transaction they would be made in
-// ends before the statement has read them.
-template <typename Fn>
-void run_top_level(const char *activity, Fn statement) {
-    MemoryContext caller = CurrentMemoryContext;
-    SetCurrentStatementStartTimestamp();
-    StartTransactionCommand();
-    PushActiveSnapshot(GetTransactionSnapshot());
-    MemoryContextSwitchTo(caller);
-    pgstat_report_activity(STATE_RUNNING, activity);
-    statement();
-    if (ActiveSnapshotSet())
-        PopActiveSnapshot();
-    CommitTransactionCommand();
-    MemoryContextSwitchTo(caller);
-    pgstat_report_activity(STATE_IDLE, nullptr);
-}
-
 // VACUUM (ANALYZE) of the table; false when it is gone.
 bool vacuum_analyze(Oid relation) {
     bool exists = true;
-    run_top_level("colcrypt re-encryption: VACUUM (ANALYZE) of a re-encrypted table", [&] {
+    in_worker_transaction("colcrypt re-encryption: VACUUM (ANALYZE) of a re-encrypted table", [&] {
         RangeVar *table = range_var_of(relation);
         if (table == nullptr) {
             exists = false;
@@ -155,7 +132,7 @@ bool vacuum_analyze(Oid relation) {
 }
 
 void reindex_concurrently(Oid table, Oid index) {
-    run_top_level("colcrypt re-encryption: REINDEX INDEX CONCURRENTLY of an index holding old envelopes", [&] {
+    in_worker_transaction("colcrypt re-encryption: REINDEX INDEX CONCURRENTLY of an index holding old envelopes", [&] {
         RangeVar *name = range_var_of(index);
         if (name == nullptr)
             return;
@@ -184,40 +161,33 @@ struct Leftovers {
     char *where;    // "version 1: ..." for last_error
 };
 
-Leftovers find_leftovers(const Claimed &claimed, MemoryContext keep) {
+Leftovers find_leftovers(const Claimed &claimed) {
     Leftovers left{};
-    MemoryContext caller = CurrentMemoryContext;
-    SetCurrentStatementStartTimestamp();
-    StartTransactionCommand();
-    PushActiveSnapshot(GetTransactionSnapshot());
-    pgstat_report_activity(STATE_RUNNING, "colcrypt re-encryption: looking for old envelopes left in a table");
-    StringInfoData where;
-    initStringInfo(&where);
-    ListCell *k, *v;
-    forboth(k, claimed.keyrings, v, claimed.versions) {
-        VersionUse use;
-        find_version_use((std::uint32_t) lfirst_int(k), (std::uint32_t) lfirst_int(v), &use, claimed.relation);
-        left.live += use.live;
-        left.dead += use.dead;
-        left.index_entries += use.index_leaf + use.index_until_rebuilt;
-        left.statistics += use.statistics;
-        left.unreadable += use.unreadable;
-        MemoryContext scan = MemoryContextSwitchTo(keep);
-        if (use.unchecked_index != nullptr && left.unchecked_index == nullptr)
-            left.unchecked_index = pstrdup(use.unchecked_index);
-        left.indexes = list_concat_unique_oid(left.indexes, use.indexes_holding);
-        MemoryContextSwitchTo(scan);
-        if (use.live + use.dead + use.index_leaf + use.index_until_rebuilt + use.statistics > 0)
-            appendStringInfo(&where, "%sversion %d: %lld in live rows, %lld in old row versions, %lld index entries, "
-                             "%lld planner statistics",
-                             where.len > 0 ? "; " : "", lfirst_int(v), (long long) use.live, (long long) use.dead,
-                             (long long) (use.index_leaf + use.index_until_rebuilt), (long long) use.statistics);
-    }
-    left.where = MemoryContextStrdup(keep, where.data);
-    PopActiveSnapshot();
-    CommitTransactionCommand();
-    MemoryContextSwitchTo(caller);
-    pgstat_report_activity(STATE_IDLE, nullptr);
+    in_worker_transaction("colcrypt re-encryption: looking for old envelopes left in a table", [&] {
+        StringInfoData where;
+        initStringInfo(&where);
+        ListCell *k, *v;
+        forboth(k, claimed.keyrings, v, claimed.versions) {
+            VersionUse use;
+            find_version_use((std::uint32_t) lfirst_int(k), (std::uint32_t) lfirst_int(v), &use, claimed.relation);
+            left.live += use.live;
+            left.dead += use.dead;
+            left.index_entries += use.index_leaf + use.index_until_rebuilt;
+            left.statistics += use.statistics;
+            left.unreadable += use.unreadable;
+            if (use.unchecked_index != nullptr && left.unchecked_index == nullptr)
+                left.unchecked_index = use.unchecked_index;
+            left.indexes = list_concat_unique_oid(left.indexes, use.indexes_holding);
+            if (use.live + use.dead + use.index_leaf + use.index_until_rebuilt + use.statistics > 0)
+                appendStringInfo(&where,
+                                 "%sversion %d: %lld in live rows, %lld in old row versions, %lld index entries, "
+                                 "%lld planner statistics",
+                                 where.len > 0 ? "; " : "", lfirst_int(v), (long long) use.live,
+                                 (long long) use.dead, (long long) (use.index_leaf + use.index_until_rebuilt),
+                                 (long long) use.statistics);
+        }
+        left.where = where.data;
+    });
     return left;
 }
 
@@ -238,13 +208,13 @@ void record(const Claimed &claimed, const char *state, const char *error) {
         5, types, values, [] {});
 }
 
-// One attempt on a claimed task, in memory context work.
-void clean_up(const Claimed &claimed, MemoryContext work) {
+// One attempt on a claimed task, in the cleanup's memory context.
+void clean_up(const Claimed &claimed) {
     if (!vacuum_analyze(claimed.relation)) {
         record(claimed, "done", nullptr);
         return;
     }
-    Leftovers left = find_leftovers(claimed, work);
+    Leftovers left = find_leftovers(claimed);
     // Indexes whose old entries VACUUM cannot remove (btree pivots, GIN
     // keys); leaf entries of old row versions still readable go with them
     // only once those row versions are gone, so not while any are left.
@@ -252,7 +222,7 @@ void clean_up(const Claimed &claimed, MemoryContext work) {
         ListCell *cell;
         foreach (cell, left.indexes)
             reindex_concurrently(claimed.relation, lfirst_oid(cell));
-        left = find_leftovers(claimed, work);
+        left = find_leftovers(claimed);
     }
     if (left.live > 0) {
         // A value under an old version was written after the pass (a
@@ -284,7 +254,7 @@ CleanupResult clean_up_next_task(long *wait_ms) {
     if (claim_task(&claimed, work)) {
         PG_TRY();
         {
-            clean_up(claimed, work);
+            clean_up(claimed);
         }
         PG_CATCH();
         {
