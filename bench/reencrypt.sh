@@ -41,10 +41,7 @@ DIR=''
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
-    if [ -n "$DIR" ] && [ -f "$DIR/data/postmaster.pid" ]; then
-        as_cluster_user "$BINDIR/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
-    fi
-    [ -n "$DIR" ] && rm -rf "$DIR"
+    remove_throwaway_cluster "$DIR" "$BINDIR"
     exit "$status"
 }
 trap cleanup EXIT

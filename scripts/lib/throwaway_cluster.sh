@@ -1,5 +1,5 @@
-# Shared by scripts/demo.sh and bench/run.sh (sourced): who a throwaway
-# cluster runs as, a scratch directory it owns, and a free port.
+# Shared by scripts/demo.sh and the bench scripts (sourced): who a throwaway
+# cluster runs as, a scratch directory it owns, a free port, and its removal.
 
 # initdb and pg_ctl refuse to run as root: the cluster belongs to "postgres"
 # then, otherwise to the calling user.
@@ -30,4 +30,16 @@ free_port() {
         [ "$port" -lt $(($1 + 100)) ] || return 1
     done
     echo "$port"
+}
+
+# Stop the cluster in $1/data, if it runs (fast, else immediate), and remove
+# $1; $2 is the PostgreSQL bin directory.  Nothing when $1 is empty.
+remove_throwaway_cluster() {
+    local dir=$1 bindir=$2
+    [ -n "$dir" ] || return 0
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        as_cluster_user "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 ||
+            as_cluster_user "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
 }
