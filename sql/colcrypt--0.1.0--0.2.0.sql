@@ -484,7 +484,8 @@ COMMENT ON FUNCTION colcrypt._reencrypt_value(colcrypt.encrypted_text, integer) 
 CREATE FUNCTION colcrypt._encrypted_types() RETURNS oid[]
     LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
     SELECT coalesce(array_agg(t.oid ORDER BY t.oid), '{}') FROM pg_type t
-     WHERE t.typtype = 'b' AND t.typmodin = 'colcrypt.keyring_typmod_in(cstring[])'::regprocedure
+     WHERE t.typtype = 'b' AND t.typelem = 0  -- not their arrays, which share the modifier
+       AND t.typmodin = 'colcrypt.keyring_typmod_in(cstring[])'::regprocedure
 $$;
 COMMENT ON FUNCTION colcrypt._encrypted_types() IS 'internal: the encrypted base types (their modifier names a keyring)';
 
