@@ -46,6 +46,13 @@ int compare_normalized(Normalization normalization, const std::uint8_t *a, std::
 // to be equal (a text and a bytea, say) get unrelated terms.  Normalised
 // plaintext is fed in stack-sized chunks: no allocation per value.
 // The untruncated MAC reveals more than the stored term, so it is wiped.
+std::int64_t term_index_key(const std::uint8_t *term, std::size_t size) noexcept {
+    std::uint64_t key = 0;
+    for (std::size_t i = 0; i < size && i < sizeof key; i++)
+        key = (key << 8) | term[i];
+    return static_cast<std::int64_t>(key);
+}
+
 void BlindIndex::term(ValueType type, const std::uint8_t *plaintext, std::size_t size,
                       std::size_t term_size, std::uint8_t *out, Normalization normalization) {
     if (term_size > kMaxTermSize) {

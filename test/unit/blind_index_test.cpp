@@ -86,5 +86,27 @@ TEST(BlindIndex, RejectsTermsLongerThan32Bytes) {
     EXPECT_CORE_ERROR(index.term(ValueType::text, out, 1, 33, out), invalid_argument);
 }
 
+TEST(BlindIndex, TermIndexKeyReadsTheFirstEightBytesBigEndian) {
+    const std::uint8_t one[] = {0x2a};
+    EXPECT_EQ(core::term_index_key(one, 1), 0x2a);
+    const std::uint8_t eight[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+    EXPECT_EQ(core::term_index_key(eight, 8), 0x0102030405060708);
+    // A high first bit gives a negative number (the int8 an index holds).
+    const std::uint8_t high[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe};
+    EXPECT_EQ(core::term_index_key(high, 8), -2);
+    // A longer term keeps its first 64 bits.
+    const std::uint8_t sixteen[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+                                    0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10};
+    EXPECT_EQ(core::term_index_key(sixteen, 16), core::term_index_key(eight, 8));
+    // Terms of a keyring differ in their first bytes as often as anywhere.
+    core::BlindIndex index{core::SecretKey::random()};
+    std::uint8_t a[8], b[8];
+    index.term(ValueType::text, reinterpret_cast<const std::uint8_t *>("alice"), 5, 8, a);
+    index.term(ValueType::text, reinterpret_cast<const std::uint8_t *>("bob"), 3, 8, b);
+    EXPECT_NE(core::term_index_key(a, 8), core::term_index_key(b, 8));
+    index.term(ValueType::text, reinterpret_cast<const std::uint8_t *>("alice"), 5, 8, b);
+    EXPECT_EQ(core::term_index_key(a, 8), core::term_index_key(b, 8));
+}
+
 }  // namespace
 }  // namespace colcrypt::test

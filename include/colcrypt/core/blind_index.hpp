@@ -36,6 +36,15 @@ int compare_normalized(Normalization normalization, const std::uint8_t *a, std::
 constexpr std::size_t kConclusiveTermSize = 16;
 constexpr bool term_is_conclusive(std::size_t term_size) { return term_size >= kConclusiveTermSize; }
 
+// A stored term as the number an index over terms holds
+// (colcrypt.term(), docs/design/lookup-index.md): its first eight bytes,
+// all of a shorter term's, read big-endian and reinterpreted as a signed
+// 64-bit integer.  Equal terms give equal numbers, and terms of at most
+// eight bytes unequal ones; longer terms keep 64 of their bits, so two of
+// them may share a number, which the comparison rechecked on every row an
+// index scan returns settles.
+std::int64_t term_index_key(const std::uint8_t *term, std::size_t size) noexcept;
+
 class BlindIndex {
 public:
     explicit BlindIndex(const SecretKey &index_key) : hmac_(index_key) {}
