@@ -875,3 +875,48 @@ GRANT EXECUTE ON FUNCTION colcrypt.rotate_index_key(text) TO colcrypt_admin;
 
 COMMENT ON FUNCTION colcrypt.upgrade_index_order(text) IS
     'switch a keyring to index order 2 and/or, after rotate_index_key, to its new blind-index key, rebuilding the indexes of its values; returns how many';
+
+-- ---------------------------------------------------------------------------
+-- Indexes over blind-index terms (issue 15, docs/design/lookup-index.md):
+-- CREATE INDEX ON t (colcrypt.term(email)) makes `email = x` a descent of an
+-- int8 btree; the planner hook adds the term qual and keeps `email = x` as
+-- the recheck.
+-- ---------------------------------------------------------------------------
+
+DO $terms$
+DECLARE
+    e text;
+BEGIN
+    FOR e IN SELECT format('colcrypt.%I', t) FROM unnest(ARRAY['encrypted_text', 'encrypted_bytea',
+                 'encrypted_jsonb', 'encrypted_int4', 'encrypted_int8', 'encrypted_numeric', 'encrypted_date',
+                 'encrypted_timestamptz']) AS t
+    LOOP
+        -- Reads the envelope's header: no key, no decryption, so its result
+        -- depends on the value's bytes alone.
+        EXECUTE format($f$CREATE FUNCTION colcrypt.term(%s) RETURNS bigint
+            AS 'MODULE_PATHNAME', 'colcrypt_term' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE$f$, e);
+        EXECUTE format($f$COMMENT ON FUNCTION colcrypt.term(%s) IS %L$f$, e,
+            'the blind-index term stored in the value, as a number (NULL when its keyring keeps none): what an index for fast equality lookups holds');
+    END LOOP;
+END
+$terms$;
+
+-- Inserted by the planner hook beside `col = x` when col has an index over
+-- colcrypt.term(col): x's terms under the keyring's order key (0) and
+-- under the key new values are sealed with (1; the same outside a
+-- blind-index key rotation), and those of every element of an array.
+CREATE FUNCTION colcrypt._search_term(anyelement, integer, integer) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'colcrypt_search_term' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION colcrypt._search_term(anyelement, integer, integer) IS
+    'internal: the terms a search value has under a column''s keyring, for an index over colcrypt.term()';
+CREATE FUNCTION colcrypt._search_terms(anyarray, integer) RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'colcrypt_search_terms' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION colcrypt._search_terms(anyarray, integer) IS
+    'internal: the terms of every element of an array of search values, for an index over colcrypt.term()';
+-- Wrapped around the column of the rechecked comparison, so that the
+-- planner reaches its rows through the index over terms, not through an
+-- index over the envelopes.
+CREATE FUNCTION colcrypt._rechecked(anyelement) RETURNS anyelement
+    AS 'MODULE_PATHNAME', 'colcrypt_rechecked' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION colcrypt._rechecked(anyelement) IS
+    'internal: its argument; marks the comparison rechecked after a lookup through an index over colcrypt.term()';

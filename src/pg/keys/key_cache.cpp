@@ -43,6 +43,7 @@ struct CachedKeyring {
     std::uint32_t order_index_version = 0;  // 0: no index key row
     core::BlindIndex *order_index = nullptr;    // keys.index_key(order_index_version)
     core::BlindIndex *sealing_index = nullptr;  // the active data version's index key
+    std::uint32_t sealing_index_version = 0;     // its version (order_index_version outside a rotation)
     std::vector<std::int32_t> off_order_versions;  // catalog::data_versions_off_order_key
 };
 
@@ -176,6 +177,7 @@ CachedKeyring *load_keyring(catalog::KeyringBy by, int32 key) {
     entry->order_index = row.index.present ? entry->keys.index_key(row.index.version) : nullptr;
     entry->sealing_index =
         row.sealing_index.present ? entry->keys.index_key(row.sealing_index.version) : entry->order_index;
+    entry->sealing_index_version = row.sealing_index.present ? row.sealing_index.version : entry->order_index_version;
     cpp_guard([&] { entry->off_order_versions.assign(off_order, off_order + off_order_count); });
     cpp_guard([&] {
         loading_keyring = nullptr;  // owned by the cache from here (or freed if it throws)
@@ -299,12 +301,33 @@ core::AesGcm &data_key(std::uint32_t keyring_id, std::uint32_t key_version) {
     return *entry->keys.data_key(key_version);
 }
 
+namespace {
+
+IndexKey index_key_of(const CachedKeyring *entry) {
+    return IndexKey{entry->order_index,
+                    entry->policy,
+                    entry->order_index_version,
+                    entry->off_order_versions.data(),
+                    (int) entry->off_order_versions.size(),
+                    entry->sealing_index,
+                    entry->sealing_index_version};
+}
+
+}  // namespace
+
 IndexKey index_key_for_keyring(std::uint32_t keyring_id) {
     CachedKeyring *entry = cached_keyring_by_id(keyring_id);
     if (entry == nullptr)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("keyring %u does not exist", keyring_id)));
-    return IndexKey{entry->order_index, entry->policy, entry->order_index_version, entry->off_order_versions.data(),
-                    (int) entry->off_order_versions.size()};
+    return index_key_of(entry);
+}
+
+bool index_key_for_typmod(int32 typmod, IndexKey *key) {
+    CachedKeyring *entry = cached_keyring_by_typmod(typmod);
+    if (entry == nullptr)
+        return false;
+    *key = index_key_of(entry);
+    return true;
 }
 
 bool keyring_exists(std::uint32_t keyring_id) {

@@ -31,6 +31,7 @@ extern "C" {
 #include "colcrypt/pg/boundary/boundary.hpp"
 #include "colcrypt/pg/keys/key_cache.hpp"
 #include "colcrypt/pg/keys/keyring_names.hpp"
+#include "colcrypt/pg/ops/equality.hpp"
 #include "colcrypt/pg/state/transaction_cache.hpp"
 #include "colcrypt/pg/types/plaintext_codec.hpp"
 #include "colcrypt/pg/types/value_codec.hpp"
@@ -415,9 +416,35 @@ int order_with_plaintext(ValueType type, struct varlena *value, struct varlena *
     return compare_operands(a, b);
 }
 
-// A character(n) value as the text it casts to: without its trailing
-// spaces, which bpchar's own comparisons ignore.  The value itself when it
-// has none (the common case: no copy).
+}  // namespace
+
+bool search_operand_term(ValueType type, bool is_plaintext, struct varlena *operand, std::uint32_t keyring_id,
+                         SearchKey which, std::uint8_t *term, std::size_t *size) {
+    IndexKey key = index_key_for_keyring(keyring_id);
+    if (key.index == nullptr || !key.policy.stores_terms())
+        return false;
+    bool sealing = which == SearchKey::sealing && key.sealing != nullptr;
+    core::BlindIndex &index = sealing ? *key.sealing : *key.index;
+    std::uint32_t version = sealing ? key.sealing_version : key.order_version;
+    *size = key.policy.stored_term_size();
+    TermOf of = is_plaintext ? TermOf::plaintext : TermOf::transit_value;
+    if (cached_term(of, type, keyring_id, version, *size, VARDATA_ANY(operand), VARSIZE_ANY_EXHDR(operand), term))
+        return true;
+    Operand op = is_plaintext ? plaintext_operand(type, operand) : encrypted_operand(type, operand);
+    if (!is_plaintext && op.envelope.keyring_id != core::kTransitKeyringId && op.envelope.keyring_id != keyring_id)
+        report_different_keyrings(op.envelope.keyring_id, keyring_id);
+    need_plaintext(op);
+    cpp_guard([&] {
+        core::comparison_term(index, key.policy, type, reinterpret_cast<const std::uint8_t *>(op.plaintext),
+                              op.plaintext_size, term);
+    });
+    cache_term(of, type, keyring_id, version, *size, VARDATA_ANY(operand), VARSIZE_ANY_EXHDR(operand), term);
+    release(op);
+    return true;
+}
+
+// Trailing spaces are what bpchar's own comparisons ignore; no copy in the
+// common case.
 struct varlena *bpchar_as_text(struct varlena *value) {
     const char *data = VARDATA_ANY(value);
     std::size_t size = VARSIZE_ANY_EXHDR(value), trimmed = size;
@@ -431,7 +458,6 @@ struct varlena *bpchar_as_text(struct varlena *value) {
     return text;
 }
 
-}  // namespace
 }  // namespace colcrypt::pg
 
 using namespace colcrypt::pg;

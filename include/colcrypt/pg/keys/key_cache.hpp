@@ -59,8 +59,19 @@ struct IndexKey {
     // (sorted; none outside a blind-index key rotation).
     const std::int32_t *off_order_versions;
     int off_order_count;
+    // The index key of the active data version, whose terms new values
+    // carry: the order key, except during a blind-index key rotation, when
+    // it is the new key, the one the off-order versions are bound to (a
+    // rotation is refused while another is unfinished, so there are never
+    // more than these two).
+    core::BlindIndex *sealing;
+    std::uint32_t sealing_version;
 };
 IndexKey index_key_for_keyring(std::uint32_t keyring_id);
+
+// The same for the keyring a type modifier names (typmod >= 0), into *key;
+// false, where the other raises an error, when there is no such keyring.
+bool index_key_for_typmod(int32 typmod, IndexKey *key);
 
 // The version of the order key of the keyring a type modifier names (0
 // when it has none): what the terms of its search values are made under.
