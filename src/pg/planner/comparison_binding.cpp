@@ -42,6 +42,7 @@ extern "C" {
 #include "colcrypt/pg/compat/tree_walker.hpp"
 #include "colcrypt/pg/ops/bind.hpp"
 #include "colcrypt/pg/planner/comparison_binding.hpp"
+#include "colcrypt/pg/planner/term_index_quals.hpp"
 #include "colcrypt/pg/types/encrypted_type.hpp"
 
 namespace colcrypt::pg {
@@ -259,8 +260,10 @@ bool bind_walker(Node *node, void *context) {
 PlannedStmt *colcrypt_planner(Query *parse, const char *query_string, int cursor_options,
                               ParamListInfo bound_params) {
     const ComparisonOids &o = comparison_oids();
-    if (o.any_installed)
+    if (o.any_installed) {
         (void) bind_walker((Node *) parse, const_cast<ComparisonOids *>(&o));
+        add_term_index_quals(parse);
+    }
     PlannedStmt *volatile result = nullptr;
     bind_planning_begins();
     PG_TRY();
@@ -278,6 +281,17 @@ PlannedStmt *colcrypt_planner(Query *parse, const char *query_string, int cursor
 
 }  // namespace
 
+bool is_encrypted_equality(Oid opno) {
+    const ComparisonOids &o = comparison_oids();
+    const TypeComparisons *t = comparisons_of_operator(opno, o);
+    if (t == nullptr)
+        return false;
+    if (opno == t->eq)
+        return true;
+    const PlaintextComparison *p = plaintext_comparison(opno, *t);
+    return p != nullptr && opno == p->eq;
+}
+
 void install_comparison_binding_hook() {
     previous_planner_hook = planner_hook;
     planner_hook = colcrypt_planner;
@@ -285,6 +299,7 @@ void install_comparison_binding_hook() {
     CacheRegisterSyscacheCallback(TYPEOID, forget_oids, (Datum) 0);
     CacheRegisterSyscacheCallback(OPEROID, forget_oids, (Datum) 0);
     CacheRegisterSyscacheCallback(PROCOID, forget_oids, (Datum) 0);
+    register_term_index_quals_invalidation();
 }
 
 }  // namespace colcrypt::pg

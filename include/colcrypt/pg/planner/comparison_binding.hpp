@@ -2,8 +2,14 @@
 // encrypted column to that column's keyring (see comparison_binding.cpp).
 #pragma once
 
+#include "colcrypt/pg/compat/postgres.hpp"
+
 namespace colcrypt::pg {
 
 void install_comparison_binding_hook();
+
+// Whether opno is the = of an encrypted type with itself, or with a
+// plaintext type it compares with (an operand bound or not).
+bool is_encrypted_equality(Oid opno);
 
 }  // namespace colcrypt::pg

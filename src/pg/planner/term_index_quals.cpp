@@ -1,0 +1,366 @@
+// Planner hook, second step: lookups through an index over terms
+// (docs/design/lookup-index.md).
+//
+// When col has a valid, non-partial btree index whose first key is
+// colcrypt.term(col), a top-level conjunct of a WHERE or JOIN ... ON qual
+//
+//   col = x              becomes   colcrypt._rechecked(col) = x
+//                                  AND colcrypt.term(col) =
+//                                      colcrypt._search_term(x, m, 0)
+//                        or, during a blind-index key rotation,
+//                                  AND colcrypt.term(col) = ANY(ARRAY[
+//                                      colcrypt._search_term(x, m, 0),
+//                                      colcrypt._search_term(x, m, 1)])
+//   col = ANY(xs)        becomes   colcrypt._rechecked(col) = ANY(xs)
+//                                  AND colcrypt.term(col) =
+//                                      ANY(colcrypt._search_terms(xs, m))
+//
+// (m: the column's keyring modifier; x as comparison binding left it).
+// The term qual is implied by the comparison: a value equal to x carries
+// x's term under the index key its data version is bound to, the order
+// key (0) or, during a blind-index key rotation, the new one (1), and
+// every key a value may be under is searched for.  So the result is the
+// comparison's, NULLs included (a NULL x or col makes both sides NULL).
+// The comparison stays and is rechecked on every row the index returns,
+// so a colliding term never reaches a result; _rechecked keeps the
+// planner from choosing an index over the envelopes for it instead.
+//
+// The one-term form is decided when the plan is made: rotate_index_key
+// invalidates every cached plan (admin/keyring_verbs.cpp), so no plan
+// made before a rotation runs during it.  After the cut-over the order key
+// is the new key, so both forms stay right.
+//
+// Only comparisons whose other side is the same for every row are
+// rewritten: no Var of the query's own level, nothing volatile, no
+// sub-select (x is evaluated twice).  Tables with inheritance children are
+// left alone (a child may lack the index); a partitioned table's
+// partitions all have a partitioned index's.
+#include "colcrypt/pg/compat/postgres.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_oper.h"
+#include "parser/parsetree.h"
+#include "parser/parse_func.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/syscache.h"
+}
+
+#include "colcrypt/pg/compat/tree_walker.hpp"
+#include "colcrypt/pg/keys/key_cache.hpp"
+#include "colcrypt/pg/planner/comparison_binding.hpp"
+#include "colcrypt/pg/planner/term_index_quals.hpp"
+#include "colcrypt/pg/types/encrypted_type.hpp"
+
+namespace colcrypt::pg {
+namespace {
+
+struct TermIndexOids {
+    bool looked_up;
+    bool installed;  // every function below exists in this database
+    Oid encrypted_type[kEncryptedTypeCount];
+    Oid term[kEncryptedTypeCount];  // colcrypt.term(encrypted_type[i])
+    Oid search_term, search_terms, rechecked;
+    Oid int8_eq, int8_eq_function;
+};
+
+TermIndexOids oids;
+
+void forget_oids(Datum, int, uint32) {
+    oids.looked_up = false;
+}
+
+Oid colcrypt_function(const char *name, int count, const Oid *types) {
+    return LookupFuncName(list_make2(makeString(pstrdup("colcrypt")), makeString(pstrdup(name))), count, types,
+                          true);
+}
+
+const TermIndexOids &term_index_oids() {
+    if (oids.looked_up)
+        return oids;
+    TermIndexOids found{};
+    bool all = true;
+    for (int i = 0; i < kEncryptedTypeCount; i++) {
+        found.encrypted_type[i] = encrypted_type_oid(kEncryptedTypes[i]);
+        found.term[i] = OidIsValid(found.encrypted_type[i]) ? colcrypt_function("term", 1, &found.encrypted_type[i])
+                                                            : InvalidOid;
+        all = all && OidIsValid(found.term[i]);
+    }
+    Oid search_term_args[3] = {ANYELEMENTOID, INT4OID, INT4OID};
+    Oid search_terms_args[2] = {ANYARRAYOID, INT4OID};
+    Oid rechecked_args[1] = {ANYELEMENTOID};
+    found.search_term = colcrypt_function("_search_term", 3, search_term_args);
+    found.search_terms = colcrypt_function("_search_terms", 2, search_terms_args);
+    found.rechecked = colcrypt_function("_rechecked", 1, rechecked_args);
+    found.int8_eq = OpernameGetOprid(list_make2(makeString(pstrdup("pg_catalog")), makeString(pstrdup("="))),
+                                     INT8OID, INT8OID);
+    found.int8_eq_function = get_opcode(found.int8_eq);
+    // A database at an older colcrypt's SQL has none of them.
+    found.installed = all && OidIsValid(found.search_term) && OidIsValid(found.search_terms) &&
+                      OidIsValid(found.rechecked);
+    found.looked_up = true;
+    oids = found;
+    return oids;
+}
+
+// colcrypt.term for an encrypted type, InvalidOid for any other type.
+Oid term_function(const TermIndexOids &o, Oid type) {
+    for (int i = 0; i < kEncryptedTypeCount; i++)
+        if (o.encrypted_type[i] == type)
+            return o.term[i];
+    return InvalidOid;
+}
+
+// Whether the first key of one of the relation's valid, non-partial btree
+// indexes is term_fn(column attno).  The parser holds a lock on the table;
+// each index looked into is locked as the planner will lock it.
+bool has_term_index(Oid relid, AttrNumber attno, Oid term_fn, LOCKMODE lockmode) {
+    Relation table = table_open(relid, NoLock);
+    List *indexes = RelationGetIndexList(table);
+    table_close(table, NoLock);
+    bool found = false;
+    ListCell *lc;
+    foreach (lc, indexes) {
+        Oid index_oid = lfirst_oid(lc);
+        HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index_oid));
+        if (!HeapTupleIsValid(tuple))
+            continue;
+        auto *index = (Form_pg_index) GETSTRUCT(tuple);
+        bool candidate = index->indisvalid && index->indisready && index->indislive && index->indnatts > 0 &&
+                         index->indkey.values[0] == 0 && heap_attisnull(tuple, Anum_pg_index_indpred, nullptr) &&
+                         !heap_attisnull(tuple, Anum_pg_index_indexprs, nullptr);
+        ReleaseSysCache(tuple);
+        if (!candidate)
+            continue;
+        Relation index_relation = index_open(index_oid, lockmode);
+        if (index_relation->rd_rel->relam == BTREE_AM_OID) {
+            List *expressions = RelationGetIndexExpressions(index_relation);
+            auto *first = (Node *) linitial(expressions);
+            if (IsA(first, FuncExpr) && ((FuncExpr *) first)->funcid == term_fn &&
+                list_length(((FuncExpr *) first)->args) == 1) {
+                auto *argument = (Node *) linitial(((FuncExpr *) first)->args);
+                found = IsA(argument, Var) && ((Var *) argument)->varattno == attno;
+            }
+        }
+        index_close(index_relation, NoLock);
+        if (found)
+            break;
+    }
+    list_free(indexes);
+    return found;
+}
+
+struct Rewriter {
+    const TermIndexOids &oids;
+    Query *query;
+};
+
+// The column a comparison's side is, when it is a plain column of a table
+// of this query with an index over its terms, with a keyring that keeps
+// terms; else nullptr.  *rotating: whether the keyring is in a blind-index
+// key rotation, so that values carry terms under two index keys.
+Var *term_indexed_column(const Rewriter &r, Node *side, Oid *term_fn, bool *rotating) {
+    if (!IsA(side, Var))
+        return nullptr;
+    auto *var = (Var *) side;
+    if (var->varlevelsup != 0 || var->varattno <= 0 || var->vartypmod < 0 || var->varno < 1 ||
+        var->varno > list_length(r.query->rtable))
+        return nullptr;
+    *term_fn = term_function(r.oids, var->vartype);
+    if (!OidIsValid(*term_fn))
+        return nullptr;
+    RangeTblEntry *rte = rt_fetch(var->varno, r.query->rtable);
+    if (rte->rtekind != RTE_RELATION)
+        return nullptr;
+    if (rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_MATVIEW &&
+        rte->relkind != RELKIND_PARTITIONED_TABLE)
+        return nullptr;
+    if (rte->inh && rte->relkind == RELKIND_RELATION && has_subclass(rte->relid))
+        return nullptr;
+    if (!has_term_index(rte->relid, var->varattno, *term_fn, rte->rellockmode))
+        return nullptr;
+    // A keyring that keeps no terms has none to look up (its values' terms
+    // are all NULL); an unknown one is left to the comparison's own error.
+    IndexKey key;
+    if (!index_key_for_typmod(var->vartypmod, &key) || !key.policy.stores_terms())
+        return nullptr;
+    // New values carry terms of another key than the order key from
+    // rotate_index_key to the cut-over (upgrade_index_order).
+    *rotating = key.sealing_version != key.order_version;
+    return var;
+}
+
+// Whether an operand is the same for every row of this query, cheap to
+// evaluate twice and safe to: no Var of this level, nothing volatile, no
+// sub-select.
+bool row_independent(Node *operand) {
+    return !contain_vars_of_level(operand, 0) && !contain_volatile_functions(operand) &&
+           !checkExprHasSubLink(operand);
+}
+
+Node *int4_const(int32 value) {
+    return (Node *) makeConst(INT4OID, -1, InvalidOid, sizeof(int32), Int32GetDatum(value), false, true);
+}
+
+Node *call(Oid function, Oid result_type, List *args) {
+    return (Node *) makeFuncExpr(function, result_type, args, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+}
+
+// colcrypt.term(col) = ANY(terms)
+Node *term_qual(const Rewriter &r, Oid term_fn, Var *column, Node *terms) {
+    ScalarArrayOpExpr *qual = makeNode(ScalarArrayOpExpr);
+    qual->opno = r.oids.int8_eq;
+    qual->opfuncid = r.oids.int8_eq_function;
+    qual->useOr = true;
+    qual->inputcollid = InvalidOid;
+    qual->args = list_make2(call(term_fn, INT8OID, list_make1((Var *) copyObjectImpl(column))), terms);
+    qual->location = -1;
+    return (Node *) qual;
+}
+
+Node *rechecked(const Rewriter &r, Var *column) {
+    return call(r.oids.rechecked, column->vartype, list_make1(column));
+}
+
+// col = x (either way round): the rewritten conjunct, or nullptr.
+Node *rewrite_comparison(const Rewriter &r, OpExpr *op) {
+    if (list_length(op->args) != 2 || !is_encrypted_equality(op->opno))
+        return nullptr;
+    Oid term_fn = InvalidOid;
+    bool rotating = false;
+    int column_side = -1;
+    Var *column = nullptr;
+    for (int side = 0; side < 2 && column == nullptr; side++) {
+        if (!row_independent((Node *) list_nth(op->args, 1 - side)))
+            continue;
+        column = term_indexed_column(r, (Node *) list_nth(op->args, side), &term_fn, &rotating);
+        column_side = side;
+    }
+    if (column == nullptr)
+        return nullptr;
+    Node *operand = (Node *) list_nth(op->args, 1 - column_side);
+    auto search_term = [&](int key) {
+        return call(r.oids.search_term, INT8OID,
+                    list_make3((Node *) copyObjectImpl(operand), int4_const(column->vartypmod), int4_const(key)));
+    };
+    Node *qual;
+    if (rotating) {
+        ArrayExpr *array = makeNode(ArrayExpr);
+        array->array_typeid = INT8ARRAYOID;
+        array->element_typeid = INT8OID;
+        array->elements = list_make2(search_term(0), search_term(1));
+        array->multidims = false;
+        array->location = -1;
+        qual = term_qual(r, term_fn, column, (Node *) array);
+    } else {
+        qual = (Node *) make_opclause(r.oids.int8_eq, BOOLOID, false, (Expr *)
+                                      call(term_fn, INT8OID, list_make1((Var *) copyObjectImpl(column))),
+                                      (Expr *) search_term(0), InvalidOid, InvalidOid);
+        ((OpExpr *) qual)->opfuncid = r.oids.int8_eq_function;
+    }
+    list_nth_cell(op->args, column_side)->ptr_value = rechecked(r, column);
+    return (Node *) makeBoolExpr(AND_EXPR, list_make2(op, qual), -1);
+}
+
+// col = ANY(xs): the rewritten conjunct, or nullptr.
+Node *rewrite_array_comparison(const Rewriter &r, ScalarArrayOpExpr *op) {
+    if (!op->useOr || list_length(op->args) != 2 || !is_encrypted_equality(op->opno))
+        return nullptr;
+    auto *array = (Node *) lsecond(op->args);
+    Oid term_fn = InvalidOid;
+    bool rotating;
+    Var *column =
+        row_independent(array) ? term_indexed_column(r, (Node *) linitial(op->args), &term_fn, &rotating) : nullptr;
+    if (column == nullptr)
+        return nullptr;
+    Node *terms = call(r.oids.search_terms, INT8ARRAYOID,
+                       list_make2((Node *) copyObjectImpl(array), int4_const(column->vartypmod)));
+    Node *qual = term_qual(r, term_fn, column, terms);
+    linitial(op->args) = rechecked(r, column);
+    return (Node *) makeBoolExpr(AND_EXPR, list_make2(op, qual), -1);
+}
+
+// A qual with its top-level conjuncts rewritten where they can be.
+Node *rewrite_qual(const Rewriter &r, Node *qual) {
+    if (qual == nullptr)
+        return nullptr;
+    if (IsA(qual, List)) {
+        ListCell *lc;
+        foreach (lc, (List *) qual)
+            lfirst(lc) = rewrite_qual(r, (Node *) lfirst(lc));
+        return qual;
+    }
+    if (is_andclause(qual)) {
+        ListCell *lc;
+        foreach (lc, ((BoolExpr *) qual)->args)
+            lfirst(lc) = rewrite_qual(r, (Node *) lfirst(lc));
+        return qual;
+    }
+    Node *rewritten = nullptr;
+    if (IsA(qual, OpExpr))
+        rewritten = rewrite_comparison(r, (OpExpr *) qual);
+    else if (IsA(qual, ScalarArrayOpExpr))
+        rewritten = rewrite_array_comparison(r, (ScalarArrayOpExpr *) qual);
+    return rewritten != nullptr ? rewritten : qual;
+}
+
+void rewrite_join_tree(const Rewriter &r, Node *node) {
+    if (node == nullptr)
+        return;
+    if (IsA(node, FromExpr)) {
+        auto *from = (FromExpr *) node;
+        ListCell *lc;
+        foreach (lc, from->fromlist)
+            rewrite_join_tree(r, (Node *) lfirst(lc));
+        from->quals = rewrite_qual(r, from->quals);
+    } else if (IsA(node, JoinExpr)) {
+        auto *join = (JoinExpr *) node;
+        rewrite_join_tree(r, join->larg);
+        rewrite_join_tree(r, join->rarg);
+        join->quals = rewrite_qual(r, join->quals);
+    }
+}
+
+bool rewrite_walker(Node *node, void *context) {
+    if (node == nullptr)
+        return false;
+    const auto &o = *static_cast<const TermIndexOids *>(context);
+    if (IsA(node, Query)) {
+        auto *query = (Query *) node;
+        Rewriter r{o, query};
+        rewrite_join_tree(r, (Node *) query->jointree);
+        return query_tree_walker(query, COLCRYPT_TREE_WALKER(rewrite_walker), context, 0);
+    }
+    return expression_tree_walker(node, COLCRYPT_TREE_WALKER(rewrite_walker), context);
+}
+
+}  // namespace
+
+void add_term_index_quals(Query *parse) {
+    const TermIndexOids &o = term_index_oids();
+    if (o.installed)
+        (void) rewrite_walker((Node *) parse, const_cast<TermIndexOids *>(&o));
+}
+
+void register_term_index_quals_invalidation() {
+    CacheRegisterSyscacheCallback(NAMESPACEOID, forget_oids, (Datum) 0);
+    CacheRegisterSyscacheCallback(TYPEOID, forget_oids, (Datum) 0);
+    CacheRegisterSyscacheCallback(PROCOID, forget_oids, (Datum) 0);
+}
+
+}  // namespace colcrypt::pg

@@ -1,0 +1,196 @@
+-- Indexes over blind-index terms (docs/design/lookup-index.md):
+-- colcrypt.term(), the planner hook's term qual beside `col = x` (EXPLAIN
+-- for text, untyped and literal operands, IN and = ANY), results against a
+-- plaintext copy, forced term collisions, NULLs, what is left alone, spills
+-- to disk, and a blind-index key rotation.
+SELECT colcrypt.create_key('tix');
+CREATE TABLE tix_people (id int PRIMARY KEY, email colcrypt.encrypted_text('tix'), plain text NOT NULL);
+INSERT INTO tix_people SELECT g, 'user' || g || '@example.com', 'user' || g || '@example.com'
+  FROM generate_series(1, 2000) g;
+CREATE INDEX tix_people_term ON tix_people (colcrypt.term(email));
+ANALYZE tix_people;
+
+-- term(): immutable (it reads the header), one number per plaintext, NULL
+-- for NULL.
+SELECT p.proname, p.provolatile, p.proparallel, p.prorettype::regtype
+  FROM pg_proc p WHERE p.oid = 'colcrypt.term(colcrypt.encrypted_text)'::regprocedure;
+SELECT count(DISTINCT colcrypt.term(email)) AS distinct_terms, count(*) AS rows FROM tix_people;
+SELECT colcrypt.term('user5@example.com'::colcrypt.encrypted_text('tix'))
+     = colcrypt.term(email) AS same_term_for_same_plaintext FROM tix_people WHERE id = 5;
+SELECT colcrypt.term(NULL::colcrypt.encrypted_text) IS NULL AS null_term;
+-- A keyring without terms has none (and gets no term qual, below).
+SET colcrypt.blind_index_bits = 0;
+SELECT colcrypt.create_key('tix_noterm');
+RESET colcrypt.blind_index_bits;
+SELECT colcrypt.term('x'::colcrypt.encrypted_text('tix_noterm')) IS NULL AS no_term;
+
+-- Lookups go through the index over terms; the comparison stays as the
+-- recheck.  A literal, an expression, a prepared text parameter, an untyped
+-- parameter (a transit value), IN and = ANY.
+EXPLAIN (COSTS OFF) SELECT id FROM tix_people WHERE email = 'user42@example.com';
+SELECT id FROM tix_people WHERE email = 'user42@example.com';
+EXPLAIN (COSTS OFF) SELECT id FROM tix_people WHERE email = 'user' || 43 || '@example.com';
+SELECT id FROM tix_people WHERE email = 'user' || 43 || '@example.com';
+SET plan_cache_mode = force_generic_plan;
+PREPARE tix_text(text) AS SELECT id FROM tix_people WHERE email = $1;
+EXPLAIN (COSTS OFF) EXECUTE tix_text('user44@example.com');
+EXECUTE tix_text('user44@example.com');
+PREPARE tix_untyped AS SELECT id FROM tix_people WHERE email = $1;
+EXPLAIN (COSTS OFF) EXECUTE tix_untyped('user45@example.com');
+EXECUTE tix_untyped('user45@example.com');
+PREPARE tix_varchar(varchar) AS SELECT id FROM tix_people WHERE email = $1;
+EXECUTE tix_varchar('user46@example.com');
+PREPARE tix_array(text[]) AS SELECT id FROM tix_people WHERE email = ANY($1) ORDER BY id;
+EXPLAIN (COSTS OFF) EXECUTE tix_array('{user47@example.com,user48@example.com}');
+EXECUTE tix_array('{user47@example.com,user48@example.com,NULL,nobody@example.com}');
+RESET plan_cache_mode;
+EXPLAIN (COSTS OFF) SELECT id FROM tix_people WHERE email IN ('user1@example.com', 'user2@example.com');
+SELECT id FROM tix_people WHERE email IN ('user1@example.com', 'user2@example.com') ORDER BY id;
+-- The reversed comparison, and a correlated operand (a parameter of the
+-- outer row).
+SELECT id FROM tix_people WHERE 'user49@example.com'::colcrypt.encrypted_text = email;
+EXPLAIN (COSTS OFF)
+  SELECT p.id, (SELECT q.id FROM tix_people q WHERE q.email = p.plain) FROM tix_people p WHERE p.id = 50;
+
+-- Every plaintext finds its own row and only it, through the index.
+SET enable_seqscan = off;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE (SELECT array_agg(q.id) FROM tix_people q WHERE q.email = p.plain) = ARRAY[p.id]) AS found
+  FROM tix_people p;
+RESET enable_seqscan;
+
+-- NULLs: `email = NULL` is NULL, so no row, and NOT of it none either; a
+-- NULL email is never found.
+INSERT INTO tix_people VALUES (0, NULL, 'none');
+SELECT count(*) AS equal_null FROM tix_people WHERE email = NULL;
+SELECT count(*) AS not_equal_null FROM tix_people WHERE NOT (email = NULL);
+SELECT count(*) AS null_found FROM tix_people WHERE email = 'none';
+-- Only top-level conjuncts get the term qual; under OR and NOT the
+-- comparison is left as it is, and gives the same answers.
+SELECT count(*) AS or_rows FROM tix_people WHERE email = 'user7@example.com' OR id = 8;
+SELECT count(*) AS not_rows,
+       (SELECT count(*) FROM tix_people WHERE plain <> 'user7@example.com' AND email IS NOT NULL) AS plain_not_rows
+  FROM tix_people WHERE NOT (email = 'user7@example.com');
+-- A volatile operand is evaluated once per row, as written: no term qual.
+EXPLAIN (COSTS OFF) SELECT id FROM tix_people WHERE email = ('user' || (random() * 0)::int || '@example.com');
+
+-- Forced collisions: 8-bit terms, 2000 values in 256 numbers.  Each lookup
+-- returns exactly the rows of its plaintext.
+SET colcrypt.blind_index_bits = 8;
+SELECT colcrypt.create_key('tix8');
+RESET colcrypt.blind_index_bits;
+CREATE TABLE tix_short (id int PRIMARY KEY, email colcrypt.encrypted_text('tix8'), plain text NOT NULL);
+INSERT INTO tix_short SELECT g, 'user' || (g % 1000) || '@example.com', 'user' || (g % 1000) || '@example.com'
+  FROM generate_series(1, 2000) g;
+CREATE INDEX ON tix_short (colcrypt.term(email));
+ANALYZE tix_short;
+SELECT count(DISTINCT colcrypt.term(email)) <= 256 AS at_most_256_terms,
+       min(colcrypt.term(email)) >= 0 AND max(colcrypt.term(email)) <= 255 AS one_byte_terms FROM tix_short;
+EXPLAIN (COSTS OFF) SELECT id FROM tix_short WHERE email = 'user1@example.com';
+SET enable_seqscan = off;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE (SELECT array_agg(q.id ORDER BY q.id) FROM tix_short q WHERE q.email = p.plain)
+                            = (SELECT array_agg(q.id ORDER BY q.id) FROM tix_short q WHERE q.plain = p.plain)) AS exact
+  FROM tix_short p;
+-- Terms do collide here (1000 plaintexts, at most 256 terms), so the
+-- index over terms returns rows of other plaintexts: the recheck is what
+-- removes them.
+SELECT count(DISTINCT colcrypt.term(email)) < count(DISTINCT plain) AS terms_collide FROM tix_short;
+RESET enable_seqscan;
+
+-- Left alone: a keyring without terms, a partial index, a table with
+-- inheritance children.
+SELECT colcrypt.create_key('tix_other');
+CREATE TABLE tix_noterms (id int, email colcrypt.encrypted_text('tix_noterm'));
+INSERT INTO tix_noterms VALUES (1, 'a@example.com');
+CREATE INDEX ON tix_noterms (colcrypt.term(email));
+EXPLAIN (COSTS OFF) SELECT id FROM tix_noterms WHERE email = 'a@example.com';
+SELECT id FROM tix_noterms WHERE email = 'a@example.com';
+CREATE TABLE tix_partial (id int, email colcrypt.encrypted_text('tix_other'));
+CREATE INDEX ON tix_partial (colcrypt.term(email)) WHERE id > 0;
+EXPLAIN (COSTS OFF) SELECT id FROM tix_partial WHERE email = 'a@example.com';
+CREATE TABLE tix_parent (id int, email colcrypt.encrypted_text('tix_other'));
+CREATE INDEX ON tix_parent (colcrypt.term(email));
+CREATE TABLE tix_child () INHERITS (tix_parent);
+INSERT INTO tix_child VALUES (1, 'child@example.com');
+EXPLAIN (COSTS OFF) SELECT id FROM tix_parent WHERE email = 'child@example.com';
+SELECT id FROM tix_parent WHERE email = 'child@example.com';
+-- A partitioned table: its partitions have the partitioned index's.
+CREATE TABLE tix_parts (id int, email colcrypt.encrypted_text('tix_other')) PARTITION BY RANGE (id);
+CREATE TABLE tix_parts_1 PARTITION OF tix_parts FOR VALUES FROM (0) TO (1000);
+CREATE TABLE tix_parts_2 PARTITION OF tix_parts FOR VALUES FROM (1000) TO (2000);
+CREATE INDEX ON tix_parts (colcrypt.term(email));
+INSERT INTO tix_parts SELECT g, 'user' || g || '@example.com' FROM generate_series(0, 1999) g;
+ANALYZE tix_parts;
+EXPLAIN (COSTS OFF) SELECT id FROM tix_parts WHERE email = 'user1500@example.com';
+SELECT id FROM tix_parts WHERE email = 'user1500@example.com';
+
+-- UPDATE and DELETE find their rows the same way.
+EXPLAIN (COSTS OFF) UPDATE tix_people SET plain = plain WHERE email = 'user60@example.com';
+UPDATE tix_people SET plain = plain WHERE email = 'user60@example.com';
+DELETE FROM tix_people WHERE email = 'user61@example.com' RETURNING id;
+
+-- Spills: sorts, hashes and a materialized CTE of looked-up rows with a
+-- tiny work_mem write temp files; every value in them is an envelope or a
+-- term, and the answers are the plaintext copy's.
+SET work_mem = '64kB';
+SET enable_seqscan = off;
+WITH found AS MATERIALIZED (
+  SELECT p.id, p.email FROM tix_people p, generate_series(1, 1500) g WHERE p.email = 'user' || g || '@example.com')
+SELECT count(*) AS rows, count(DISTINCT email) AS distinct_values FROM found;
+SELECT count(*) AS groups FROM (
+  SELECT q.email FROM generate_series(1, 1500) g, LATERAL (SELECT email FROM tix_people WHERE email = 'user' || g || '@example.com') q
+  GROUP BY q.email) s;
+-- A cursor held past its transaction keeps its rows in a temp file: the
+-- looked-up values, and not one plaintext.
+BEGIN;
+DECLARE tix_held CURSOR WITH HOLD FOR
+  SELECT p.email, g FROM generate_series(1, 1500) g, tix_people p
+   WHERE p.email = 'user' || g || '@example.com';
+COMMIT;
+SELECT count(*) > 0 AS spilled FROM pg_ls_tmpdir();
+SELECT bool_and(position('@example.com'::bytea IN pg_read_binary_file('base/pgsql_tmp/' || name)) = 0)
+       AS no_plaintext_in_temp_files
+  FROM pg_ls_tmpdir();
+FETCH 2 FROM tix_held;
+CLOSE tix_held;
+RESET enable_seqscan;
+RESET work_mem;
+
+-- A blind-index key rotation: values carry terms under two index keys, and
+-- lookups search for both.  A statement prepared before the rotation is
+-- planned again (rotate_index_key invalidates plans) and finds new values.
+SET plan_cache_mode = force_generic_plan;
+PREPARE tix_before(text) AS SELECT id FROM tix_people WHERE email = $1;
+EXECUTE tix_before('user70@example.com');
+CREATE TEMP TABLE tix_old_term AS SELECT colcrypt.term(email) AS term FROM tix_people WHERE id = 71;
+SELECT colcrypt.rotate_index_key('tix');
+INSERT INTO tix_people VALUES (3001, 'new3001@example.com', 'new3001@example.com');
+UPDATE tix_people SET email = 'user71@example.com' WHERE id = 71;  -- re-sealed under the new index key
+SELECT colcrypt.term(email) <> (SELECT term FROM tix_old_term) AS terms_differ,
+       colcrypt._key_version(email) AS version
+  FROM tix_people WHERE id = 71;
+EXECUTE tix_before('new3001@example.com');
+EXECUTE tix_before('user71@example.com');
+EXECUTE tix_before('user72@example.com');
+EXPLAIN (COSTS OFF) EXECUTE tix_before('user71@example.com');
+RESET plan_cache_mode;
+SET enable_seqscan = off;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE (SELECT array_agg(q.id) FROM tix_people q WHERE q.email = p.plain) = ARRAY[p.id]) AS found
+  FROM tix_people p WHERE p.email IS NOT NULL;
+RESET enable_seqscan;
+-- Every value re-encrypted, the cut-over: one term again, every row found.
+CALL colcrypt.reencrypt_now('tix_people');
+SELECT colcrypt.upgrade_index_order('tix');
+EXPLAIN (COSTS OFF) SELECT id FROM tix_people WHERE email = 'user71@example.com';
+SET enable_seqscan = off;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE (SELECT array_agg(q.id) FROM tix_people q WHERE q.email = p.plain) = ARRAY[p.id]) AS found
+  FROM tix_people p WHERE p.email IS NOT NULL;
+RESET enable_seqscan;
+
+-- Errors: _search_term of a type it cannot make a term of.
+SELECT colcrypt._search_term(1.5::float8, -1, 0);
+
+DROP TABLE tix_people, tix_short, tix_noterms, tix_partial, tix_parent, tix_child, tix_parts;
