@@ -8,7 +8,6 @@
 extern "C" {
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
 }
 
 #include "colcrypt/core/master_key.hpp"
@@ -195,12 +194,10 @@ extern "C" Datum colcrypt_rotate_index_key(PG_FUNCTION_ARGS) {
         psprintf("blind-index key version %d, master key %s, active for writes with this data version; comparisons "
                  "order by index key %d until colcrypt.upgrade_index_order",
                  index_version, master.fingerprint(), order_index));
-    // A plan made before now looks up one term per search value through an
-    // index over colcrypt.term() (planner/term_index_quals.cpp); from the
-    // commit on, new values carry terms under the new key too.  Every
-    // backend re-plans (a relcache invalidation of every relation, at
-    // commit, which the plan cache heeds before it next runs a plan).
-    CacheInvalidateRelcacheAll();
+    // rotate_data_key invalidated every backend's keys and plans: a plan
+    // made before now looks up one term per search value through an index
+    // over colcrypt.term() (planner/term_index_quals.cpp), and from the
+    // commit on new values carry terms of the new key too.
     ereport(NOTICE, (errmsg("keyring \"%s\": blind-index key version %d and data key version %d are active",
                             keyring.name, index_version, data_version),
                      errdetail("Comparisons order by index key %d until every value is re-encrypted and the keyring "

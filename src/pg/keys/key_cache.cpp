@@ -220,7 +220,13 @@ void register_key_cache_invalidation() {
 }
 
 void invalidate_key_caches() {
-    CacheInvalidateRelcacheByRelid(keyrings_relid());
+    // Every relation, not colcrypt.keyrings alone: plans that look values up
+    // through an index over terms carry terms made under the keys of the
+    // moment (planner/term_index_quals.cpp), and the plan cache throws away
+    // a plan when a relation it uses is invalidated.  Key operations are
+    // rare; each costs every backend a rebuild of the relation cache entries
+    // it uses next.
+    CacheInvalidateRelcacheAll();
 }
 
 namespace {

@@ -36,6 +36,7 @@ extern "C" {
 #include "colcrypt/pg/keys/key_cache.hpp"
 #include "colcrypt/pg/keys/keyring_names.hpp"
 #include "colcrypt/pg/ops/equality.hpp"
+#include "colcrypt/pg/ops/term_index.hpp"
 #include "colcrypt/pg/types/encrypted_type.hpp"
 #include "colcrypt/pg/types/plaintext_codec.hpp"
 #include "colcrypt/pg/types/value_codec.hpp"
@@ -99,6 +100,30 @@ std::int64_t search_term_number(const SearchOperand &operand, int32 typmod, Sear
 }
 
 }  // namespace
+
+std::int64_t search_term_for(Oid type, Datum operand, int32 typmod, SearchKey which) {
+    return search_term_number(search_operand(type, operand), typmod, which);
+}
+
+// The terms of each non-null element (a NULL element matches nothing, as
+// in = ANY): one, or two during a blind-index key rotation.
+ArrayType *search_terms_for(ArrayType *operands, int32 typmod) {
+    ArrayElements elements = array_elements(operands);
+    Datum *terms = static_cast<Datum *>(palloc(sizeof(Datum) * (2 * elements.count + 1)));
+    int count = 0;
+    for (int i = 0; i < elements.count; i++) {
+        if (elements.nulls[i])
+            continue;
+        SearchOperand operand = search_operand(elements.type, elements.values[i]);
+        std::int64_t order = search_term_number(operand, typmod, SearchKey::order);
+        std::int64_t sealing = search_term_number(operand, typmod, SearchKey::sealing);
+        terms[count++] = Int64GetDatum(order);
+        if (sealing != order)  // during a blind-index key rotation
+            terms[count++] = Int64GetDatum(sealing);
+    }
+    return construct_array(terms, count, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
 }  // namespace colcrypt::pg
 
 using namespace colcrypt::pg;
@@ -127,21 +152,9 @@ extern "C" Datum colcrypt_search_term(PG_FUNCTION_ARGS) {
 }
 
 // colcrypt._search_terms(operands anyarray, typmod integer) returns
-// bigint[]: both terms of each non-null element (a NULL element matches
-// nothing, as in = ANY).
+// bigint[].
 extern "C" Datum colcrypt_search_terms(PG_FUNCTION_ARGS) {
-    ArrayElements elements = array_elements(PG_GETARG_ARRAYTYPE_P(0));
-    int32 typmod = PG_GETARG_INT32(1);
-    Datum *terms = static_cast<Datum *>(palloc(sizeof(Datum) * (2 * elements.count + 1)));
-    int count = 0;
-    for (int i = 0; i < elements.count; i++) {
-        if (elements.nulls[i])
-            continue;
-        SearchOperand operand = search_operand(elements.type, elements.values[i]);
-        terms[count++] = Int64GetDatum(search_term_number(operand, typmod, SearchKey::order));
-        terms[count++] = Int64GetDatum(search_term_number(operand, typmod, SearchKey::sealing));
-    }
-    PG_RETURN_ARRAYTYPE_P(construct_array(terms, count, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+    PG_RETURN_ARRAYTYPE_P(search_terms_for(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT32(1)));
 }
 
 // colcrypt._rechecked(value anyelement) returns anyelement.

@@ -292,6 +292,14 @@ bool is_encrypted_equality(Oid opno) {
     return p != nullptr && opno == p->eq;
 }
 
+bool is_bind_function(Oid funcid) {
+    const ComparisonOids &o = comparison_oids();
+    for (const TypeComparisons &t : o.types)
+        if (t.installed && (funcid == t.bind_value || funcid == t.bind_value_array || funcid == t.bind_plaintext_array))
+            return true;
+    return false;
+}
+
 void install_comparison_binding_hook() {
     previous_planner_hook = planner_hook;
     planner_hook = colcrypt_planner;

@@ -25,10 +25,12 @@
 // so a colliding term never reaches a result; _rechecked keeps the
 // planner from choosing an index over the envelopes for it instead.
 //
-// The one-term form is decided when the plan is made: rotate_index_key
-// invalidates every cached plan (admin/keyring_verbs.cpp), so no plan
-// made before a rotation runs during it.  After the cut-over the order key
-// is the new key, so both forms stay right.
+// A constant x (a literal, or an expression of literals) gets its terms
+// computed here, into the plan.  The form, and such terms, are decided
+// when the plan is made: every change to the key tables (rotate_index_key,
+// the cut-over among them) invalidates every backend's cached plans
+// (keys/key_cache.cpp, invalidate_key_caches), so no plan made under one
+// set of keys runs under another.
 //
 // Only comparisons whose other side is the same for every row are
 // rewritten: no Var of the query's own level, nothing volatile, no
@@ -63,6 +65,7 @@ extern "C" {
 
 #include "colcrypt/pg/compat/tree_walker.hpp"
 #include "colcrypt/pg/keys/key_cache.hpp"
+#include "colcrypt/pg/ops/term_index.hpp"
 #include "colcrypt/pg/planner/comparison_binding.hpp"
 #include "colcrypt/pg/planner/term_index_quals.hpp"
 #include "colcrypt/pg/types/encrypted_type.hpp"
@@ -221,6 +224,11 @@ Node *call(Oid function, Oid result_type, List *args) {
     return (Node *) makeFuncExpr(function, result_type, args, InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 }
 
+// colcrypt.term(col)
+Node *term_of(Oid term_fn, Var *column) {
+    return call(term_fn, INT8OID, list_make1((Var *) copyObjectImpl(column)));
+}
+
 // colcrypt.term(col) = ANY(terms)
 Node *term_qual(const Rewriter &r, Oid term_fn, Var *column, Node *terms) {
     ScalarArrayOpExpr *qual = makeNode(ScalarArrayOpExpr);
@@ -228,13 +236,69 @@ Node *term_qual(const Rewriter &r, Oid term_fn, Var *column, Node *terms) {
     qual->opfuncid = r.oids.int8_eq_function;
     qual->useOr = true;
     qual->inputcollid = InvalidOid;
-    qual->args = list_make2(call(term_fn, INT8OID, list_make1((Var *) copyObjectImpl(column))), terms);
+    qual->args = list_make2(term_of(term_fn, column), terms);
     qual->location = -1;
     return (Node *) qual;
 }
 
 Node *rechecked(const Rewriter &r, Var *column) {
     return call(r.oids.rechecked, column->vartype, list_make1(column));
+}
+
+// colcrypt._search_term(operand, m, key)
+Node *search_term_call(const Rewriter &r, Var *column, Node *operand, int key) {
+    return call(r.oids.search_term, INT8OID,
+                list_make3((Node *) copyObjectImpl(operand), int4_const(column->vartypmod), int4_const(key)));
+}
+
+// ARRAY[_search_term(operand, m, 0), _search_term(operand, m, 1)]
+Node *search_term_array(const Rewriter &r, Var *column, Node *operand) {
+    ArrayExpr *array = makeNode(ArrayExpr);
+    array->array_typeid = INT8ARRAYOID;
+    array->element_typeid = INT8OID;
+    array->elements = list_make2(search_term_call(r, column, operand, 0), search_term_call(r, column, operand, 1));
+    array->multidims = false;
+    array->location = -1;
+    return (Node *) array;
+}
+
+// The operand with its constant parts folded: a literal expression
+// becomes one Const (stable and volatile parts stay as they are).
+Node *fold_constant(Node *operand) {
+    return eval_const_expressions(nullptr, operand);
+}
+
+// The constant search terms can be made of now: a non-null Const, or the
+// Const inside _bind(Const, m) (transit values or plaintexts, bound at
+// execution).
+const Const *search_constant(Node *operand) {
+    if (IsA(operand, FuncExpr) && is_bind_function(((FuncExpr *) operand)->funcid))
+        operand = (Node *) linitial(((FuncExpr *) operand)->args);
+    if (!IsA(operand, Const) || ((Const *) operand)->constisnull)
+        return nullptr;
+    return (const Const *) operand;
+}
+
+// term(col) = <the constant's term>, or = ANY('{<both terms>}') during a
+// rotation: no search-term call at execution and an estimate from the
+// index's statistics.  The plan holds terms of the keys of the moment:
+// every change to the key tables invalidates every cached plan
+// (keys/key_cache.cpp, invalidate_key_caches).
+Node *constant_term_qual(const Rewriter &r, Oid term_fn, Var *column, const Const *value, bool rotating) {
+    std::int64_t order = search_term_for(value->consttype, value->constvalue, column->vartypmod, SearchKey::order);
+    if (!rotating) {
+        Node *term = (Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64), Int64GetDatum(order), false,
+                                        FLOAT8PASSBYVAL);
+        auto *qual = (OpExpr *) make_opclause(r.oids.int8_eq, BOOLOID, false, (Expr *) term_of(term_fn, column),
+                                              (Expr *) term, InvalidOid, InvalidOid);
+        qual->opfuncid = r.oids.int8_eq_function;
+        return (Node *) qual;
+    }
+    Datum terms[2] = {Int64GetDatum(order), Int64GetDatum(search_term_for(value->consttype, value->constvalue,
+                                                                           column->vartypmod, SearchKey::sealing))};
+    ArrayType *array = construct_array(terms, 2, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+    return term_qual(r, term_fn, column,
+                     (Node *) makeConst(INT8ARRAYOID, -1, InvalidOid, -1, PointerGetDatum(array), false, false));
 }
 
 // col = x (either way round): the rewritten conjunct, or nullptr.
@@ -253,24 +317,17 @@ Node *rewrite_comparison(const Rewriter &r, OpExpr *op) {
     }
     if (column == nullptr)
         return nullptr;
-    Node *operand = (Node *) list_nth(op->args, 1 - column_side);
-    auto search_term = [&](int key) {
-        return call(r.oids.search_term, INT8OID,
-                    list_make3((Node *) copyObjectImpl(operand), int4_const(column->vartypmod), int4_const(key)));
-    };
+    // A constant operand is folded once here, for both places it goes.
+    Node *operand = fold_constant((Node *) list_nth(op->args, 1 - column_side));
+    list_nth_cell(op->args, 1 - column_side)->ptr_value = operand;
     Node *qual;
-    if (rotating) {
-        ArrayExpr *array = makeNode(ArrayExpr);
-        array->array_typeid = INT8ARRAYOID;
-        array->element_typeid = INT8OID;
-        array->elements = list_make2(search_term(0), search_term(1));
-        array->multidims = false;
-        array->location = -1;
-        qual = term_qual(r, term_fn, column, (Node *) array);
+    if (const Const *value = search_constant(operand)) {
+        qual = constant_term_qual(r, term_fn, column, value, rotating);
+    } else if (rotating) {
+        qual = term_qual(r, term_fn, column, search_term_array(r, column, operand));
     } else {
-        qual = (Node *) make_opclause(r.oids.int8_eq, BOOLOID, false, (Expr *)
-                                      call(term_fn, INT8OID, list_make1((Var *) copyObjectImpl(column))),
-                                      (Expr *) search_term(0), InvalidOid, InvalidOid);
+        qual = (Node *) make_opclause(r.oids.int8_eq, BOOLOID, false, (Expr *) term_of(term_fn, column),
+                                      (Expr *) search_term_call(r, column, operand, 0), InvalidOid, InvalidOid);
         ((OpExpr *) qual)->opfuncid = r.oids.int8_eq_function;
     }
     list_nth_cell(op->args, column_side)->ptr_value = rechecked(r, column);
@@ -281,15 +338,24 @@ Node *rewrite_comparison(const Rewriter &r, OpExpr *op) {
 Node *rewrite_array_comparison(const Rewriter &r, ScalarArrayOpExpr *op) {
     if (!op->useOr || list_length(op->args) != 2 || !is_encrypted_equality(op->opno))
         return nullptr;
-    auto *array = (Node *) lsecond(op->args);
     Oid term_fn = InvalidOid;
     bool rotating;
-    Var *column =
-        row_independent(array) ? term_indexed_column(r, (Node *) linitial(op->args), &term_fn, &rotating) : nullptr;
+    Var *column = row_independent((Node *) lsecond(op->args))
+                      ? term_indexed_column(r, (Node *) linitial(op->args), &term_fn, &rotating)
+                      : nullptr;
     if (column == nullptr)
         return nullptr;
-    Node *terms = call(r.oids.search_terms, INT8ARRAYOID,
-                       list_make2((Node *) copyObjectImpl(array), int4_const(column->vartypmod)));
+    Node *array = fold_constant((Node *) lsecond(op->args));
+    lsecond(op->args) = array;
+    Node *terms;
+    if (const Const *value = search_constant(array))
+        terms = (Node *) makeConst(INT8ARRAYOID, -1, InvalidOid, -1,
+                                   PointerGetDatum(search_terms_for(DatumGetArrayTypeP(value->constvalue),
+                                                                    column->vartypmod)),
+                                   false, false);
+    else
+        terms = call(r.oids.search_terms, INT8ARRAYOID,
+                     list_make2((Node *) copyObjectImpl(array), int4_const(column->vartypmod)));
     Node *qual = term_qual(r, term_fn, column, terms);
     linitial(op->args) = rechecked(r, column);
     return (Node *) makeBoolExpr(AND_EXPR, list_make2(op, qual), -1);

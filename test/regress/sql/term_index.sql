@@ -4,6 +4,17 @@
 -- plaintext copy, forced term collisions, NULLs, what is left alone, spills
 -- to disk, and a blind-index key rotation.
 SELECT colcrypt.create_key('tix');
+-- Plans, with the search terms a plan carries for a constant (random keys)
+-- shown as <terms>.
+CREATE FUNCTION tix_plan(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+        RETURN NEXT regexp_replace(line, '''(-?[0-9]+|\{[-0-9,]+\})''::bigint(\[\])?', '<terms>', 'g');
+    END LOOP;
+END
+$$;
 CREATE TABLE tix_people (id int PRIMARY KEY, email colcrypt.encrypted_text('tix'), plain text NOT NULL);
 INSERT INTO tix_people SELECT g, 'user' || g || '@example.com', 'user' || g || '@example.com'
   FROM generate_series(1, 2000) g;
@@ -27,30 +38,29 @@ SELECT colcrypt.term('x'::colcrypt.encrypted_text('tix_noterm')) IS NULL AS no_t
 -- Lookups go through the index over terms; the comparison stays as the
 -- recheck.  A literal, an expression, a prepared text parameter, an untyped
 -- parameter (a transit value), IN and = ANY.
-EXPLAIN (COSTS OFF) SELECT id FROM tix_people WHERE email = 'user42@example.com';
+SELECT tix_plan($q$SELECT id FROM tix_people WHERE email = 'user42@example.com'$q$);
 SELECT id FROM tix_people WHERE email = 'user42@example.com';
-EXPLAIN (COSTS OFF) SELECT id FROM tix_people WHERE email = 'user' || 43 || '@example.com';
+SELECT tix_plan($q$SELECT id FROM tix_people WHERE email = 'user' || 43 || '@example.com'$q$);
 SELECT id FROM tix_people WHERE email = 'user' || 43 || '@example.com';
 SET plan_cache_mode = force_generic_plan;
 PREPARE tix_text(text) AS SELECT id FROM tix_people WHERE email = $1;
-EXPLAIN (COSTS OFF) EXECUTE tix_text('user44@example.com');
+SELECT tix_plan($q$EXECUTE tix_text('user44@example.com')$q$);
 EXECUTE tix_text('user44@example.com');
 PREPARE tix_untyped AS SELECT id FROM tix_people WHERE email = $1;
-EXPLAIN (COSTS OFF) EXECUTE tix_untyped('user45@example.com');
+SELECT tix_plan($q$EXECUTE tix_untyped('user45@example.com')$q$);
 EXECUTE tix_untyped('user45@example.com');
 PREPARE tix_varchar(varchar) AS SELECT id FROM tix_people WHERE email = $1;
 EXECUTE tix_varchar('user46@example.com');
 PREPARE tix_array(text[]) AS SELECT id FROM tix_people WHERE email = ANY($1) ORDER BY id;
-EXPLAIN (COSTS OFF) EXECUTE tix_array('{user47@example.com,user48@example.com}');
+SELECT tix_plan($q$EXECUTE tix_array('{user47@example.com,user48@example.com}')$q$);
 EXECUTE tix_array('{user47@example.com,user48@example.com,NULL,nobody@example.com}');
 RESET plan_cache_mode;
-EXPLAIN (COSTS OFF) SELECT id FROM tix_people WHERE email IN ('user1@example.com', 'user2@example.com');
+SELECT tix_plan($q$SELECT id FROM tix_people WHERE email IN ('user1@example.com', 'user2@example.com')$q$);
 SELECT id FROM tix_people WHERE email IN ('user1@example.com', 'user2@example.com') ORDER BY id;
 -- The reversed comparison, and a correlated operand (a parameter of the
 -- outer row).
 SELECT id FROM tix_people WHERE 'user49@example.com'::colcrypt.encrypted_text = email;
-EXPLAIN (COSTS OFF)
-  SELECT p.id, (SELECT q.id FROM tix_people q WHERE q.email = p.plain) FROM tix_people p WHERE p.id = 50;
+SELECT tix_plan($q$SELECT p.id, (SELECT q.id FROM tix_people q WHERE q.email = p.plain) FROM tix_people p WHERE p.id = 50$q$);
 
 -- Every plaintext finds its own row and only it, through the index.
 SET enable_seqscan = off;
@@ -72,7 +82,7 @@ SELECT count(*) AS not_rows,
        (SELECT count(*) FROM tix_people WHERE plain <> 'user7@example.com' AND email IS NOT NULL) AS plain_not_rows
   FROM tix_people WHERE NOT (email = 'user7@example.com');
 -- A volatile operand is evaluated once per row, as written: no term qual.
-EXPLAIN (COSTS OFF) SELECT id FROM tix_people WHERE email = ('user' || (random() * 0)::int || '@example.com');
+SELECT tix_plan($q$SELECT id FROM tix_people WHERE email = ('user' || (random() * 0)::int || '@example.com')$q$);
 
 -- Forced collisions: 8-bit terms, 2000 values in 256 numbers.  Each lookup
 -- returns exactly the rows of its plaintext.
@@ -86,7 +96,7 @@ CREATE INDEX ON tix_short (colcrypt.term(email));
 ANALYZE tix_short;
 SELECT count(DISTINCT colcrypt.term(email)) <= 256 AS at_most_256_terms,
        min(colcrypt.term(email)) >= 0 AND max(colcrypt.term(email)) <= 255 AS one_byte_terms FROM tix_short;
-EXPLAIN (COSTS OFF) SELECT id FROM tix_short WHERE email = 'user1@example.com';
+SELECT tix_plan($q$SELECT id FROM tix_short WHERE email = 'user1@example.com'$q$);
 SET enable_seqscan = off;
 SELECT count(*) AS rows,
        count(*) FILTER (WHERE (SELECT array_agg(q.id ORDER BY q.id) FROM tix_short q WHERE q.email = p.plain)
@@ -104,16 +114,16 @@ SELECT colcrypt.create_key('tix_other');
 CREATE TABLE tix_noterms (id int, email colcrypt.encrypted_text('tix_noterm'));
 INSERT INTO tix_noterms VALUES (1, 'a@example.com');
 CREATE INDEX ON tix_noterms (colcrypt.term(email));
-EXPLAIN (COSTS OFF) SELECT id FROM tix_noterms WHERE email = 'a@example.com';
+SELECT tix_plan($q$SELECT id FROM tix_noterms WHERE email = 'a@example.com'$q$);
 SELECT id FROM tix_noterms WHERE email = 'a@example.com';
 CREATE TABLE tix_partial (id int, email colcrypt.encrypted_text('tix_other'));
 CREATE INDEX ON tix_partial (colcrypt.term(email)) WHERE id > 0;
-EXPLAIN (COSTS OFF) SELECT id FROM tix_partial WHERE email = 'a@example.com';
+SELECT tix_plan($q$SELECT id FROM tix_partial WHERE email = 'a@example.com'$q$);
 CREATE TABLE tix_parent (id int, email colcrypt.encrypted_text('tix_other'));
 CREATE INDEX ON tix_parent (colcrypt.term(email));
 CREATE TABLE tix_child () INHERITS (tix_parent);
 INSERT INTO tix_child VALUES (1, 'child@example.com');
-EXPLAIN (COSTS OFF) SELECT id FROM tix_parent WHERE email = 'child@example.com';
+SELECT tix_plan($q$SELECT id FROM tix_parent WHERE email = 'child@example.com'$q$);
 SELECT id FROM tix_parent WHERE email = 'child@example.com';
 -- A partitioned table: its partitions have the partitioned index's.
 CREATE TABLE tix_parts (id int, email colcrypt.encrypted_text('tix_other')) PARTITION BY RANGE (id);
@@ -122,11 +132,11 @@ CREATE TABLE tix_parts_2 PARTITION OF tix_parts FOR VALUES FROM (1000) TO (2000)
 CREATE INDEX ON tix_parts (colcrypt.term(email));
 INSERT INTO tix_parts SELECT g, 'user' || g || '@example.com' FROM generate_series(0, 1999) g;
 ANALYZE tix_parts;
-EXPLAIN (COSTS OFF) SELECT id FROM tix_parts WHERE email = 'user1500@example.com';
+SELECT tix_plan($q$SELECT id FROM tix_parts WHERE email = 'user1500@example.com'$q$);
 SELECT id FROM tix_parts WHERE email = 'user1500@example.com';
 
 -- UPDATE and DELETE find their rows the same way.
-EXPLAIN (COSTS OFF) UPDATE tix_people SET plain = plain WHERE email = 'user60@example.com';
+SELECT tix_plan($q$UPDATE tix_people SET plain = plain WHERE email = 'user60@example.com'$q$);
 UPDATE tix_people SET plain = plain WHERE email = 'user60@example.com';
 DELETE FROM tix_people WHERE email = 'user61@example.com' RETURNING id;
 
@@ -164,6 +174,14 @@ SET plan_cache_mode = force_generic_plan;
 PREPARE tix_before(text) AS SELECT id FROM tix_people WHERE email = $1;
 EXECUTE tix_before('user70@example.com');
 CREATE TEMP TABLE tix_old_term AS SELECT colcrypt.term(email) AS term FROM tix_people WHERE id = 71;
+-- A cached plan with a literal carries the literal's term, made under the
+-- keys of the moment: each key change plans it again.
+CREATE FUNCTION tix_find_71() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN (SELECT id FROM tix_people WHERE email = 'user71@example.com');
+END
+$$;
+SELECT tix_find_71() AS before_rotation;
 SELECT colcrypt.rotate_index_key('tix');
 INSERT INTO tix_people VALUES (3001, 'new3001@example.com', 'new3001@example.com');
 UPDATE tix_people SET email = 'user71@example.com' WHERE id = 71;  -- re-sealed under the new index key
@@ -173,7 +191,9 @@ SELECT colcrypt.term(email) <> (SELECT term FROM tix_old_term) AS terms_differ,
 EXECUTE tix_before('new3001@example.com');
 EXECUTE tix_before('user71@example.com');
 EXECUTE tix_before('user72@example.com');
-EXPLAIN (COSTS OFF) EXECUTE tix_before('user71@example.com');
+SELECT tix_find_71() AS during_rotation;
+SELECT tix_plan($q$SELECT id FROM tix_people WHERE email = 'user71@example.com'$q$);
+SELECT tix_plan($q$EXECUTE tix_before('user71@example.com')$q$);
 RESET plan_cache_mode;
 SET enable_seqscan = off;
 SELECT count(*) AS rows,
@@ -183,7 +203,8 @@ RESET enable_seqscan;
 -- Every value re-encrypted, the cut-over: one term again, every row found.
 CALL colcrypt.reencrypt_now('tix_people');
 SELECT colcrypt.upgrade_index_order('tix');
-EXPLAIN (COSTS OFF) SELECT id FROM tix_people WHERE email = 'user71@example.com';
+SELECT tix_find_71() AS after_cut_over;
+SELECT tix_plan($q$SELECT id FROM tix_people WHERE email = 'user71@example.com'$q$);
 SET enable_seqscan = off;
 SELECT count(*) AS rows,
        count(*) FILTER (WHERE (SELECT array_agg(q.id) FROM tix_people q WHERE q.email = p.plain) = ARRAY[p.id]) AS found
@@ -193,4 +214,5 @@ RESET enable_seqscan;
 -- Errors: _search_term of a type it cannot make a term of.
 SELECT colcrypt._search_term(1.5::float8, -1, 0);
 
+DROP FUNCTION tix_plan(text), tix_find_71();
 DROP TABLE tix_people, tix_short, tix_noterms, tix_partial, tix_parent, tix_child, tix_parts;

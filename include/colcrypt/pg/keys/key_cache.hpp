@@ -22,8 +22,9 @@ namespace colcrypt::pg {
 
 void register_key_cache_invalidation();
 
-// Ask every backend (this one included) to drop its cached keys: called by
-// every function that changes the key tables, effective at commit.
+// Ask every backend (this one included) to drop its cached keys and its
+// cached plans: called by every function that changes the key tables,
+// effective at commit.
 void invalidate_key_caches();
 
 // What sealing under a keyring's active data-key version needs, and the

@@ -12,4 +12,8 @@ void install_comparison_binding_hook();
 // plaintext type it compares with (an operand bound or not).
 bool is_encrypted_equality(Oid opno);
 
+// Whether funcid is one of the colcrypt._bind(operand, modifier) functions
+// this hook wraps around an operand (of a value, or of an array).
+bool is_bind_function(Oid funcid);
+
 }  // namespace colcrypt::pg
