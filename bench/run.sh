@@ -219,6 +219,10 @@ CREATE TABLE bench_colcrypt_mixed (id bigint, email colcrypt.encrypted_text('ben
 -- Lookups only: 128-bit terms, which decide equality without decrypting.
 CREATE TABLE bench_colcrypt_wide (id bigint, email colcrypt.encrypted_text('bench_wide'),
                                   note colcrypt.encrypted_text('bench_wide'));
+-- Lookups only: the default keyring, with an index over the terms alone
+-- (colcrypt.term(email)) instead of one over the envelopes.
+CREATE TABLE bench_colcrypt_term (id bigint, email colcrypt.encrypted_text('bench'),
+                                  note colcrypt.encrypted_text('bench'));
 CREATE TABLE bench_pgp (id bigint, email bytea, note bytea);
 CREATE TABLE bench_cbc (id bigint, email bytea, note bytea);
 
@@ -530,23 +534,32 @@ fi
 # is sealed once, when the query is parsed, which this cast does not mimic).
 # "colcrypt_wide" is the text-parameter lookup on a keyring with 128-bit
 # terms, which are conclusive: no decryption confirms the match.
+# "colcrypt_term" and "colcrypt_term_untyped" are the text and untyped
+# lookups on the same data with an index over colcrypt.term(email) instead
+# (docs/design/lookup-index.md).
 if has_part lookup; then
-    progress "loading bench_colcrypt_wide (untimed); indexing email of bench_plain, bench_colcrypt, bench_colcrypt_wide"
+    progress "loading bench_colcrypt_wide and bench_colcrypt_term (untimed); indexing email of bench_plain, bench_colcrypt, bench_colcrypt_wide, the terms of bench_colcrypt_term"
     psql_bench -c "TRUNCATE bench_colcrypt_wide" -c "INSERT INTO bench_colcrypt_wide SELECT * FROM bench_src" \
+        -c "TRUNCATE bench_colcrypt_term" -c "INSERT INTO bench_colcrypt_term SELECT * FROM bench_src" \
+        -c "CREATE INDEX IF NOT EXISTS bench_colcrypt_term_email ON bench_colcrypt_term (colcrypt.term(email))" \
+        -c "VACUUM ANALYZE bench_colcrypt_term" \
         -c "CREATE INDEX IF NOT EXISTS bench_plain_email ON bench_plain (email)" \
         -c "CREATE INDEX IF NOT EXISTS bench_colcrypt_email ON bench_colcrypt (email)" \
         -c "CREATE INDEX IF NOT EXISTS bench_colcrypt_wide_email ON bench_colcrypt_wide (email)" \
         -c "VACUUM ANALYZE bench_plain" -c "VACUUM ANALYZE bench_colcrypt" -c "VACUUM ANALYZE bench_colcrypt_wide"
     lookup_operand() {
         case $1 in
-        colcrypt_untyped) echo "('user' || $2 || '@example.com')::colcrypt.encrypted_text" ;;
+        colcrypt_untyped | colcrypt_term_untyped) echo "('user' || $2 || '@example.com')::colcrypt.encrypted_text" ;;
         *) echo "'user' || $2 || '@example.com'" ;;
         esac
     }
     lookup_table() {
-        case $1 in plain) echo bench_plain ;; colcrypt_wide) echo bench_colcrypt_wide ;; *) echo bench_colcrypt ;; esac
+        case $1 in
+        plain) echo bench_plain ;; colcrypt_wide) echo bench_colcrypt_wide ;;
+        colcrypt_term | colcrypt_term_untyped) echo bench_colcrypt_term ;; *) echo bench_colcrypt ;;
+        esac
     }
-    lookup_variants="plain colcrypt colcrypt_wide colcrypt_untyped"
+    lookup_variants="plain colcrypt colcrypt_wide colcrypt_untyped colcrypt_term colcrypt_term_untyped"
     : >"$PLANS"
     : >"$SCRIPTS"
     for v in $lookup_variants; do
@@ -557,7 +570,7 @@ SELECT id FROM $t WHERE email = $(lookup_operand "$v" :n);
 EOF
         # What defines each lookup cell: the exact script and command.
         {
-            echo "== $v: pgbench -n -M {prepared$([ "$v" = colcrypt_untyped ] || echo ',simple')} -c $CLIENTS -j 2 -T $RUN_SECONDS -D rows=$ROWS -f lookup_$v.sql"
+            echo "== $v: pgbench -n -M {prepared$([[ "$v" == *_untyped ]] || echo ',simple')} -c $CLIENTS -j 2 -T $RUN_SECONDS -D rows=$ROWS -f lookup_$v.sql"
             cat "$DIR/lookup_$v.sql"
             echo
         } >>"$SCRIPTS"
@@ -584,7 +597,7 @@ EOF
         [ $((rep % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$lookup_variants" | tac | tr '\n' ' ')
         for mode in prepared simple; do
             for v in $order; do
-                [ "$mode/$v" = simple/colcrypt_untyped ] && continue
+                [[ "$mode/$v" == simple/*_untyped ]] && continue
                 tps=$(as_cluster_user "$BINDIR/pgbench" -n -M "$mode" -c "$CLIENTS" -j 2 -T "$RUN_SECONDS" \
                     -D rows="$ROWS" -f "$DIR/lookup_$v.sql" -h "$DIR" -p "$PORT" -U postgres bench 2>&1 |
                     sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
