@@ -27,7 +27,7 @@ int guc_max_key_versions = 1024;
 int guc_output_mode = static_cast<int>(OutputMode::plaintext);
 int guc_reencrypt_batch_size = 1000;
 int guc_reencrypt_naptime = 10;
-int guc_reencrypt_cpu_percent = 20;
+int guc_reencrypt_cpu_percent = 25;
 bool guc_reencrypt_worker = true;
 bool guc_reencrypt_on_rotate = true;
 bool guc_reencrypt_vacuum = true;
@@ -102,7 +102,7 @@ void define_reencrypt_gucs() {
                             "Share of one CPU the re-encryption worker may use: its throttle.",
                             "The worker pauses after each batch so that its own CPU time stays within this share, "
                             "however busy the machine is; 100 leaves only colcrypt.reencrypt_naptime.",
-                            &guc_reencrypt_cpu_percent, 20, 1, 100, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+                            &guc_reencrypt_cpu_percent, 25, 1, 100, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable("colcrypt.reencrypt_worker", "Whether the background re-encryption worker runs.",
                              "Off: queued jobs wait (CALL colcrypt.reencrypt_now still works); a running worker "
                              "stops after its batch.",

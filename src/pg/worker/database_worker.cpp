@@ -11,6 +11,7 @@ extern "C" {
 #include "postmaster/interrupt.h"
 #include "tcop/tcopprot.h"
 #include "storage/ipc.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 }
 
@@ -68,6 +69,15 @@ void rotate_keyring(const WorkerRequest &request) {
 // before a last look for work, so that a job queued while this worker was
 // finishing (whose post found the request still here) gets a worker.
 void reencrypt(const WorkerRequest &request) {
+    // A batch's commit does not wait for its WAL to reach the disk: the
+    // foreground's commits are what the worker must not slow down, and a
+    // flush per batch competes with theirs for the WAL.  A crash can lose
+    // the last batches; their rows keep their old envelopes, still
+    // readable, and the job does them again (its progress is in the same
+    // transactions).  Whatever depends on a batch is durable only with it:
+    // any later commit that flushes the WAL (retire_key's, a user's update
+    // of the row) flushes the batch's first.
+    SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
     run_reencrypt_loop();
     finish_request(argument.slot, argument.generation);
     if (guc_reencrypt_worker && reencrypt_work_left())
