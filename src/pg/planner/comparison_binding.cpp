@@ -244,16 +244,26 @@ void bind_array_operator(ScalarArrayOpExpr *op, const ComparisonOids &o) {
     use_encrypted_operator(&op->opno, &op->opfuncid, &op->inputcollid, equal, *t);
 }
 
+struct BindContext {
+    const ComparisonOids &oids;
+    bool saw_equality;  // an = of an encrypted type: the term-index step has work
+};
+
 bool bind_walker(Node *node, void *context) {
     if (node == nullptr)
         return false;
-    const auto &o = *static_cast<const ComparisonOids *>(context);
+    auto &c = *static_cast<BindContext *>(context);
+    const ComparisonOids &o = c.oids;
     if (IsA(node, Query))
         return query_tree_walker((Query *) node, COLCRYPT_TREE_WALKER(bind_walker), context, 0);
-    if (IsA(node, OpExpr))
+    if (IsA(node, OpExpr)) {
         bind_operator((OpExpr *) node, o);
-    else if (IsA(node, ScalarArrayOpExpr))
+        c.saw_equality = c.saw_equality || comparisons_of_operator(((OpExpr *) node)->opno, o) != nullptr;
+    } else if (IsA(node, ScalarArrayOpExpr)) {
         bind_array_operator((ScalarArrayOpExpr *) node, o);
+        c.saw_equality =
+            c.saw_equality || comparisons_of_operator(((ScalarArrayOpExpr *) node)->opno, o) != nullptr;
+    }
     return expression_tree_walker(node, COLCRYPT_TREE_WALKER(bind_walker), context);
 }
 
@@ -261,8 +271,10 @@ PlannedStmt *colcrypt_planner(Query *parse, const char *query_string, int cursor
                               ParamListInfo bound_params) {
     const ComparisonOids &o = comparison_oids();
     if (o.any_installed) {
-        (void) bind_walker((Node *) parse, const_cast<ComparisonOids *>(&o));
-        add_term_index_quals(parse);
+        BindContext context{o, false};
+        (void) bind_walker((Node *) parse, &context);
+        if (context.saw_equality)
+            add_term_index_quals(parse);
     }
     PlannedStmt *volatile result = nullptr;
     bind_planning_begins();

@@ -57,7 +57,9 @@ extern "C" {
 #include "parser/parse_func.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/inval.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/syscache.h"
@@ -129,14 +131,54 @@ Oid term_function(const TermIndexOids &o, Oid type) {
     return InvalidOid;
 }
 
-// Whether the first key of one of the relation's valid, non-partial btree
-// indexes is term_fn(column attno).  The parser holds a lock on the table;
-// each index looked into is locked as the planner will lock it.
-bool has_term_index(Oid relid, AttrNumber attno, Oid term_fn, LOCKMODE lockmode) {
+// The columns of one relation that an index over their terms serves:
+// the first key of a valid, non-partial btree index is term_fn(column).
+// Found once per relation and kept until a relcache invalidation of it
+// (CREATE and DROP INDEX, an index becoming valid), so that planning a
+// lookup on a table without such an index costs a hash lookup.
+constexpr int kMaxTermIndexedColumns = 8;
+struct TermIndexedColumns {
+    Oid relid;  // hash key
+    int count;
+    AttrNumber attno[kMaxTermIndexedColumns];
+    Oid term_fn[kMaxTermIndexedColumns];
+};
+
+HTAB *term_indexed_columns = nullptr;
+
+void forget_relation(Datum, Oid relid) {
+    if (term_indexed_columns == nullptr)
+        return;
+    if (OidIsValid(relid)) {
+        (void) hash_search(term_indexed_columns, &relid, HASH_REMOVE, nullptr);
+        return;
+    }
+    HASH_SEQ_STATUS scan;
+    hash_seq_init(&scan, term_indexed_columns);
+    while (auto *entry = static_cast<TermIndexedColumns *>(hash_seq_search(&scan)))
+        (void) hash_search(term_indexed_columns, &entry->relid, HASH_REMOVE, nullptr);
+}
+
+// The first key of an index, when it is some function of one column.
+bool function_of_column(Relation index_relation, Oid *function, AttrNumber *attno) {
+    List *expressions = RelationGetIndexExpressions(index_relation);
+    auto *first = (Node *) linitial(expressions);
+    if (!IsA(first, FuncExpr) || list_length(((FuncExpr *) first)->args) != 1)
+        return false;
+    auto *argument = (Node *) linitial(((FuncExpr *) first)->args);
+    if (!IsA(argument, Var))
+        return false;
+    *function = ((FuncExpr *) first)->funcid;
+    *attno = ((Var *) argument)->varattno;
+    return true;
+}
+
+// The parser holds a lock on the table; each index looked into is locked
+// as the planner will lock it.
+void find_term_indexed_columns(const TermIndexOids &o, Oid relid, LOCKMODE lockmode, TermIndexedColumns *out) {
     Relation table = table_open(relid, NoLock);
     List *indexes = RelationGetIndexList(table);
     table_close(table, NoLock);
-    bool found = false;
     ListCell *lc;
     foreach (lc, indexes) {
         Oid index_oid = lfirst_oid(lc);
@@ -148,24 +190,47 @@ bool has_term_index(Oid relid, AttrNumber attno, Oid term_fn, LOCKMODE lockmode)
                          index->indkey.values[0] == 0 && heap_attisnull(tuple, Anum_pg_index_indpred, nullptr) &&
                          !heap_attisnull(tuple, Anum_pg_index_indexprs, nullptr);
         ReleaseSysCache(tuple);
-        if (!candidate)
+        if (!candidate || out->count == kMaxTermIndexedColumns)
             continue;
         Relation index_relation = index_open(index_oid, lockmode);
-        if (index_relation->rd_rel->relam == BTREE_AM_OID) {
-            List *expressions = RelationGetIndexExpressions(index_relation);
-            auto *first = (Node *) linitial(expressions);
-            if (IsA(first, FuncExpr) && ((FuncExpr *) first)->funcid == term_fn &&
-                list_length(((FuncExpr *) first)->args) == 1) {
-                auto *argument = (Node *) linitial(((FuncExpr *) first)->args);
-                found = IsA(argument, Var) && ((Var *) argument)->varattno == attno;
-            }
-        }
+        Oid function;
+        AttrNumber attno;
+        if (index_relation->rd_rel->relam == BTREE_AM_OID && function_of_column(index_relation, &function, &attno))
+            for (int i = 0; i < kEncryptedTypeCount; i++)
+                if (function == o.term[i]) {
+                    out->attno[out->count] = attno;
+                    out->term_fn[out->count] = function;
+                    out->count++;
+                    break;
+                }
         index_close(index_relation, NoLock);
-        if (found)
-            break;
     }
     list_free(indexes);
-    return found;
+}
+
+// Whether an index over term_fn(column attno) serves the relation.
+bool has_term_index(const TermIndexOids &o, Oid relid, AttrNumber attno, Oid term_fn, LOCKMODE lockmode) {
+    if (term_indexed_columns == nullptr) {
+        HASHCTL control{};
+        control.keysize = sizeof(Oid);
+        control.entrysize = sizeof(TermIndexedColumns);
+        control.hcxt = CacheMemoryContext;
+        term_indexed_columns =
+            hash_create("colcrypt term-indexed columns", 64, &control, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+    }
+    auto *entry = static_cast<TermIndexedColumns *>(hash_search(term_indexed_columns, &relid, HASH_FIND, nullptr));
+    if (entry == nullptr) {
+        // Looked up before the entry is made: an error here leaves none.
+        TermIndexedColumns found{};
+        found.relid = relid;
+        find_term_indexed_columns(o, relid, lockmode, &found);
+        entry = static_cast<TermIndexedColumns *>(hash_search(term_indexed_columns, &relid, HASH_ENTER, nullptr));
+        *entry = found;
+    }
+    for (int i = 0; i < entry->count; i++)
+        if (entry->attno[i] == attno && entry->term_fn[i] == term_fn)
+            return true;
+    return false;
 }
 
 struct Rewriter {
@@ -195,7 +260,7 @@ Var *term_indexed_column(const Rewriter &r, Node *side, Oid *term_fn, bool *rota
         return nullptr;
     if (rte->inh && rte->relkind == RELKIND_RELATION && has_subclass(rte->relid))
         return nullptr;
-    if (!has_term_index(rte->relid, var->varattno, *term_fn, rte->rellockmode))
+    if (!has_term_index(r.oids, rte->relid, var->varattno, *term_fn, rte->rellockmode))
         return nullptr;
     // A keyring that keeps no terms has none to look up (its values' terms
     // are all NULL); an unknown one is left to the comparison's own error.
@@ -310,9 +375,9 @@ Node *rewrite_comparison(const Rewriter &r, OpExpr *op) {
     int column_side = -1;
     Var *column = nullptr;
     for (int side = 0; side < 2 && column == nullptr; side++) {
-        if (!row_independent((Node *) list_nth(op->args, 1 - side)))
-            continue;
         column = term_indexed_column(r, (Node *) list_nth(op->args, side), &term_fn, &rotating);
+        if (column != nullptr && !row_independent((Node *) list_nth(op->args, 1 - side)))
+            column = nullptr;
         column_side = side;
     }
     if (column == nullptr)
@@ -340,10 +405,8 @@ Node *rewrite_array_comparison(const Rewriter &r, ScalarArrayOpExpr *op) {
         return nullptr;
     Oid term_fn = InvalidOid;
     bool rotating;
-    Var *column = row_independent((Node *) lsecond(op->args))
-                      ? term_indexed_column(r, (Node *) linitial(op->args), &term_fn, &rotating)
-                      : nullptr;
-    if (column == nullptr)
+    Var *column = term_indexed_column(r, (Node *) linitial(op->args), &term_fn, &rotating);
+    if (column == nullptr || !row_independent((Node *) lsecond(op->args)))
         return nullptr;
     Node *array = fold_constant((Node *) lsecond(op->args));
     lsecond(op->args) = array;
@@ -424,6 +487,7 @@ void add_term_index_quals(Query *parse) {
 }
 
 void register_term_index_quals_invalidation() {
+    CacheRegisterRelcacheCallback(forget_relation, (Datum) 0);
     CacheRegisterSyscacheCallback(NAMESPACEOID, forget_oids, (Datum) 0);
     CacheRegisterSyscacheCallback(TYPEOID, forget_oids, (Datum) 0);
     CacheRegisterSyscacheCallback(PROCOID, forget_oids, (Datum) 0);

@@ -135,6 +135,19 @@ ANALYZE tix_parts;
 SELECT tix_plan($q$SELECT id FROM tix_parts WHERE email = 'user1500@example.com'$q$);
 SELECT id FROM tix_parts WHERE email = 'user1500@example.com';
 
+-- An index made or dropped after a session planned lookups on the table
+-- is seen at the next plan.
+CREATE TABLE tix_later (id int, email colcrypt.encrypted_text('tix_other'));
+INSERT INTO tix_later SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 100) g;
+SELECT tix_plan($q$SELECT id FROM tix_later WHERE email = 'user5@example.com'$q$);
+CREATE INDEX tix_later_term ON tix_later (colcrypt.term(email));
+SET enable_seqscan = off;
+SELECT tix_plan($q$SELECT id FROM tix_later WHERE email = 'user5@example.com'$q$);
+DROP INDEX tix_later_term;
+SELECT tix_plan($q$SELECT id FROM tix_later WHERE email = 'user5@example.com'$q$);
+RESET enable_seqscan;
+DROP TABLE tix_later;
+
 -- UPDATE and DELETE find their rows the same way.
 SELECT tix_plan($q$UPDATE tix_people SET plain = plain WHERE email = 'user60@example.com'$q$);
 UPDATE tix_people SET plain = plain WHERE email = 'user60@example.com';
