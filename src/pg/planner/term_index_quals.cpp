@@ -65,12 +65,14 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
+#include "colcrypt/pg/compat/array_elements.hpp"
 #include "colcrypt/pg/compat/tree_walker.hpp"
 #include "colcrypt/pg/keys/key_cache.hpp"
 #include "colcrypt/pg/ops/term_index.hpp"
 #include "colcrypt/pg/planner/comparison_binding.hpp"
 #include "colcrypt/pg/planner/term_index_quals.hpp"
 #include "colcrypt/pg/types/encrypted_type.hpp"
+#include "colcrypt/pg/types/value_codec.hpp"
 
 namespace colcrypt::pg {
 namespace {
@@ -333,6 +335,23 @@ Node *fold_constant(Node *operand) {
     return eval_const_expressions(nullptr, operand);
 }
 
+// Whether a constant is plaintext, or encrypted values of no keyring
+// (transit values: literals).  A value of some keyring is left to _bind at
+// execution, which re-seals one of another keyring under the column's
+// (with the decrypt grant) or reports why it cannot.
+bool only_plaintexts_or_transit_values(const Const *value) {
+    Oid element = get_element_type(value->consttype);
+    if (!is_encrypted_type(OidIsValid(element) ? element : value->consttype))
+        return true;
+    if (!OidIsValid(element))
+        return is_transit_value((struct varlena *) PG_DETOAST_DATUM_PACKED(value->constvalue));
+    ArrayElements elements = array_elements(DatumGetArrayTypeP(value->constvalue));
+    for (int i = 0; i < elements.count; i++)
+        if (!elements.nulls[i] && !is_transit_value((struct varlena *) PG_DETOAST_DATUM_PACKED(elements.values[i])))
+            return false;
+    return true;
+}
+
 // The constant search terms can be made of now: a non-null Const, or the
 // Const inside _bind(Const, m) (transit values or plaintexts, bound at
 // execution).
@@ -341,7 +360,8 @@ const Const *search_constant(Node *operand) {
         operand = (Node *) linitial(((FuncExpr *) operand)->args);
     if (!IsA(operand, Const) || ((Const *) operand)->constisnull)
         return nullptr;
-    return (const Const *) operand;
+    auto *value = (const Const *) operand;
+    return only_plaintexts_or_transit_values(value) ? value : nullptr;
 }
 
 // term(col) = <the constant's term>, or = ANY('{<both terms>}') during a

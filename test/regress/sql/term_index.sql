@@ -148,6 +148,16 @@ SELECT tix_plan($q$SELECT id FROM tix_later WHERE email = 'user5@example.com'$q$
 RESET enable_seqscan;
 DROP TABLE tix_later;
 
+-- A constant of another keyring is not made a term while planning: _bind
+-- re-seals it under the column's keyring at execution (with the decrypt
+-- grant on its own, which the keyring's creator holds), as without the
+-- index over terms.
+SET colcrypt.output_mode = ciphertext;
+SELECT email AS tix_other_envelope FROM tix_parts WHERE id = 5 \gset
+RESET colcrypt.output_mode;
+SELECT tix_plan(format($q$SELECT id FROM tix_people WHERE email = %L::colcrypt.encrypted_text$q$, :'tix_other_envelope'));
+SELECT id FROM tix_people WHERE email = :'tix_other_envelope'::colcrypt.encrypted_text;
+
 -- UPDATE and DELETE find their rows the same way.
 SELECT tix_plan($q$UPDATE tix_people SET plain = plain WHERE email = 'user60@example.com'$q$);
 UPDATE tix_people SET plain = plain WHERE email = 'user60@example.com';
