@@ -49,6 +49,12 @@ run_sql(qq{INSERT INTO t (id, email, plain, city, city_plain)
 	INSERT INTO orders SELECT 'user' || (g % 1000 + 1) || '\@example.com', 'user' || (g % 1000 + 1) || '\@example.com'
 	  FROM generate_series(1, 3000) g;
 	ANALYZE t, orders});
+# The same values behind an index over their terms (docs/design/lookup-index.md):
+# lookups through it search for both index keys' terms during the transition.
+run_sql(q{CREATE TABLE tt (id int PRIMARY KEY, email colcrypt.encrypted_text('pii'), plain text NOT NULL);
+	INSERT INTO tt SELECT id, email, plain FROM t;
+	CREATE INDEX tt_term ON tt (colcrypt.term(email));
+	ANALYZE tt});
 
 # Checks made before, during and after the transition.
 my $lookup = q{EXPLAIN (COSTS OFF) SELECT id FROM t WHERE email = 'user4242@example.com'};
@@ -68,9 +74,14 @@ sub check_everything
 	is(run_sql(q{SELECT (SELECT count(*) FROM orders o JOIN t ON t.email = o.email)
 		= (SELECT count(*) FROM orders o JOIN t ON t.plain = o.plain)}),
 		't', "$when: a join agrees with the plaintext copy");
+	like(run_sql(q{EXPLAIN (COSTS OFF) SELECT id FROM tt WHERE email = 'user4242@example.com'}),
+		qr/Index Scan (?:using|on) tt_term/, "$when: a lookup goes through the index over terms");
+	is(run_sql(q{SET enable_seqscan = off;
+		SELECT count(*) FROM tt a WHERE (SELECT count(*) FROM tt b WHERE b.email = a.plain) <> 1}),
+		'0', "$when: every stored plaintext finds exactly one row through the index over terms");
 	is(run_sql(q{SELECT count(*) FROM (SELECT bt_index_check(c.oid, true) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-		WHERE i.indrelid IN ('t'::regclass, 'orders'::regclass)) s}),
-		'4', "$when: bt_index_check passes on every index");
+		WHERE i.indrelid IN ('t'::regclass, 'orders'::regclass, 'tt'::regclass)) s}),
+		'6', "$when: bt_index_check passes on every index");
 }
 
 # The new rows of the writer have city 'new', so GROUP BY counts 97 + 1.
@@ -91,6 +102,18 @@ write_file("$dir/write.sql", qq{\\set id random(1, $rows)
 INSERT INTO t (email, plain, city, city_plain) VALUES ('user:id\@example.com', 'dup', 'dup', 'dup') ON CONFLICT (email) DO NOTHING;
 INSERT INTO t (email, plain, city, city_plain) VALUES ('new:n\@example.com', 'new:n\@example.com', 'new', 'new') ON CONFLICT (email) DO NOTHING;
 });
+# Prepared statements, planned before the rotation (one search term each)
+# and run through it: the rotation makes every session plan them again.
+write_file("$dir/lookup_term.sql", qq{\\set id random(1, $rows)
+INSERT INTO misses SELECT :id, 'term index' WHERE (SELECT string_agg(id::text, ',') FROM tt WHERE email = 'user' || :id || '\@example.com') IS DISTINCT FROM :id::text;
+});
+my ($term_out, $term_err) = ('', '');
+my $term_bench = IPC::Run::start(
+	[
+		'pgbench', '-n', '-M', 'prepared', '-T', '30', '-c', '2', '-j', '1', '-f', "$dir/lookup_term.sql",
+		'-h', $node->host, '-p', $node->port, 'postgres'
+	],
+	'>', \$term_out, '2>', \$term_err);
 my ($bench_out, $bench_err) = ('', '');
 my $bench = IPC::Run::start(
 	[
@@ -128,7 +151,7 @@ is(run_sql(q{SELECT string_agg(DISTINCT data_key_version || ':' || index_key_ver
 	'2:2', 'coverage: every live value under data version 2 and index key 2');
 
 # --- the cut-over, while pgbench still runs ------------------------------------
-run_sql(q{VACUUM t, orders});
+run_sql(q{VACUUM t, orders, tt});
 # A transaction that looked a value up before the cut-over looks it up
 # again after: the search values of the first lookup (_bind's results for
 # the same text array, cached for the transaction) carry terms of the old
@@ -149,7 +172,11 @@ ok($bench_running, 'pgbench was still running at the cut-over');
 check_everything('after the cut-over');
 
 $bench->finish;
+$term_bench->finish;
 note($bench_out);
+note($term_out);
+like($term_out, qr/^number of failed transactions: 0 /m, 'pgbench through the index over terms saw no error')
+  or diag($term_err);
 like($bench_out, qr/^number of failed transactions: 0 /m, 'pgbench saw no error') or diag($bench_err);
 like($bench_out, qr/number of transactions actually processed: (\d+)/, 'pgbench ran transactions');
 is(run_sql(q{SELECT count(*) FROM misses}), '0', 'no lookup in pgbench found a wrong row or missed one')
