@@ -10,13 +10,14 @@
 //   colcrypt._rechecked(value)         the value: marks the comparison the
 //                                      planner hook keeps as the recheck
 //
-// The planner hook (planner/term_index_quals.cpp) writes
-// `col = x` as `_rechecked(col) = x AND term(col) = ANY(ARRAY[
-// _search_term(x, m, 0), _search_term(x, m, 1)])`.  A value equal to x
-// carries one of those two terms, whichever index key its data version is
-// bound to, so the term qual never drops a row the comparison would keep;
-// the comparison, rechecked on every row, drops the rows whose term merely
-// collides.
+// The planner hook (planner/term_index_quals.cpp) writes `col = x` as
+// `_rechecked(col) = x AND term(col) = _search_term(x, m, 0)`, or during a
+// blind-index key rotation `... = ANY(ARRAY[_search_term(x, m, 0),
+// _search_term(x, m, 1)])` (a constant x's terms it computes itself, with
+// search_term_for).  A value equal to x carries one of those terms,
+// whichever index key its data version is bound to, so the term qual never
+// drops a row the comparison would keep; the comparison, rechecked on
+// every row, drops the rows whose term merely collides.
 //
 // The search terms need no grant: a search value made by _bind for anyone
 // (docs/design/encrypt-privilege.md) carries the same term in its header,
