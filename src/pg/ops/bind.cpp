@@ -2,21 +2,17 @@
 // include/colcrypt/pg/ops/bind.hpp.
 #include "colcrypt/pg/compat/postgres.hpp"
 
-#include <cstring>
-
 extern "C" {
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/array.h"
-#include "utils/datum.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 }
 
-#include "colcrypt/core/secure.hpp"
 #include "colcrypt/pg/compat/array_elements.hpp"
 #include "colcrypt/pg/keys/key_cache.hpp"
 #include "colcrypt/pg/ops/bind.hpp"
+#include "colcrypt/pg/ops/call_site_memo.hpp"
 #include "colcrypt/pg/state/transaction_cache.hpp"
 #include "colcrypt/pg/types/encrypted_type.hpp"
 #include "colcrypt/pg/types/plaintext_codec.hpp"
@@ -27,22 +23,6 @@ namespace {
 
 // Above zero while the planner runs.
 int planning_depth = 0;
-
-struct BindMemo {
-    Oid user;  // whose privileges computed the result (a cursor may be read after SET ROLE)
-    int32 typmod;
-    std::uint32_t index_version;  // the keyring's order key the result's terms are under
-    std::size_t input_size;
-    char *input;  // may be plaintext (text arrays): wiped when replaced, and with the context
-    Datum result;
-};
-
-// The input copy is wiped with the memo's memory context too.
-void wipe_bind_memo(void *arg) {
-    auto *memo = static_cast<BindMemo *>(arg);
-    if (memo->input != nullptr)
-        core::secure_wipe(memo->input, memo->input_size);
-}
 
 // The value type of what a _bind call returns (an encrypted type, or an
 // array of one).
@@ -62,17 +42,18 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
     int32 typmod = PG_GETARG_INT32(1);
     const char *bytes = VARDATA_ANY(input);
     std::size_t size = VARSIZE_ANY_EXHDR(input);
-    auto *memo = static_cast<BindMemo *>(fcinfo->flinfo->fn_extra);
     Oid user = GetUserId();
     // Search values carry terms of the keyring's order key: one made before
     // a blind-index key cut-over is made again (docs/design/reencryption.md, section 7).
     std::uint32_t index_version = typmod >= 0 ? order_index_version_for_typmod(typmod) : 0;
-    if (memo != nullptr && memo->user == user && memo->typmod == typmod && memo->index_version == index_version &&
-        memo->input_size == size && std::memcmp(memo->input, bytes, size) == 0)
-        return memo->result;
+    // The user: whose privileges computed the result (a cursor may be read
+    // after SET ROLE).
+    CallSiteKey key{{(std::uint64_t) user, (std::uint64_t) (std::uint32_t) typmod, index_version}};
+    Datum result;
+    if (recall_call_site(fcinfo->flinfo, key, bytes, size, &result))
+        return result;
 
     Oid function = fcinfo->flinfo->fn_oid;
-    Datum result;
     if (struct varlena *known = cached_binding(function, typmod, index_version, bytes, size)) {
         result = PointerGetDatum(known);
     } else {
@@ -80,28 +61,7 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
         if (planning_depth > 0)
             cache_binding(function, typmod, index_version, bytes, size, (struct varlena *) DatumGetPointer(result));
     }
-    MemoryContext caller = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-    if (memo == nullptr) {
-        memo = static_cast<BindMemo *>(palloc0(sizeof(BindMemo)));
-        auto *callback = static_cast<MemoryContextCallback *>(palloc(sizeof(MemoryContextCallback)));
-        callback->func = wipe_bind_memo;
-        callback->arg = memo;
-        MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, callback);
-        fcinfo->flinfo->fn_extra = memo;
-    } else {
-        core::secure_wipe(memo->input, memo->input_size);
-        pfree(memo->input);
-        pfree(DatumGetPointer(memo->result));
-    }
-    memo->user = user;
-    memo->typmod = typmod;
-    memo->index_version = index_version;
-    memo->input_size = size;
-    memo->input = static_cast<char *>(palloc(size + 1));
-    std::memcpy(memo->input, bytes, size);
-    memo->result = datumCopy(result, false, -1);
-    MemoryContextSwitchTo(caller);
-    return memo->result;
+    return remember_call_site(fcinfo->flinfo, key, bytes, size, result, false);
 }
 
 // An array element of another keyring or none (a transit value) becomes a

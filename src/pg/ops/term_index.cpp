@@ -24,6 +24,7 @@
 // and a role that can read a column can test any guess with `=` already.
 #include "colcrypt/pg/compat/postgres.hpp"
 
+
 extern "C" {
 #include "catalog/pg_type.h"
 #include "utils/array.h"
@@ -36,6 +37,7 @@ extern "C" {
 #include "colcrypt/pg/compat/array_elements.hpp"
 #include "colcrypt/pg/keys/key_cache.hpp"
 #include "colcrypt/pg/keys/keyring_names.hpp"
+#include "colcrypt/pg/ops/call_site_memo.hpp"
 #include "colcrypt/pg/ops/equality.hpp"
 #include "colcrypt/pg/ops/term_index.hpp"
 #include "colcrypt/pg/types/encrypted_type.hpp"
@@ -71,10 +73,8 @@ SearchOperand search_operand(Oid type, Datum datum) {
             compared = compared || (OidIsValid(other) && base == other);
         if (!compared)
             continue;
-        if (candidate.sealed_form != SealedForm::varlena_bytes || candidate.value_type != core::ValueType::text)
-            return {candidate.value_type, true, sealed_form_of(candidate.value_type, datum)};
-        struct varlena *text = PG_DETOAST_DATUM_PACKED(datum);
-        return {candidate.value_type, true, base == BPCHAROID ? bpchar_as_text(text) : text};
+        struct varlena *sealed = sealed_form_of(candidate.value_type, datum);
+        return {candidate.value_type, true, base == BPCHAROID ? bpchar_as_text(sealed) : sealed};
     }
     ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                     errmsg("colcrypt._search_term cannot make a term of type %s", format_type_be(type)),
@@ -98,6 +98,13 @@ std::int64_t search_term_number(const SearchOperand &operand, int32 typmod, Sear
                         errhint("Run the query again: it is planned anew.")));
     }
     return core::term_index_key(term, size);
+}
+
+// What else a call site's remembered search terms depend on: a cut-over
+// changes the order key.
+CallSiteKey search_key(int32 typmod, int32 which) {
+    return CallSiteKey{{(std::uint64_t) (std::uint32_t) typmod, (std::uint64_t) which,
+                        order_index_version_for_typmod(typmod)}};
 }
 
 }  // namespace
@@ -148,14 +155,32 @@ extern "C" Datum colcrypt_term(PG_FUNCTION_ARGS) {
 // returns bigint.
 extern "C" Datum colcrypt_search_term(PG_FUNCTION_ARGS) {
     SearchOperand operand = search_operand(get_fn_expr_argtype(fcinfo->flinfo, 0), PG_GETARG_DATUM(0));
-    SearchKey which = PG_GETARG_INT32(2) == 0 ? SearchKey::order : SearchKey::sealing;
-    PG_RETURN_INT64(search_term_number(operand, PG_GETARG_INT32(1), which));
+    int32 typmod = PG_GETARG_INT32(1);
+    int32 which = PG_GETARG_INT32(2) == 0 ? 0 : 1;
+    const char *bytes = VARDATA_ANY(operand.value);
+    std::size_t size = VARSIZE_ANY_EXHDR(operand.value);
+    // A scan's filter calls it for every row with the same operand.
+    CallSiteKey key = search_key(typmod, which);
+    Datum result;
+    if (recall_call_site(fcinfo->flinfo, key, bytes, size, &result))
+        return result;
+    std::int64_t term = search_term_number(operand, typmod, which == 0 ? SearchKey::order : SearchKey::sealing);
+    return remember_call_site(fcinfo->flinfo, key, bytes, size, Int64GetDatum(term), FLOAT8PASSBYVAL);
 }
 
 // colcrypt._search_terms(operands anyarray, typmod integer) returns
 // bigint[].
 extern "C" Datum colcrypt_search_terms(PG_FUNCTION_ARGS) {
-    PG_RETURN_ARRAYTYPE_P(search_terms_for(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT32(1)));
+    struct varlena *operands = PG_GETARG_VARLENA_PP(0);
+    int32 typmod = PG_GETARG_INT32(1);
+    const char *bytes = VARDATA_ANY(operands);
+    std::size_t size = VARSIZE_ANY_EXHDR(operands);
+    CallSiteKey key = search_key(typmod, 0);
+    Datum result;
+    if (recall_call_site(fcinfo->flinfo, key, bytes, size, &result))
+        return result;
+    ArrayType *terms = search_terms_for(DatumGetArrayTypeP(PointerGetDatum(operands)), typmod);
+    return remember_call_site(fcinfo->flinfo, key, bytes, size, PointerGetDatum(terms), false);
 }
 
 // colcrypt._rechecked(value anyelement) returns anyelement.

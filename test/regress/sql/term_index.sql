@@ -54,6 +54,20 @@ EXECUTE tix_varchar('user46@example.com');
 PREPARE tix_array(text[]) AS SELECT id FROM tix_people WHERE email = ANY($1) ORDER BY id;
 SELECT tix_plan($q$EXECUTE tix_array('{user47@example.com,user48@example.com}')$q$);
 EXECUTE tix_array('{user47@example.com,user48@example.com,NULL,nobody@example.com}');
+-- Forced to scan the table: the search terms are then a filter, evaluated
+-- for every row (each call site remembers its last operand's terms).
+SET enable_indexscan = off;
+SET enable_bitmapscan = off;
+PREPARE tix_scan(text) AS SELECT id FROM tix_people WHERE email = $1;
+PREPARE tix_scan_array(text[]) AS SELECT id FROM tix_people WHERE email = ANY($1) ORDER BY id;
+SELECT tix_plan($q$EXECUTE tix_scan('user44@example.com')$q$);
+SELECT tix_plan($q$EXECUTE tix_scan_array('{user47@example.com}')$q$);
+EXECUTE tix_scan('user44@example.com');
+EXECUTE tix_scan('user45@example.com');
+EXECUTE tix_scan_array('{user47@example.com,user48@example.com,NULL,nobody@example.com}');
+EXECUTE tix_scan_array('{user49@example.com}');
+RESET enable_indexscan;
+RESET enable_bitmapscan;
 RESET plan_cache_mode;
 SELECT tix_plan($q$SELECT id FROM tix_people WHERE email IN ('user1@example.com', 'user2@example.com')$q$);
 SELECT id FROM tix_people WHERE email IN ('user1@example.com', 'user2@example.com') ORDER BY id;
