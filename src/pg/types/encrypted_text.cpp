@@ -46,7 +46,8 @@ char *encrypted_text_to_string(struct varlena *value) {
     if (output_is_ciphertext())
         return value_to_envelope_text(value);
     size_t size;
-    return decrypt_for_user(ValueType::text, value, &size);
+    char *plaintext = decrypt_for_output(ValueType::text, value, &size);
+    return plaintext != nullptr ? plaintext : value_to_envelope_text(value);
 }
 
 }  // namespace

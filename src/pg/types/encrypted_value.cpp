@@ -36,15 +36,20 @@ struct varlena *seal_plaintext(core::ValueType type, Datum plaintext, int32 typm
     return value;
 }
 
+// The plaintext type's datum of opened bytes, which are wiped and freed.
+Datum datum_of_opened(core::ValueType type, char *bytes, std::size_t size) {
+    Datum plaintext = datum_of_sealed_form(type, bytes, size);
+    core::secure_wipe(bytes, size);
+    pfree(bytes);
+    return plaintext;
+}
+
 // The plaintext type's datum of a value, for a user: the decrypt
 // privilege is checked first.
 Datum open_for_user(core::ValueType type, struct varlena *value) {
     std::size_t size;
     char *bytes = decrypt_for_user(type, value, &size);
-    Datum plaintext = datum_of_sealed_form(type, bytes, size);
-    core::secure_wipe(bytes, size);
-    pfree(bytes);
-    return plaintext;
+    return datum_of_opened(type, bytes, size);
 }
 
 // Text input: an envelope (input starting with "colcrypt:") is verified
@@ -57,11 +62,16 @@ struct varlena *encrypted_value_in(core::ValueType type, const char *str, int32 
     return seal_plaintext(type, plaintext_from_text(type, str), typmod);
 }
 
-// Output: the base type's canonical text, or the envelope in ciphertext mode.
+// Output: the base type's canonical text, or the envelope in ciphertext mode
+// (and in a violation's description for a user who may not decrypt it).
 char *encrypted_value_out(core::ValueType type, struct varlena *value) {
     if (output_is_ciphertext())
         return value_to_envelope_text(value);
-    return plaintext_to_text(type, open_for_user(type, value));
+    std::size_t size;
+    char *bytes = decrypt_for_output(type, value, &size);
+    if (bytes == nullptr)
+        return value_to_envelope_text(value);
+    return plaintext_to_text(type, datum_of_opened(type, bytes, size));
 }
 
 // Binary input: the base type's binary format, or an envelope's text form.

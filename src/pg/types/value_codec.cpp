@@ -18,6 +18,7 @@
 #include "colcrypt/pg/state/transaction_cache.hpp"
 #include "colcrypt/pg/state/usage_stats.hpp"
 #include "colcrypt/pg/types/value_codec.hpp"
+#include "colcrypt/pg/types/violation_description.hpp"
 
 namespace colcrypt::pg {
 
@@ -177,6 +178,17 @@ char *decrypt_for_user(core::ValueType type, struct varlena *value, std::size_t 
     core::Envelope envelope = parse_value(value);
     *size = plaintext_size(envelope);
     return open_for_user(type, envelope);
+}
+
+char *decrypt_for_output(core::ValueType type, struct varlena *value, std::size_t *size) {
+    core::Envelope envelope = parse_value(value);
+    if (!is_session_value(envelope) && !may_decrypt(envelope.keyring_id)) {
+        if (describing_a_violation())
+            return nullptr;
+        require_decrypt_privilege(envelope.keyring_id);
+    }
+    *size = plaintext_size(envelope);
+    return open_envelope(type, envelope);
 }
 
 char *decrypt_for_comparison(core::ValueType type, const core::Envelope &envelope, std::size_t *size) {

@@ -133,6 +133,64 @@ SELECT secret FROM ac_data WHERE id = 1;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 
+-- A constraint violation keeps its SQLSTATE for a role that may not
+-- decrypt: PostgreSQL describes the offending key or row with the output
+-- functions, which show such a role the envelope there (and the log
+-- redaction then replaces the detail), not a 42501 in place of 23505.
+CREATE TABLE ac_constrained (id int PRIMARY KEY, secret colcrypt.encrypted_text('ac') UNIQUE,
+                             age int CHECK (age > 0), nick text NOT NULL DEFAULT 'n');
+GRANT SELECT, INSERT ON ac_constrained TO regress_ac_outsider;
+CREATE SCHEMA ac_outsider_schema AUTHORIZATION regress_ac_outsider;
+SET ROLE regress_ac_outsider;
+INSERT INTO ac_constrained VALUES (1, 'taken secret', 5);
+INSERT INTO ac_constrained VALUES (2, 'taken secret', 5);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO ac_constrained VALUES (3, 'another secret', -1);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO ac_constrained VALUES (4, 'another secret', 5, NULL);
+\echo :LAST_ERROR_SQLSTATE
+-- (psql keeps no LAST_ERROR_SQLSTATE for COPY FROM STDIN: the code is shown)
+\set VERBOSITY sqlstate
+COPY ac_constrained (id, secret, age) FROM STDIN;
+5	taken secret	7
+\.
+\set VERBOSITY default
+-- The other encrypted types share the output path.
+CREATE TABLE ac_outsider_schema.numbers (n colcrypt.encrypted_int4('ac') UNIQUE);
+INSERT INTO ac_outsider_schema.numbers VALUES (42), (42);
+\echo :LAST_ERROR_SQLSTATE
+-- What the describer got: the envelope, never the plaintext.
+DO $$
+BEGIN
+    INSERT INTO ac_constrained VALUES (6, 'taken secret', 5);
+EXCEPTION WHEN unique_violation THEN
+    DECLARE detail text;
+    BEGIN
+        GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+        RAISE NOTICE 'detail names an envelope: %, the plaintext: %',
+            detail LIKE 'Key (secret)=(colcrypt:%) already exists.', detail LIKE '%taken secret%';
+    END;
+END $$;
+-- Duplicates found while building a unique index, by an owner without
+-- the grant.
+CREATE TABLE ac_outsider_schema.dups (secret colcrypt.encrypted_text('ac'));
+INSERT INTO ac_outsider_schema.dups VALUES ('twice'), ('twice');
+CREATE UNIQUE INDEX ON ac_outsider_schema.dups (secret);
+\echo :LAST_ERROR_SQLSTATE
+-- Reading is still refused, and so is a check constraint that needs the
+-- plaintext: only PostgreSQL's own descriptions get the envelope.
+SELECT secret FROM ac_constrained;
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE ac_outsider_schema.dups ADD COLUMN n int DEFAULT 1;
+ALTER TABLE ac_outsider_schema.dups ADD CONSTRAINT formatted CHECK (format('%s', secret) <> 'never') NOT VALID;
+INSERT INTO ac_outsider_schema.dups VALUES ('third', 2);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM ac_outsider_schema.dups;
+RESET ROLE;
+SELECT id FROM ac_constrained ORDER BY id;
+DROP SCHEMA ac_outsider_schema CASCADE;
+DROP TABLE ac_constrained;
+
 -- Bad arguments.
 SELECT colcrypt.grant_decrypt('no_such_keyring', 'regress_ac_reader');
 \echo :LAST_ERROR_SQLSTATE

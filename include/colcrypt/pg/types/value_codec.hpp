@@ -39,7 +39,13 @@ core::Envelope parse_value(struct varlena *value);
 // decrypt the value's keyring.
 char *decrypt_for_user(core::ValueType type, struct varlena *value, std::size_t *size);
 
-// The same straight into a new varlena (a text or bytea datum): the result
+// decrypt_for_user for an output function: nullptr, rather than the ERROR,
+// when the user may not decrypt the value and PostgreSQL is describing a
+// constraint violation (types/violation_description.hpp); the output
+// function then shows the envelope.
+char *decrypt_for_output(core::ValueType type, struct varlena *value, std::size_t *size);
+
+// decrypt_for_user straight into a new varlena (a text or bytea datum): the result
 // is the plaintext itself, with no copy left to wipe.
 struct varlena *decrypt_for_user_as_varlena(core::ValueType type, struct varlena *value);
 
