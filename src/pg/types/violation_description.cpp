@@ -54,7 +54,9 @@ bool describing_a_violation() {
             through_describer_call = true;
             continue;
         }
-        if (caller.dli_fbase == self.dli_fbase || named(caller, kOutputCalls))
+        // colcrypt's own frames only below the output call: a colcrypt
+        // function calling an output function is no describer.
+        if ((!through_describer_call && caller.dli_fbase == self.dli_fbase) || named(caller, kOutputCalls))
             continue;
         if (!through_describer_call)
             return false;
