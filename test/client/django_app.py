@@ -25,7 +25,7 @@ settings.configure(
 )
 django.setup()
 
-from django.db import IntegrityError, connection, models, transaction  # noqa: E402
+from django.db import DatabaseError, IntegrityError, connection, models, transaction  # noqa: E402
 from django.db.models import Count, DecimalField, Sum  # noqa: E402
 from django.db.models.functions import Cast  # noqa: E402
 
@@ -126,6 +126,24 @@ try:
     out("unique", "accepted")
 except IntegrityError as e:
     out("unique", f"refused {e.__cause__.pgcode}")
+# A role that may write but not decrypt (an ingestion service, say) gets the
+# same IntegrityError, not a permission error from describing the key.
+with connection.cursor() as cur:
+    cur.execute("CREATE ROLE django_writer")
+    cur.execute("GRANT SELECT, INSERT ON employee TO django_writer")
+    cur.execute("GRANT USAGE ON SEQUENCE employee_id_seq TO django_writer")
+    cur.execute("SET ROLE django_writer")
+try:
+    with transaction.atomic():
+        Employee.objects.create(email="alice@example.com", salary=decimal.Decimal("2"), level=1,
+                                birth=datetime.date(2000, 1, 2), profile={})
+    out("unique without the decrypt grant", "accepted")
+except IntegrityError as e:
+    out("unique without the decrypt grant", f"refused {e.__cause__.pgcode}")
+except DatabaseError as e:
+    out("unique without the decrypt grant", f"error {getattr(e.__cause__, 'pgcode', None)}")
+with connection.cursor() as cur:
+    cur.execute("RESET ROLE")
 Employee.objects.filter(email="carol@example.com").delete()
 out("delete", Employee.objects.count())
 with connection.cursor() as cur:

@@ -37,6 +37,8 @@ is($got{'update'}, q{Decimal('75000.25') 4}, 'update()');
 is($got{'sum over a cast'}, '238000.75', 'an aggregate over a cast to the plaintext type');
 is($got{'group by level'}, '[(2, 2), (3, 1)]', 'GROUP BY an encrypted column');
 is($got{'unique'}, 'refused 23505', 'unique=True holds');
+is($got{'unique without the decrypt grant'}, 'refused 23505',
+	'a role without the decrypt grant gets the same IntegrityError (23505), not 42501');
 is($got{'delete'}, '2', 'delete()');
 is($got{'stored under'}, 'hr', 'the values are stored under the keyring');
 my $stored = $node->safe_psql('postgres', q{SET colcrypt.output_mode = ciphertext; SELECT email, salary, profile FROM employee});
