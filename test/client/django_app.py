@@ -119,13 +119,23 @@ bob = Employee.objects.get(email="bob@example.com")
 out("update", f"{bob.salary!r} {bob.level!r}")
 total = Employee.objects.aggregate(total=Sum(Cast("salary", DecimalField(max_digits=12, decimal_places=2))))
 out("sum over a cast", total["total"])
-try:
-    with transaction.atomic():
-        Employee.objects.create(email="alice@example.com", salary=decimal.Decimal("1"), level=1,
-                                birth=datetime.date(2000, 1, 1), profile={})
-    out("unique", "accepted")
-except IntegrityError as e:
-    out("unique", f"refused {e.__cause__.pgcode}")
+
+
+def create_duplicate(label):
+    """Create a second alice@example.com (email is unique); print what the
+    database said."""
+    try:
+        with transaction.atomic():
+            Employee.objects.create(email="alice@example.com", salary=decimal.Decimal("1"), level=1,
+                                    birth=datetime.date(2000, 1, 1), profile={})
+        out(label, "accepted")
+    except IntegrityError as e:
+        out(label, f"refused {e.__cause__.pgcode}")
+    except DatabaseError as e:
+        out(label, f"error {getattr(e.__cause__, 'pgcode', None)}")
+
+
+create_duplicate("unique")
 # A role that may write but not decrypt (an ingestion service, say) gets the
 # same IntegrityError, not a permission error from describing the key.
 with connection.cursor() as cur:
@@ -133,15 +143,7 @@ with connection.cursor() as cur:
     cur.execute("GRANT SELECT, INSERT ON employee TO django_writer")
     cur.execute("GRANT USAGE ON SEQUENCE employee_id_seq TO django_writer")
     cur.execute("SET ROLE django_writer")
-try:
-    with transaction.atomic():
-        Employee.objects.create(email="alice@example.com", salary=decimal.Decimal("2"), level=1,
-                                birth=datetime.date(2000, 1, 2), profile={})
-    out("unique without the decrypt grant", "accepted")
-except IntegrityError as e:
-    out("unique without the decrypt grant", f"refused {e.__cause__.pgcode}")
-except DatabaseError as e:
-    out("unique without the decrypt grant", f"error {getattr(e.__cause__, 'pgcode', None)}")
+create_duplicate("unique without the decrypt grant")
 with connection.cursor() as cur:
     cur.execute("RESET ROLE")
 Employee.objects.filter(email="carol@example.com").delete()

@@ -159,6 +159,10 @@ COPY ac_constrained (id, secret, age) FROM STDIN;
 CREATE TABLE ac_outsider_schema.numbers (n colcrypt.encrypted_int4('ac') UNIQUE);
 INSERT INTO ac_outsider_schema.numbers VALUES (42), (42);
 \echo :LAST_ERROR_SQLSTATE
+-- An exclusion constraint's conflict is described the same way.
+CREATE TABLE ac_outsider_schema.excl (secret colcrypt.encrypted_text('ac'), EXCLUDE USING btree (secret WITH =));
+INSERT INTO ac_outsider_schema.excl VALUES ('once'), ('once');
+\echo :LAST_ERROR_SQLSTATE
 -- What the describer got: the envelope, never the plaintext.
 DO $$
 BEGIN
