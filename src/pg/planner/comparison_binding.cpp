@@ -49,10 +49,11 @@ namespace colcrypt::pg {
 namespace {
 
 // = and <> of an encrypted type with one plaintext type, and that type's
-// array type.
+// array type; commuted_eq is (plaintext = encrypted), as in `'x' = col`.
 struct PlaintextComparison {
     Oid type, array_type;
     Oid eq, ne;
+    Oid commuted_eq;
 };
 
 // OIDs of the objects the hook recognises and inserts for one encrypted
@@ -98,6 +99,7 @@ PlaintextComparison lookup_plaintext(Oid encrypted, Oid plaintext) {
     PlaintextComparison p{};
     p.eq = operator_oid("=", encrypted, plaintext);
     p.ne = operator_oid("<>", encrypted, plaintext);
+    p.commuted_eq = operator_oid("=", plaintext, encrypted);
     if (OidIsValid(p.eq) && OidIsValid(p.ne)) {
         p.type = plaintext;
         p.array_type = get_array_type(plaintext);
@@ -162,11 +164,23 @@ const ComparisonOids &comparison_oids() {
     return oids;
 }
 
+// Whether opno is (plaintext = encrypted) of the type.
+bool is_commuted_plaintext_equality(Oid opno, const TypeComparisons &t) {
+    for (const PlaintextComparison &p : t.plaintexts) {
+        if (!OidIsValid(p.type))
+            break;
+        if (OidIsValid(p.commuted_eq) && opno == p.commuted_eq)
+            return true;
+    }
+    return false;
+}
+
 // The comparisons of the encrypted type an operator or array belongs to.
 const TypeComparisons *comparisons_of_operator(Oid opno, const ComparisonOids &o) {
     for (int i = 0; i < kEncryptedTypeCount; i++) {
         const TypeComparisons &t = o.types[i];
-        if (t.installed && (opno == t.eq || opno == t.ne || plaintext_comparison(opno, t) != nullptr))
+        if (t.installed && (opno == t.eq || opno == t.ne || plaintext_comparison(opno, t) != nullptr ||
+                            is_commuted_plaintext_equality(opno, t)))
             return &t;
     }
     return nullptr;
@@ -298,7 +312,7 @@ bool is_encrypted_equality(Oid opno) {
     const TypeComparisons *t = comparisons_of_operator(opno, o);
     if (t == nullptr)
         return false;
-    if (opno == t->eq)
+    if (opno == t->eq || is_commuted_plaintext_equality(opno, *t))
         return true;
     const PlaintextComparison *p = plaintext_comparison(opno, *t);
     return p != nullptr && opno == p->eq;

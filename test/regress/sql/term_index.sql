@@ -74,6 +74,24 @@ SELECT id FROM tix_people WHERE email IN ('user1@example.com', 'user2@example.co
 -- The reversed comparison, and a correlated operand (a parameter of the
 -- outer row).
 SELECT id FROM tix_people WHERE 'user49@example.com'::colcrypt.encrypted_text = email;
+-- A plaintext on the left ((text, encrypted_text) is the commutator of
+-- the column's operator): a literal and a generic plan's text parameter.
+SELECT tix_plan($q$SELECT id FROM tix_people WHERE 'user51@example.com'::text = email$q$);
+SELECT id FROM tix_people WHERE 'user51@example.com'::text = email;
+SET plan_cache_mode = force_generic_plan;
+PREPARE tix_text_left(text) AS SELECT id FROM tix_people WHERE $1 = email;
+SELECT tix_plan($q$EXECUTE tix_text_left('user52@example.com')$q$);
+EXECUTE tix_text_left('user52@example.com');
+EXECUTE tix_text_left('nobody@example.com');
+RESET plan_cache_mode;
+-- The same for another type of the family: an int4 on the left.
+CREATE TABLE tix_numbers (id int, n colcrypt.encrypted_int4('tix'));
+INSERT INTO tix_numbers SELECT g, g * 7 FROM generate_series(1, 2000) g;
+CREATE INDEX ON tix_numbers (colcrypt.term(n));
+ANALYZE tix_numbers;
+SELECT tix_plan($q$SELECT id FROM tix_numbers WHERE 700 = n$q$);
+SELECT id FROM tix_numbers WHERE 700 = n;
+DROP TABLE tix_numbers;
 SELECT tix_plan($q$SELECT p.id, (SELECT q.id FROM tix_people q WHERE q.email = p.plain) FROM tix_people p WHERE p.id = 50$q$);
 
 -- Every plaintext finds its own row and only it, through the index.

@@ -9,7 +9,8 @@ namespace colcrypt::pg {
 void install_comparison_binding_hook();
 
 // Whether opno is the = of an encrypted type with itself, or with a
-// plaintext type it compares with (an operand bound or not).
+// plaintext type it compares with, either way round (an operand bound or
+// not).
 bool is_encrypted_equality(Oid opno);
 
 // Whether funcid is one of the colcrypt._bind(operand, modifier) functions
