@@ -223,13 +223,18 @@ void rewrite(const char *table, Column *columns, int count, int64 from_block, in
         appendStringInfo(&sql, " THEN colcrypt._reencrypt_value(%s, %d) ELSE %s END", name, c.typmod, name);
         first = false;
     }
+    // One scan of the locked rows for every figure, the last of them by
+    // max(ctid), whose block is read here.
     appendStringInfoString(&sql, " WHERE ctid = ANY (ARRAY(SELECT ctid FROM locked)) RETURNING 1)"
-                                 " SELECT (SELECT count(*) FROM locked),"
-                                 " (SELECT max((ctid::text::point)[0]) FROM locked)::int8,"
-                                 " (SELECT count(*) FROM rewritten)");
+                                 " SELECT l.locked, l.last, (SELECT count(*) FROM rewritten)");
     for (int i = 0; i < count; i++)
         if (columns[i].failed == nullptr)
-            appendStringInfo(&sql, ", (SELECT count(*) FILTER (WHERE s%d) FROM locked)", i);
+            appendStringInfo(&sql, ", l.s%d", i);
+    appendStringInfoString(&sql, " FROM (SELECT count(*) AS locked, max(ctid) AS last");
+    for (int i = 0; i < count; i++)
+        if (columns[i].failed == nullptr)
+            appendStringInfo(&sql, ", count(*) FILTER (WHERE s%d) AS s%d", i, i);
+    appendStringInfoString(&sql, " FROM locked) l");
 
     ItemPointerData *from = (ItemPointerData *) palloc(sizeof(ItemPointerData));
     ItemPointerSet(from, (BlockNumber) from_block, 0);
@@ -243,7 +248,7 @@ void rewrite(const char *table, Column *columns, int count, int64 from_block, in
     bool isnull;
     out->locked = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
     Datum last = SPI_getbinval(row, desc, 2, &isnull);
-    out->last_block = isnull ? from_block : DatumGetInt64(last);
+    out->last_block = isnull ? from_block : (int64) ItemPointerGetBlockNumber((ItemPointer) DatumGetPointer(last));
     out->rewritten = DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull));
     int n = 4;
     for (int i = 0; i < count; i++)
