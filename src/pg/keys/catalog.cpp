@@ -156,8 +156,12 @@ const char *grants_table(bool encrypt) {
 Oid *grantees(bool encrypt, std::uint32_t keyring_id, int *count) {
     Access access;
     QueryArg arg = int4_arg((int32) keyring_id);
-    run_internal_query(psprintf("SELECT grantee::pg_catalog.oid FROM %s WHERE keyring_id = $1", grants_table(encrypt)),
-                       SPI_OK_SELECT, 1, &arg);
+    // The latest committed grants, as catalogs are read, whatever the
+    // transaction's snapshot: a revoke that reaches a REPEATABLE READ
+    // transaction must not be answered from its older snapshot and then
+    // cached for the transactions after it.
+    run_internal_current_query(
+        psprintf("SELECT grantee::pg_catalog.oid FROM %s WHERE keyring_id = $1", grants_table(encrypt)), 1, &arg);
     *count = (int) result_rows();
     Oid *roles = (Oid *) SPI_palloc(sizeof(Oid) * (*count + 1));
     for (int i = 0; i < *count; i++)
