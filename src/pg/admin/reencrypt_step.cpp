@@ -189,6 +189,39 @@ void recount(const char *table, Column *columns, int count) {
     }
 }
 
+// The last batch statement prepared, kept across transactions: a job's
+// batches of one table repeat one statement (its text names the table,
+// the columns and their target versions), which is then parsed and
+// planned once.  The plan cache revalidates it after DDL on the table.
+char *batch_sql = nullptr;
+SPIPlanPtr batch_spi_plan = nullptr;
+
+SPIPlanPtr batch_plan(const char *sql) {
+    if (batch_spi_plan != nullptr && strcmp(batch_sql, sql) == 0)
+        return batch_spi_plan;
+    Oid types[] = {TIDOID, INT8OID};
+    SPIPlanPtr plan = SPI_prepare(sql, 2, types);
+    if (plan == nullptr)
+        elog(ERROR, "colcrypt: could not prepare the re-encryption batch: %s", SPI_result_code_string(SPI_result));
+    // Forget the old plan first: if keeping the new one fails, neither is
+    // remembered.
+    if (batch_spi_plan != nullptr) {
+        SPIPlanPtr old = batch_spi_plan;
+        batch_spi_plan = nullptr;
+        pfree(batch_sql);
+        batch_sql = nullptr;
+        SPI_freeplan(old);
+    }
+    char *text = MemoryContextStrdup(TopMemoryContext, sql);
+    if (SPI_keepplan(plan) != 0) {
+        pfree(text);
+        elog(ERROR, "colcrypt: could not keep the re-encryption batch's plan");
+    }
+    batch_sql = text;
+    batch_spi_plan = plan;
+    return plan;
+}
+
 // The batch statement: lock, rewrite, count.
 void rewrite(const char *table, Column *columns, int count, int64 from_block, int batch_size, Outcome *out) {
     StringInfoData sql;
@@ -238,10 +271,8 @@ void rewrite(const char *table, Column *columns, int count, int64 from_block, in
 
     ItemPointerData *from = (ItemPointerData *) palloc(sizeof(ItemPointerData));
     ItemPointerSet(from, (BlockNumber) from_block, 0);
-    Oid types[] = {TIDOID, INT8OID};
     Datum values[] = {PointerGetDatum(from), Int64GetDatum(batch_size)};
-    if (SPI_execute_with_args(sql.data, 2, types, values, nullptr, false, 0) != SPI_OK_SELECT ||
-        SPI_processed != 1)
+    if (SPI_execute_plan(batch_plan(sql.data), values, nullptr, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
         elog(ERROR, "colcrypt: the re-encryption batch of %s returned no row", table);
     HeapTuple row = SPI_tuptable->vals[0];
     TupleDesc desc = SPI_tuptable->tupdesc;

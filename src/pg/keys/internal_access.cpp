@@ -14,6 +14,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 }
@@ -55,8 +56,49 @@ void find_key_tables() {
     key_tables.key_versions = versions;
 }
 
+constexpr int kMaxArgs = 16;
+
+// Internal queries are a fixed set of texts, run again and again (the
+// re-encryption worker runs several per batch): each is parsed and
+// planned once per backend and its plan kept, which the plan cache
+// revalidates after DDL on what it reads (DROP and CREATE EXTENSION
+// included) and replans when search_path differs.  Bounded: past
+// kMaxKeptPlans texts, queries run unprepared.
+struct KeptPlan {
+    char *sql;
+    int nargs;
+    Oid types[kMaxArgs];
+    SPIPlanPtr plan;
+};
+constexpr int kMaxKeptPlans = 96;
+KeptPlan kept_plans[kMaxKeptPlans];
+int kept_plan_count = 0;
+
+SPIPlanPtr kept_plan(const char *sql, int nargs, const Oid *types) {
+    for (int i = 0; i < kept_plan_count; i++) {
+        const KeptPlan &k = kept_plans[i];
+        if (k.nargs == nargs && std::memcmp(k.types, types, sizeof(Oid) * nargs) == 0 && strcmp(k.sql, sql) == 0)
+            return k.plan;
+    }
+    if (kept_plan_count == kMaxKeptPlans)
+        return nullptr;
+    SPIPlanPtr plan = SPI_prepare(sql, nargs, const_cast<Oid *>(types));
+    if (plan == nullptr)
+        elog(ERROR, "colcrypt internal query could not be prepared: %s", SPI_result_code_string(SPI_result));
+    char *text = MemoryContextStrdup(TopMemoryContext, sql);
+    if (SPI_keepplan(plan) != 0) {
+        pfree(text);
+        elog(ERROR, "colcrypt internal query's plan could not be kept");
+    }
+    KeptPlan &k = kept_plans[kept_plan_count++];
+    k.sql = text;
+    k.nargs = nargs;
+    std::memcpy(k.types, types, sizeof(Oid) * nargs);
+    k.plan = plan;
+    return plan;
+}
+
 void execute(const char *sql, int expected, int nargs, const QueryArg *args, bool read_only) {
-    constexpr int kMaxArgs = 16;
     Oid types[kMaxArgs];
     Datum values[kMaxArgs];
     char nulls[kMaxArgs + 1] = {};
@@ -73,7 +115,9 @@ void execute(const char *sql, int expected, int nargs, const QueryArg *args, boo
     bool pushed = !ActiveSnapshotSet();
     if (pushed)
         PushActiveSnapshot(GetTransactionSnapshot());
-    int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
+    SPIPlanPtr plan = kept_plan(sql, nargs, types);
+    int rc = plan != nullptr ? SPI_execute_plan(plan, values, nulls, read_only, 0)
+                             : SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
     if (pushed)
         PopActiveSnapshot();
     if (rc != expected)
