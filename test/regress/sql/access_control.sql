@@ -175,6 +175,53 @@ EXCEPTION WHEN unique_violation THEN
             detail LIKE 'Key (secret)=(colcrypt:%) already exists.', detail LIKE '%taken secret%';
     END;
 END $$;
+-- Foreign keys: a missing referenced key (checked by the trigger queue at
+-- the end of the statement, or at COMMIT when deferred), a referenced row
+-- deleted, and ALTER TABLE ... ADD FOREIGN KEY over existing rows.
+CREATE TABLE ac_outsider_schema.parent (secret colcrypt.encrypted_text('ac') PRIMARY KEY);
+CREATE TABLE ac_outsider_schema.child (secret colcrypt.encrypted_text('ac') REFERENCES ac_outsider_schema.parent);
+INSERT INTO ac_outsider_schema.parent VALUES ('known');
+INSERT INTO ac_outsider_schema.child VALUES ('known');
+INSERT INTO ac_outsider_schema.child VALUES ('unknown');
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM ac_outsider_schema.parent;
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE ac_outsider_schema.deferred (secret colcrypt.encrypted_text('ac')
+    REFERENCES ac_outsider_schema.parent DEFERRABLE INITIALLY DEFERRED);
+BEGIN;
+INSERT INTO ac_outsider_schema.deferred VALUES ('unknown');
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+INSERT INTO ac_outsider_schema.deferred VALUES ('unknown');
+SET CONSTRAINTS ALL IMMEDIATE;
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+CREATE TABLE ac_outsider_schema.orphans (secret colcrypt.encrypted_text('ac'));
+INSERT INTO ac_outsider_schema.orphans VALUES ('unknown');
+ALTER TABLE ac_outsider_schema.orphans ADD FOREIGN KEY (secret) REFERENCES ac_outsider_schema.parent;
+\echo :LAST_ERROR_SQLSTATE
+DO $$
+BEGIN
+    INSERT INTO ac_outsider_schema.child VALUES ('unknown');
+EXCEPTION WHEN foreign_key_violation THEN
+    DECLARE detail text;
+    BEGIN
+        GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+        RAISE NOTICE 'detail names an envelope: %, the plaintext: %',
+            detail LIKE 'Key (secret)=(colcrypt:%) is not present in table "parent".', detail LIKE '%unknown%';
+    END;
+END $$;
+-- A trigger of the role's own that formats the value is not PostgreSQL's
+-- description, even when it runs from the trigger queue.
+CREATE FUNCTION ac_outsider_schema.show() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'got %', NEW.secret;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER show AFTER INSERT ON ac_outsider_schema.orphans FOR EACH ROW EXECUTE FUNCTION ac_outsider_schema.show();
+INSERT INTO ac_outsider_schema.orphans VALUES ('shown?');
+\echo :LAST_ERROR_SQLSTATE
 -- Duplicates found while building a unique index, by an owner without
 -- the grant.
 CREATE TABLE ac_outsider_schema.dups (secret colcrypt.encrypted_text('ac'));

@@ -24,8 +24,16 @@
 // only describes rows): those functions call output functions for nothing
 // else.  An expression evaluated by a check constraint reaches output
 // functions through the expression interpreter, which is never such a
-// frame.  Foreign-key violations (ri_ReportViolation, a static function
-// reached from fmgr-called triggers) are not recognised and keep the 42501.
+// frame.  A foreign-key violation (23503) is described by
+// ri_ReportViolation, a static function reached through other static
+// frames (the RI trigger, often tail-called, and the trigger queue's):
+// recognised when every frame between OidOutputFunctionCall and the first
+// named one is a static function of the server binary, and that named one
+// is the trigger queue (AfterTriggerEndQuery, AfterTriggerFireDeferred,
+// AfterTriggerSetState), an RI trigger function, or the checks of ADD
+// FOREIGN KEY and of a detached partition (RI_Initial_Check,
+// RI_PartitionRemove_Check).  A trigger or function of anyone else, C or
+// PL/pgSQL, has a named frame of its own in between.
 #pragma once
 
 namespace colcrypt::pg {
