@@ -52,9 +52,10 @@ const char *const kRowDescriberCallers[] = {"ExecConstraints", "ExecPartitionChe
 // the server binary: PostgreSQL's own code, no trigger or function of
 // anyone else.
 const char *const kForeignKeyCallers[] = {
-    "AfterTriggerEndQuery",  "AfterTriggerFireDeferred", "AfterTriggerSetState",   "RI_Initial_Check",
-    "RI_PartitionRemove_Check", "RI_FKey_check_ins",     "RI_FKey_check_upd",      "RI_FKey_noaction_del",
-    "RI_FKey_noaction_upd",  "RI_FKey_restrict_del",     "RI_FKey_restrict_upd",   nullptr};
+    "AfterTriggerEndQuery", "AfterTriggerFireDeferred", "AfterTriggerSetState",
+    "RI_Initial_Check",     "RI_PartitionRemove_Check", "RI_FKey_check_ins",
+    "RI_FKey_check_upd",    "RI_FKey_noaction_del",     "RI_FKey_noaction_upd",
+    "RI_FKey_restrict_del", "RI_FKey_restrict_upd",     nullptr};
 
 // Whether frames[from...] are one to kMaxStaticFrames static functions of
 // the server binary (no symbol), then one of kForeignKeyCallers.
