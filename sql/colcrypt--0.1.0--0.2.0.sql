@@ -866,6 +866,20 @@ ALTER TABLE colcrypt.keyrings
 COMMENT ON COLUMN colcrypt.keyrings.order_index_version IS
     'the blind-index key comparisons and indexes order by; see colcrypt.rotate_index_key and colcrypt.upgrade_index_order';
 
+-- colcrypt.keys names the blind-index key whose terms each data version's
+-- values carry (a new column at the end: 0.1.0's columns keep their places).
+CREATE OR REPLACE VIEW colcrypt.keys AS
+    SELECT k.name AS keyring, v.version, v.state, v.created_at AS created,
+           CASE WHEN v.state <> 'retired' THEN coalesce(c.encryptions, 0) ELSE c.encryptions END AS encryptions,
+           CASE WHEN v.state <> 'retired' THEN
+               greatest(current_setting('colcrypt.nonce_budget', true)::bigint - coalesce(c.encryptions, 0), 0)
+           END AS nonce_budget_left,
+           v.master_key_fingerprint, k.index_term_bits, k.case_insensitive,
+           coalesce(v.index_version, 1) AS index_key_version
+      FROM colcrypt.keyrings k
+      JOIN colcrypt.key_versions v ON v.keyring_id = k.keyring_id AND v.purpose = 'data'
+      LEFT JOIN colcrypt._nonce_counters() c ON c.keyring_id = v.keyring_id AND c.version = v.version;
+
 CREATE FUNCTION colcrypt.rotate_index_key(keyring text) RETURNS integer
     AS 'MODULE_PATHNAME', 'colcrypt_rotate_index_key' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION colcrypt.rotate_index_key(text) IS

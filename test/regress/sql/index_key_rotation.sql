@@ -30,6 +30,8 @@ SELECT colcrypt.rotate_index_key('ikr');
 SELECT purpose, version, state, index_version FROM colcrypt.key_versions kv
   JOIN colcrypt.keyrings k USING (keyring_id) WHERE k.name = 'ikr' ORDER BY purpose, version;
 SELECT order_index_version FROM colcrypt.keyrings WHERE name = 'ikr';
+-- colcrypt.keys shows the binding to whoever may read it.
+SELECT keyring, version, state, index_key_version FROM colcrypt.keys WHERE keyring = 'ikr' ORDER BY version;
 SELECT operation, old_version, new_version, detail LIKE 'blind-index key version 2, master key %' AS detail_names_index_key
   FROM colcrypt.key_events WHERE keyring = 'ikr' ORDER BY event_id DESC LIMIT 1;
 
