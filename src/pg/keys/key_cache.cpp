@@ -75,6 +75,12 @@ CachedKeyring *loading_keyring = nullptr;
 CachedKeyring *last_by_typmod = nullptr;
 CachedKeyring *last_by_id = nullptr;
 
+// A keyring loaded in parallel mode, where no new snapshot can be taken,
+// is read through the query's snapshot, which may predate a key operation
+// (a rotation committed while a REPEATABLE READ transaction or a long
+// statement ran): it serves that transaction only.
+bool empty_at_transaction_end = false;
+
 // Invalidation may arrive in the middle of a lookup (any lock acquisition
 // processes it), so it only marks the cache; it is emptied at the start of
 // the next lookup, when no pointer into it is held.
@@ -128,6 +134,10 @@ void at_transaction_end(XactEvent event, void *) {
     destroy_loading_keyring();
     if (retired_keyrings != nullptr && !retired_keyrings->empty())
         cpp_guard([] { retired_keyrings->clear(); });
+    if (empty_at_transaction_end) {
+        empty_at_transaction_end = false;
+        cache_stale = true;
+    }
 }
 
 // Load a keyring into the cache with its active data key and index key.
@@ -135,6 +145,8 @@ void at_transaction_end(XactEvent event, void *) {
 // always has the keys its row promises; one whose keys fail is reported
 // again on every use, not cached half-built.
 CachedKeyring *load_keyring(catalog::KeyringBy by, int32 key) {
+    if (IsInParallelMode())
+        empty_at_transaction_end = true;
     catalog::KeyringRow row;
     catalog::load_keyring(by, key, &row);
     if (!row.found)

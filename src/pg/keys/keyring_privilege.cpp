@@ -6,6 +6,7 @@
 #include <vector>
 
 extern "C" {
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -35,6 +36,10 @@ Decisions *decisions[kPrivileges] = {};
 bool grants_stale = false;
 bool decisions_stale = false;
 bool resealing_for_extension = false;
+// Grants read in parallel mode, where no new snapshot can be taken, come
+// from the query's snapshot, which may predate a revoke: they serve that
+// transaction only (catalog.hpp, run_internal_current_query).
+bool forget_at_transaction_end = false;
 
 // The last decision per privilege, checked first: a query reads (or a load
 // writes) one keyring many times.
@@ -97,6 +102,8 @@ const std::vector<Oid> &grantees_of(KeyringPrivilege privilege, std::uint32_t ke
         return it->second;
 
     int count;
+    if (IsInParallelMode())
+        forget_at_transaction_end = true;
     Oid *roles = privilege == KeyringPrivilege::decrypt ? catalog::decrypt_grantees(keyring_id, &count)
                                                         : catalog::encrypt_grantees(keyring_id, &count);
     std::vector<Oid> *entry = cpp_guard([&] {
@@ -149,9 +156,22 @@ bool holds(KeyringPrivilege privilege, std::uint32_t keyring_id) {
     return allowed;
 }
 
+void at_transaction_end(XactEvent event, void *) {
+    if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_COMMIT &&
+        event != XACT_EVENT_PARALLEL_ABORT && event != XACT_EVENT_PREPARE)
+        return;
+    if (forget_at_transaction_end) {
+        forget_at_transaction_end = false;
+        grants_stale = true;
+        decisions_stale = true;
+        forget_last();
+    }
+}
+
 }  // namespace
 
 void register_keyring_privilege_invalidation() {
+    RegisterXactCallback(at_transaction_end, nullptr);
     CacheRegisterRelcacheCallback(on_relcache_invalidation, (Datum) 0);
     CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, on_roles_changed, (Datum) 0);
     CacheRegisterSyscacheCallback(AUTHOID, on_roles_changed, (Datum) 0);
