@@ -38,7 +38,7 @@ bool decisions_stale = false;
 bool resealing_for_extension = false;
 // Grants read in parallel mode, where no new snapshot can be taken, come
 // from the query's snapshot, which may predate a revoke: they serve that
-// transaction only (catalog.hpp, run_internal_current_query).
+// transaction only (keys/internal_access.hpp, run_internal_current_query).
 bool forget_at_transaction_end = false;
 
 // The last decision per privilege, checked first: a query reads (or a load

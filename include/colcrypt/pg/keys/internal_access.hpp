@@ -60,8 +60,10 @@ QueryArg oid_arg(Oid value);
 void run_internal_query(const char *sql, int expected, int nargs = 0, const QueryArg *args = nullptr);
 // A read of the latest committed state (and this transaction's own earlier
 // commands), whatever the transaction's snapshot: what colcrypt's key
-// tables say now, as catalogs are read.  In a parallel worker, which
-// cannot take snapshots, the leader's active snapshot.
+// tables say now, as catalogs are read.  In parallel mode (a parallel
+// plan's leader or worker), which cannot take snapshots, the query's
+// active snapshot: what the caches load there serves that transaction
+// only (key_cache.cpp, keyring_privilege.cpp).
 void run_internal_current_query(const char *sql, int nargs, const QueryArg *args);
 // The same for a query that locks rows (SELECT ... FOR UPDATE) or must see
 // rows committed while it waited for a lock: never read-only, so SPI takes a
