@@ -189,37 +189,19 @@ void recount(const char *table, Column *columns, int count) {
     }
 }
 
-// The last batch statement prepared, kept across transactions: a job's
-// batches of one table repeat one statement (its text names the table,
-// the columns and their target versions), which is then parsed and
-// planned once.  The plan cache revalidates it after DDL on the table.
-char *batch_sql = nullptr;
-SPIPlanPtr batch_spi_plan = nullptr;
+// The last batch statement, kept across transactions: a job's batches of
+// one table repeat one statement (its text names the table, the columns
+// and their target versions), which is then parsed and planned once.
+KeptStatement batch_statement{nullptr, nullptr};
 
 SPIPlanPtr batch_plan(const char *sql) {
-    if (batch_spi_plan != nullptr && strcmp(batch_sql, sql) == 0)
-        return batch_spi_plan;
+    if (batch_statement.plan != nullptr && strcmp(batch_statement.sql, sql) == 0)
+        return batch_statement.plan;
+    // Forgotten first: if keeping the new one fails, neither is remembered.
+    forget_statement(&batch_statement);
     Oid types[] = {TIDOID, INT8OID};
-    SPIPlanPtr plan = SPI_prepare(sql, 2, types);
-    if (plan == nullptr)
-        elog(ERROR, "colcrypt: could not prepare the re-encryption batch: %s", SPI_result_code_string(SPI_result));
-    // Forget the old plan first: if keeping the new one fails, neither is
-    // remembered.
-    if (batch_spi_plan != nullptr) {
-        SPIPlanPtr old = batch_spi_plan;
-        batch_spi_plan = nullptr;
-        pfree(batch_sql);
-        batch_sql = nullptr;
-        SPI_freeplan(old);
-    }
-    char *text = MemoryContextStrdup(TopMemoryContext, sql);
-    if (SPI_keepplan(plan) != 0) {
-        pfree(text);
-        elog(ERROR, "colcrypt: could not keep the re-encryption batch's plan");
-    }
-    batch_sql = text;
-    batch_spi_plan = plan;
-    return plan;
+    batch_statement = keep_statement(sql, 2, types);
+    return batch_statement.plan;
 }
 
 // The batch statement: lock, rewrite, count.

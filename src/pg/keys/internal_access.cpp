@@ -59,43 +59,35 @@ void find_key_tables() {
 constexpr int kMaxArgs = 16;
 
 // Internal queries are a fixed set of texts, run again and again (the
-// re-encryption worker runs several per batch): each is parsed and
-// planned once per backend and its plan kept, which the plan cache
-// revalidates after DDL on what it reads (DROP and CREATE EXTENSION
-// included) and replans when search_path differs.  Bounded: past
-// kMaxKeptPlans texts, queries run unprepared.
+// re-encryption worker runs several per batch): each is kept
+// (keep_statement) the first time it runs.  Utility statements (LOCK,
+// REINDEX of a named index) are not: they gain nothing from a plan, and
+// one-off texts would fill the table.  Bounded: past kMaxKeptPlans texts,
+// queries run unprepared.
 struct KeptPlan {
-    char *sql;
+    KeptStatement statement;
     int nargs;
     Oid types[kMaxArgs];
-    SPIPlanPtr plan;
 };
 constexpr int kMaxKeptPlans = 96;
 KeptPlan kept_plans[kMaxKeptPlans];
 int kept_plan_count = 0;
 
-SPIPlanPtr kept_plan(const char *sql, int nargs, const Oid *types) {
+SPIPlanPtr kept_plan(const char *sql, int nargs, Oid *types) {
     for (int i = 0; i < kept_plan_count; i++) {
         const KeptPlan &k = kept_plans[i];
-        if (k.nargs == nargs && std::memcmp(k.types, types, sizeof(Oid) * nargs) == 0 && strcmp(k.sql, sql) == 0)
-            return k.plan;
+        if (k.nargs == nargs && std::memcmp(k.types, types, sizeof(Oid) * nargs) == 0 &&
+            strcmp(k.statement.sql, sql) == 0)
+            return k.statement.plan;
     }
     if (kept_plan_count == kMaxKeptPlans)
         return nullptr;
-    SPIPlanPtr plan = SPI_prepare(sql, nargs, const_cast<Oid *>(types));
-    if (plan == nullptr)
-        elog(ERROR, "colcrypt internal query could not be prepared: %s", SPI_result_code_string(SPI_result));
-    char *text = MemoryContextStrdup(TopMemoryContext, sql);
-    if (SPI_keepplan(plan) != 0) {
-        pfree(text);
-        elog(ERROR, "colcrypt internal query's plan could not be kept");
-    }
-    KeptPlan &k = kept_plans[kept_plan_count++];
-    k.sql = text;
+    KeptPlan &k = kept_plans[kept_plan_count];
+    k.statement = keep_statement(sql, nargs, types);
     k.nargs = nargs;
     std::memcpy(k.types, types, sizeof(Oid) * nargs);
-    k.plan = plan;
-    return plan;
+    kept_plan_count++;
+    return k.statement.plan;
 }
 
 void execute(const char *sql, int expected, int nargs, const QueryArg *args, bool read_only) {
@@ -115,7 +107,7 @@ void execute(const char *sql, int expected, int nargs, const QueryArg *args, boo
     bool pushed = !ActiveSnapshotSet();
     if (pushed)
         PushActiveSnapshot(GetTransactionSnapshot());
-    SPIPlanPtr plan = kept_plan(sql, nargs, types);
+    SPIPlanPtr plan = expected != SPI_OK_UTILITY ? kept_plan(sql, nargs, types) : nullptr;
     int rc = plan != nullptr ? SPI_execute_plan(plan, values, nulls, read_only, 0)
                              : SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
     if (pushed)
@@ -129,6 +121,28 @@ Datum value_at(std::uint64_t row, int n, bool *isnull) {
 }
 
 }  // namespace
+
+KeptStatement keep_statement(const char *sql, int nargs, Oid *types) {
+    SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
+    if (plan == nullptr)
+        elog(ERROR, "colcrypt: could not prepare an internal statement: %s", SPI_result_code_string(SPI_result));
+    char *text = MemoryContextStrdup(TopMemoryContext, sql);
+    if (SPI_keepplan(plan) != 0) {
+        pfree(text);
+        elog(ERROR, "colcrypt: could not keep an internal statement's plan");
+    }
+    return KeptStatement{text, plan};
+}
+
+void forget_statement(KeptStatement *statement) {
+    if (statement->plan == nullptr)
+        return;
+    SPIPlanPtr plan = statement->plan;
+    char *text = statement->sql;
+    *statement = KeptStatement{nullptr, nullptr};
+    pfree(text);
+    SPI_freeplan(plan);
+}
 
 void begin_internal_access(InternalAccess *access) {
     find_key_tables();

@@ -163,18 +163,24 @@ INSERT INTO ac_outsider_schema.numbers VALUES (42), (42);
 CREATE TABLE ac_outsider_schema.excl (secret colcrypt.encrypted_text('ac'), EXCLUDE USING btree (secret WITH =));
 INSERT INTO ac_outsider_schema.excl VALUES ('once'), ('once');
 \echo :LAST_ERROR_SQLSTATE
--- What the describer got: the envelope, never the plaintext.
-DO $$
+-- What the describer got: the envelope, never the plaintext.  The
+-- statement's SQLSTATE, whether its detail matches the pattern, and whether
+-- it holds the plaintext.
+CREATE FUNCTION ac_outsider_schema.violation(statement text, pattern text, plaintext text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    state text;
+    detail text;
 BEGIN
-    INSERT INTO ac_constrained VALUES (6, 'taken secret', 5);
-EXCEPTION WHEN unique_violation THEN
-    DECLARE detail text;
-    BEGIN
-        GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
-        RAISE NOTICE 'detail names an envelope: %, the plaintext: %',
-            detail LIKE 'Key (secret)=(colcrypt:%) already exists.', detail LIKE '%taken secret%';
-    END;
+    EXECUTE statement;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, detail = PG_EXCEPTION_DETAIL;
+    RETURN format('%s, detail names an envelope: %s, the plaintext: %s',
+                  state, detail LIKE pattern, strpos(detail, plaintext) > 0);
 END $$;
+SELECT ac_outsider_schema.violation($s$INSERT INTO ac_constrained VALUES (6, 'taken secret', 5)$s$,
+                                    'Key (secret)=(colcrypt:%) already exists.', 'taken secret');
 -- Foreign keys: a missing referenced key (checked by the trigger queue at
 -- the end of the statement, or at COMMIT when deferred), a referenced row
 -- deleted, and ALTER TABLE ... ADD FOREIGN KEY over existing rows.
@@ -201,17 +207,8 @@ CREATE TABLE ac_outsider_schema.orphans (secret colcrypt.encrypted_text('ac'));
 INSERT INTO ac_outsider_schema.orphans VALUES ('unknown');
 ALTER TABLE ac_outsider_schema.orphans ADD FOREIGN KEY (secret) REFERENCES ac_outsider_schema.parent;
 \echo :LAST_ERROR_SQLSTATE
-DO $$
-BEGIN
-    INSERT INTO ac_outsider_schema.child VALUES ('unknown');
-EXCEPTION WHEN foreign_key_violation THEN
-    DECLARE detail text;
-    BEGIN
-        GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
-        RAISE NOTICE 'detail names an envelope: %, the plaintext: %',
-            detail LIKE 'Key (secret)=(colcrypt:%) is not present in table "parent".', detail LIKE '%unknown%';
-    END;
-END $$;
+SELECT ac_outsider_schema.violation($s$INSERT INTO ac_outsider_schema.child VALUES ('unknown')$s$,
+                                    'Key (secret)=(colcrypt:%) is not present in table "parent".', 'unknown');
 -- A trigger of the role's own that formats the value is not PostgreSQL's
 -- description, even when it runs from the trigger queue.
 CREATE FUNCTION ac_outsider_schema.show() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -22,6 +22,10 @@
 
 #include "colcrypt/pg/compat/postgres.hpp"
 
+extern "C" {
+#include "executor/spi.h"
+}
+
 namespace colcrypt::pg {
 
 struct InternalAccess {
@@ -32,6 +36,18 @@ struct InternalAccess {
 
 void begin_internal_access(InternalAccess *access);
 void end_internal_access(InternalAccess *access);
+
+// A statement parsed and planned once for the backend's life (SPI_prepare,
+// then SPI_keepplan), with a copy of its text in TopMemoryContext to match
+// later calls against.  The plan cache revalidates the plan after DDL on
+// what it reads and replans when search_path differs.  ERROR when either
+// step fails; forget_statement frees both.
+struct KeptStatement {
+    char *sql;
+    SPIPlanPtr plan;
+};
+KeptStatement keep_statement(const char *sql, int nargs, Oid *types);
+void forget_statement(KeptStatement *statement);
 
 // OIDs of colcrypt.keyrings and colcrypt.key_versions (ERROR with a hint when
 // the extension is not installed in this database).
