@@ -19,6 +19,10 @@
 # per lookup, without start-up.  Crypto counts are inflated: valgrind runs
 # SHA-256 without the CPU's SHA extensions.  Needs valgrind; as root, runs
 # the server as "postgres".
+#
+# LOOKUP_MODES and LOOKUP_TABLES (space-separated) narrow the run to some
+# of the modes and tables.  With LOOKUP_PROFILE_DIR set, the callgrind file of each full run is kept
+# there as MODE-TABLE.callgrind (callgrind_annotate --inclusive=yes them).
 set -Eeuo pipefail
 
 PG_CONFIG=${PG_CONFIG:-pg_config}
@@ -26,6 +30,7 @@ ROWS=${1:-200000}
 LOOKUPS=${2:-2000}
 WARMUP=200
 BINDIR=$("$PG_CONFIG" --bindir)
+PROFILE_DIR=${LOOKUP_PROFILE_DIR:-}
 command -v valgrind >/dev/null || { echo "lookup_instructions: valgrind is not installed" >&2; exit 1; }
 
 if [ "$(id -u)" = 0 ]; then
@@ -92,14 +97,18 @@ statements() {
         fi
     done
 }
-# Instructions callgrind collects for a script run in single-user mode.
+[ -z "$PROFILE_DIR" ] || { mkdir -p "$PROFILE_DIR"; chmod 0777 "$PROFILE_DIR"; }
+# Instructions callgrind collects for a script run in single-user mode; with
+# a second argument and LOOKUP_PROFILE_DIR, the profile is kept under that name.
 instructions() {
-    as_cluster_user valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    local out=/dev/null
+    [ -n "${2:-}" ] && [ -n "$PROFILE_DIR" ] && out=$PROFILE_DIR/$2.callgrind
+    as_cluster_user valgrind --tool=callgrind --callgrind-out-file="$out" \
         "$BINDIR/postgres" --single -D "$DIR/data" postgres <"$1" 2>&1 >/dev/null |
         sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-for mode in prepared untyped simple; do
-    for table in bench_plain bench_colcrypt bench_wide bench_term; do
+for mode in ${LOOKUP_MODES:-prepared untyped simple}; do
+    for table in ${LOOKUP_TABLES:-bench_plain bench_colcrypt bench_wide bench_term}; do
         {
             echo "SET plan_cache_mode = force_generic_plan;"
             if [ "$mode" = untyped ]; then
@@ -113,7 +122,7 @@ for mode in prepared untyped simple; do
         } >"$DIR/warmup.sql"
         { cat "$DIR/warmup.sql"; statements "$table" "$mode" $((WARMUP + 1)) "$LOOKUPS"; } >"$DIR/lookups.sql"
         chmod 0644 "$DIR"/*.sql
-        total=$(instructions "$DIR/lookups.sql")
+        total=$(instructions "$DIR/lookups.sql" "$mode-$table")
         base=$(instructions "$DIR/warmup.sql")
         printf '%-9s %-15s %8d instructions per lookup\n' "$mode" "$table" $(((total - base) / LOOKUPS))
     done

@@ -56,6 +56,8 @@ KeyringsById *cache_by_id = nullptr;
 KeyringsByTypmod *cache_by_typmod = nullptr;
 std::unordered_set<std::uint32_t> *missing_keyrings = nullptr;
 bool cache_stale = false;
+// Counts the times the cache was marked stale (key_cache_epoch).
+std::uint64_t stale_marks = 0;
 
 // Keyrings dropped from the cache while the transaction runs.  A caller may
 // still hold a key of one (a comparison holds both operands' keys while the
@@ -89,9 +91,11 @@ void on_relcache_invalidation(Datum, Oid relid) {
     // InvalidOid means "everything", e.g. after a sinval queue overflow.
     if (relid == InvalidOid) {
         cache_stale = true;
+        stale_marks++;
         forget_key_tables();
     } else if (relid == keyrings_relid_if_known()) {
         cache_stale = true;
+        stale_marks++;
     }
 }
 
@@ -137,6 +141,7 @@ void at_transaction_end(XactEvent event, void *) {
     if (empty_at_transaction_end) {
         empty_at_transaction_end = false;
         cache_stale = true;
+        stale_marks++;
     }
 }
 
@@ -229,6 +234,10 @@ CachedKeyring *cached_keyring_by_typmod(int32 typmod) {
 void register_key_cache_invalidation() {
     CacheRegisterRelcacheCallback(on_relcache_invalidation, (Datum) 0);
     RegisterXactCallback(at_transaction_end, nullptr);
+}
+
+std::uint64_t key_cache_epoch() {
+    return stale_marks;
 }
 
 void invalidate_key_caches() {

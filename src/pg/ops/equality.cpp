@@ -260,28 +260,82 @@ bool peek(struct varlena *value, core::TermView *view) {
     return core::peek_term(reinterpret_cast<const std::uint8_t *>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value), view);
 }
 
+// The last search value whose term search_term found: an index descent
+// compares one search value with about twenty stored values, and a scan's
+// qual with every row, so the next comparison is almost always against the
+// same one.  It holds no plaintext: bytes points at the transaction cache's
+// copy of the search value, valid while that cache's generation lasts; the
+// facts about the keyring (its order key's version and term size, no
+// blind-index key rotation under way) hold while the key cache's epoch
+// does.  A memo that does not match sends the comparison the general way.
+struct LastSearch {
+    std::uint64_t key_epoch;
+    std::uint64_t cache_generation = 0;  // 0: empty (generations start at 1)
+    TermOf of;
+    ValueType type;
+    std::uint32_t keyring_id;
+    std::size_t term_size;
+    const char *bytes;
+    std::size_t size;
+    std::uint8_t term[core::kMaxTermSize];
+};
+LastSearch last_search;
+
+bool last_search_matches(ValueType type, TermOf of, const char *bytes, std::size_t size,
+                         const core::TermView &stored) {
+    const LastSearch &m = last_search;
+    return m.cache_generation == transaction_cache_generation() && m.key_epoch == key_cache_epoch() &&
+           m.keyring_id == stored.keyring_id && m.term_size == stored.term_size && m.of == of && m.type == type &&
+           m.size == size && std::memcmp(m.bytes, bytes, size) == 0;
+}
+
 // The term of a search value (a plaintext, or a transit value) under the
-// keyring of a stored value (view), into scratch: from the transaction cache
-// after its first computation (term_of caches it), so that the twenty
-// comparisons of an index descent and a scan's qual on every row find it by
-// a memcmp, without building an operand.  A transit value is opened for it,
-// usually from the plaintext cache (it was sealed in this transaction).
-// False when the keyring's index key does not have the stored term's size,
-// or the stored term is not under the order key (a blind-index key
-// rotation): the general path decides then.
+// keyring of a stored value (view), into scratch: from the memo above or
+// the transaction cache after its first computation (term_of caches it),
+// so that the twenty comparisons of an index descent and a scan's qual on
+// every row find it by a memcmp, without building an operand.  A transit
+// value is opened for it, usually from the plaintext cache (it was sealed
+// in this transaction).  False when the keyring's index key does not have
+// the stored term's size, or the stored term is not under the order key (a
+// blind-index key rotation): the general path decides then.
 bool search_term(ValueType type, TermOf of, struct varlena *search, const core::TermView &stored,
                  std::uint8_t *scratch) {
+    const char *bytes = VARDATA_ANY(search);
+    std::size_t size = VARSIZE_ANY_EXHDR(search);
+    if (last_search_matches(type, of, bytes, size, stored)) {
+        std::memcpy(scratch, last_search.term, stored.term_size);
+        return true;
+    }
+    std::uint64_t epoch = key_cache_epoch();
     IndexKey key = index_key_for_keyring(stored.keyring_id);
     if (key.index == nullptr || key.policy.stored_term_size() != stored.term_size ||
         !term_under_order_key(key, stored.key_version))
         return false;
     // Cached terms are keyed by keyring, index key and size.
-    if (cached_term(of, type, stored.keyring_id, key.order_version, stored.term_size, VARDATA_ANY(search),
-                    VARSIZE_ANY_EXHDR(search), scratch))
-        return true;
-    Operand op = of == TermOf::plaintext ? plaintext_operand(type, search) : encrypted_operand(type, search);
-    term_of(op, stored.keyring_id, key, stored.term_size, scratch);
-    release(op);
+    const char *cached_bytes = nullptr;
+    if (!cached_term(of, type, stored.keyring_id, key.order_version, stored.term_size, bytes, size, scratch,
+                     &cached_bytes)) {
+        Operand op = of == TermOf::plaintext ? plaintext_operand(type, search) : encrypted_operand(type, search);
+        term_of(op, stored.keyring_id, key, stored.term_size, scratch);
+        release(op);
+        // term_of cached it (unless too long to cache): find the cache's copy.
+        std::uint8_t again[core::kMaxTermSize];
+        (void) cached_term(of, type, stored.keyring_id, key.order_version, stored.term_size, bytes, size, again,
+                           &cached_bytes);
+    }
+    // Remembered only outside a blind-index key rotation, when every stored
+    // version's term is under the order key.
+    if (cached_bytes != nullptr && key.off_order_count == 0) {
+        last_search.key_epoch = epoch;
+        last_search.cache_generation = transaction_cache_generation();
+        last_search.of = of;
+        last_search.type = type;
+        last_search.keyring_id = stored.keyring_id;
+        last_search.term_size = stored.term_size;
+        last_search.bytes = cached_bytes;
+        last_search.size = size;
+        std::memcpy(last_search.term, scratch, stored.term_size);
+    }
     return true;
 }
 

@@ -45,6 +45,12 @@ Entry bindings[kBindings];
 Entry terms[kTerms];
 Entry transit_terms[kTerms];
 std::uint64_t use_clock = 0;
+// Bumped whenever an entry's copies are freed (replaced, or the
+// transaction's end): transaction_cache_generation.
+std::uint64_t generation = 1;
+// How many leading slots of each array were ever filled in this
+// transaction: the end wipes those, not every slot.
+int used_plaintexts = 0, used_bindings = 0, used_terms = 0, used_transit_terms = 0;
 MemoryContext cache_context = nullptr;  // under TopTransactionContext
 
 void wipe_entry(Entry &e) {
@@ -55,17 +61,29 @@ void wipe_entry(Entry &e) {
     e = Entry{};
 }
 
+template <int N>
+void wipe_used(Entry (&entries)[N], int &used) {
+    for (int i = 0; i < used; i++)
+        wipe_entry(entries[i]);
+    used = 0;
+}
+
 // The transaction's end deletes the context: wipe, then forget everything.
 void wipe_all(void *) {
-    for (Entry &e : plaintexts)
-        wipe_entry(e);
-    for (Entry &e : bindings)
-        wipe_entry(e);
-    for (Entry &e : terms)
-        wipe_entry(e);
-    for (Entry &e : transit_terms)
-        wipe_entry(e);
+    wipe_used(plaintexts, used_plaintexts);
+    wipe_used(bindings, used_bindings);
+    wipe_used(terms, used_terms);
+    wipe_used(transit_terms, used_transit_terms);
+    generation++;
     cache_context = nullptr;
+}
+
+int &used_count(const Entry *entries) {
+    if (entries == plaintexts)
+        return used_plaintexts;
+    if (entries == bindings)
+        return used_bindings;
+    return entries == terms ? used_terms : used_transit_terms;
 }
 
 MemoryContext context_for_entries() {
@@ -125,7 +143,10 @@ void insert(Entry (&entries)[N], std::uint32_t kind, int32 typmod, Oid user, con
         wipe_entry(*slot);
         pfree(old_key);
         pfree(old_value);
+        generation++;
     }
+    int &used = used_count(entries);
+    used = Max(used, (int) (slot - entries) + 1);
     // Both copies are made before the slot is filled: an allocation failure
     // leaves it free, and anything copied is in the context, wiped or not
     // with it (a failed allocation ends the transaction anyway).
@@ -174,13 +195,20 @@ void cache_binding(Oid function, int32 typmod, std::uint32_t index_version, cons
 
 // The value type takes the slot of the third key (an Oid elsewhere).
 bool cached_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::uint32_t index_version,
-                 std::size_t term_size, const char *bytes, std::size_t size, std::uint8_t *term) {
+                 std::size_t term_size, const char *bytes, std::size_t size, std::uint8_t *term,
+                 const char **cached_bytes) {
     Entry *e = find(of == TermOf::plaintext ? terms : transit_terms, keyring_id, static_cast<int32>(term_size),
                     static_cast<Oid>(type), bytes, size, index_version);
     if (e == nullptr)
         return false;
     std::memcpy(term, e->value, term_size);
+    if (cached_bytes != nullptr)
+        *cached_bytes = reinterpret_cast<const char *>(e->key);
     return true;
+}
+
+std::uint64_t transaction_cache_generation() {
+    return generation;
 }
 
 void cache_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::uint32_t index_version,

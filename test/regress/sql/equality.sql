@@ -343,3 +343,24 @@ INSERT INTO ci_unique VALUES ('ÉLODIE@example.com'), ('élodie@example.com');
 SELECT email FROM ci_unique ORDER BY email::text;
 -- A case-sensitive keyring keeps case distinct.
 SELECT count(*) AS case_sensitive_matches FROM people WHERE email = 'USER42@EXAMPLE.COM';
+
+-- Many search values at once: each row's qual compares with twenty
+-- plaintexts (more than the transaction's term cache holds, so entries are
+-- replaced while the scan runs), under two keyrings in one qual, and in
+-- one transaction that looks the first values up again after the others.
+-- A remembered search term must never answer for another value or keyring.
+SET enable_indexscan = off;
+SELECT same_rows(
+    $$SELECT id FROM people WHERE email = ANY (ARRAY(SELECT 'user' || g || '@example.com' FROM generate_series(1, 20) g))$$,
+    $$SELECT id FROM people_plain WHERE email = ANY (ARRAY(SELECT 'user' || g || '@example.com' FROM generate_series(1, 20) g))$$);
+SELECT same_rows(
+    $$SELECT id FROM people WHERE email = 'user7@example.com'::text OR name = 'name-7'::text OR email = 'user8@example.com'::text$$,
+    $$SELECT id FROM people_plain WHERE email = 'user7@example.com' OR name = 'name-7' OR email = 'user8@example.com'$$);
+RESET enable_indexscan;
+BEGIN;
+SELECT string_agg(same_rows(format('SELECT id FROM people WHERE email = %L::text', 'user' || g % 25 || '@example.com'),
+                            format('SELECT id FROM people_plain WHERE email = %L', 'user' || g % 25 || '@example.com')),
+                  ', ' ORDER BY g) ~ 'DIFFERENT' AS any_different,
+       count(*) AS lookups
+  FROM generate_series(1, 60) g;
+COMMIT;

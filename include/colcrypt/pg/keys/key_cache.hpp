@@ -27,6 +27,14 @@ void register_key_cache_invalidation();
 // effective at commit.
 void invalidate_key_caches();
 
+// Changes whenever the cached keys may change (an invalidation of the key
+// tables, or keys read in parallel mode emptied at the transaction's end):
+// what was learnt from the cache under one epoch (an index key's version,
+// its term size) holds while the epoch stays.  Read it before the lookup
+// whose answer is remembered, so that an invalidation processed during the
+// lookup makes the memo stale rather than current.
+std::uint64_t key_cache_epoch();
+
 // What sealing under a keyring's active data-key version needs, and the
 // keyring's name for messages (owned by the cache).
 struct SealingKeyring {

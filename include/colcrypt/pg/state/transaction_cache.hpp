@@ -54,12 +54,20 @@ enum class TermOf { plaintext, transit_value };
 // bytes) of a plaintext or transit value of a type given by its bytes, into
 // *term, when cached; else false.  The type is part of the key: an int4's
 // four bytes may be a text's.  So is the index key: a term made before a
-// blind-index key cut-over is not one after it.
+// blind-index key cut-over is not one after it.  With cached_bytes, a hit
+// also gives the cache's own copy of the bytes looked up (see
+// transaction_cache_generation for how long it lasts).
 bool cached_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::uint32_t index_version,
-                 std::size_t term_size, const char *bytes, std::size_t size, std::uint8_t *term);
+                 std::size_t term_size, const char *bytes, std::size_t size, std::uint8_t *term,
+                 const char **cached_bytes = nullptr);
 
 // Remember the term of a plaintext or transit value; both are copied.
 void cache_term(TermOf of, core::ValueType type, std::uint32_t keyring_id, std::uint32_t index_version,
                 std::size_t term_size, const char *bytes, std::size_t size, const std::uint8_t *term);
+
+// Changes whenever copies owned by the caches are freed (an entry replaced,
+// the transaction's end): a pointer into the caches taken under one
+// generation stays valid while the generation does.
+std::uint64_t transaction_cache_generation();
 
 }  // namespace colcrypt::pg
