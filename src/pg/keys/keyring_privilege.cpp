@@ -50,10 +50,13 @@ struct LastDecision {
     bool allowed;
 };
 LastDecision last[kPrivileges]{};
+// Counts the times decisions were forgotten (privilege_epoch).
+std::uint64_t forgotten = 0;
 
 void forget_last() {
     for (LastDecision &decision : last)
         decision.valid = false;
+    forgotten++;
 }
 
 // As in key_cache.cpp: callbacks only mark; the next check empties.
@@ -185,8 +188,13 @@ bool may_encrypt(std::uint32_t keyring_id) {
     return resealing_for_extension || holds(KeyringPrivilege::encrypt, keyring_id);
 }
 
+std::uint64_t privilege_epoch() {
+    return forgotten;
+}
+
 void set_resealing_for_extension(bool on) {
     resealing_for_extension = on;
+    forgotten++;
 }
 
 void require_decrypt_privilege(std::uint32_t keyring_id) {

@@ -2,8 +2,10 @@
 #include "colcrypt/pg/compat/postgres.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
+#include "storage/ipc.h"
 #include "utils/timestamp.h"
 }
 
@@ -75,18 +77,18 @@ UsageSlot *find_slot(Oid database, std::uint32_t keyring_id, int *first_free) {
     return nullptr;
 }
 
-UsageSlot *slot_for(std::uint32_t keyring_id) {
+UsageSlot *slot_for(Oid database, std::uint32_t keyring_id) {
     for (CachedSlot &c : cached)
-        if (c.slot != nullptr && c.database == MyDatabaseId && c.keyring_id == keyring_id)
+        if (c.slot != nullptr && c.database == database && c.keyring_id == keyring_id)
             return c.slot;
     int free_at;
-    UsageSlot *slot = find_slot(MyDatabaseId, keyring_id, &free_at);
+    UsageSlot *slot = find_slot(database, keyring_id, &free_at);
     if (slot == nullptr) {
         LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-        slot = find_slot(MyDatabaseId, keyring_id, &free_at);
+        slot = find_slot(database, keyring_id, &free_at);
         if (slot == nullptr && free_at >= 0) {
             slot = &shared->slots[free_at];
-            slot->database = MyDatabaseId;
+            slot->database = database;
             slot->keyring_id = keyring_id;
             for (pg_atomic_uint64 &count : slot->counts)
                 pg_atomic_write_u64(&count, 0);
@@ -100,9 +102,45 @@ UsageSlot *slot_for(std::uint32_t keyring_id) {
             return nullptr;
         }
     }
-    cached[next_cached] = CachedSlot{MyDatabaseId, keyring_id, slot};
+    cached[next_cached] = CachedSlot{database, keyring_id, slot};
     next_cached = (next_cached + 1) % kCachedSlots;
     return slot;
+}
+
+// Encryptions and decryptions of the last keyring counted, not yet added to
+// the shared table: a load or a scan counts one keyring row after row, and
+// an atomic add per value on a cache line every backend writes is what
+// counting would otherwise cost.  Added at the end of every transaction
+// (and before this backend reads or resets the counts, and at exit), so
+// other sessions see a transaction's counts once it has ended, as with
+// PostgreSQL's own statistics.  Failures are added at once.
+struct PendingCounts {
+    Oid database = InvalidOid;  // InvalidOid: nothing pending
+    std::uint32_t keyring_id = 0;
+    std::uint64_t counts[2] = {0, 0};  // UsageEvent::encryption, ::decryption
+};
+PendingCounts pending;
+bool flush_callbacks_registered = false;
+
+void add_pending() {
+    if (pending.database == InvalidOid)
+        return;
+    PendingCounts adding = pending;
+    pending = PendingCounts{};
+    if (UsageSlot *slot = slot_for(adding.database, adding.keyring_id))
+        for (int i = 0; i < 2; i++)
+            if (adding.counts[i] != 0)
+                pg_atomic_fetch_add_u64(&slot->counts[i], adding.counts[i]);
+}
+
+void add_pending_at_transaction_end(XactEvent event, void *) {
+    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
+        event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
+        add_pending();
+}
+
+void add_pending_at_exit(int, Datum) {
+    add_pending();
 }
 
 }  // namespace
@@ -132,14 +170,31 @@ void usage_stats_shmem_init(void *memory, bool found, LWLock *lock) {
 void count_usage(std::uint32_t keyring_id, UsageEvent event) {
     if (shared == nullptr || !OidIsValid(MyDatabaseId))
         return;
-    if (UsageSlot *slot = slot_for(keyring_id))
-        pg_atomic_fetch_add_u64(&slot->counts[(int) event], 1);
+    if (event == UsageEvent::failure) {
+        if (UsageSlot *slot = slot_for(MyDatabaseId, keyring_id))
+            pg_atomic_fetch_add_u64(&slot->counts[(int) event], 1);
+        return;
+    }
+    if (likely(pending.keyring_id == keyring_id && pending.database == MyDatabaseId)) {
+        pending.counts[(int) event]++;
+        return;
+    }
+    if (!flush_callbacks_registered) {
+        RegisterXactCallback(add_pending_at_transaction_end, nullptr);
+        before_shmem_exit(add_pending_at_exit, (Datum) 0);
+        flush_callbacks_registered = true;
+    }
+    add_pending();
+    pending.database = MyDatabaseId;
+    pending.keyring_id = keyring_id;
+    pending.counts[(int) event] = 1;
 }
 
 UsageRow *usage_rows(int *count) {
     *count = 0;
     if (shared == nullptr)
         return static_cast<UsageRow *>(palloc(sizeof(UsageRow)));
+    add_pending();
     auto *rows = static_cast<UsageRow *>(palloc(sizeof(UsageRow) * (shared->size + 1)));
     for (int i = 0; i < shared->size; i++) {
         UsageSlot *slot = &shared->slots[i];
@@ -156,6 +211,7 @@ UsageRow *usage_rows(int *count) {
 void reset_usage() {
     if (shared == nullptr)
         return;
+    add_pending();  // this backend's counts so far are reset with the others
     TimestampTz now = GetCurrentTimestamp();
     for (int i = 0; i < shared->size; i++) {
         UsageSlot *slot = &shared->slots[i];

@@ -4,6 +4,12 @@
 
 #include <cstring>
 
+extern "C" {
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+}
+
 #include "colcrypt/core/envelope.hpp"
 #include "colcrypt/core/error.hpp"
 #include "colcrypt/core/keyring_policy.hpp"
@@ -57,6 +63,57 @@ struct varlena *seal_with(const core::SealingKey &key, const char *keyring_name,
     return out;
 }
 
+// What sealing under a type modifier's keyring last needed: its active key,
+// the encrypt privilege of the user, and that version's write lock.  A load
+// seals row after row under one keyring; while nothing that decides these
+// changes, the next value skips the three lookups.  The key's pointers stay
+// valid while the key cache's epoch does (a stale cache's keyrings are
+// retired, not freed, until the transaction's end); the decision holds for
+// one user while the privilege epoch does; the lock is held until the end
+// of the subtransaction that took it.
+struct SealingMemo {
+    bool valid = false;
+    int32 typmod;
+    Oid user;
+    LocalTransactionId lxid;
+    SubTransactionId subxid;
+    std::uint64_t key_epoch;
+    std::uint64_t privilege_epoch;
+    SealingKeyring keyring;
+};
+SealingMemo last_sealing;
+
+bool last_sealing_holds(int32 typmod) {
+    const SealingMemo &m = last_sealing;
+    return m.valid && m.typmod == typmod && m.lxid == MyProc->lxid && m.key_epoch == key_cache_epoch() &&
+           m.privilege_epoch == privilege_epoch() && m.user == GetUserId() &&
+           m.subxid == GetCurrentSubTransactionId();
+}
+
+// The key a plaintext is sealed under for a column of this type modifier,
+// after the checks sealing needs.  The version's write lock first, so that
+// it cannot be retired while this transaction may still store values under
+// it; after waiting for it, the keyring is looked up again (a rotation or a
+// retirement may have committed meanwhile).
+SealingKeyring keyring_for_sealing(int32 typmod) {
+    if (last_sealing_holds(typmod))
+        return last_sealing.keyring;
+    // Read before the lookups: an invalidation processed during them
+    // leaves the memo stale.
+    std::uint64_t key_epoch = key_cache_epoch(), grants_epoch = privilege_epoch();
+    SealingKeyring keyring = sealing_key_for_typmod(typmod);
+    require_encrypt_privilege(keyring.key.keyring_id);
+    while (lock_version_for_writing(keyring.key.keyring_id, keyring.key.key_version)) {
+        std::uint32_t locked = keyring.key.key_version;
+        keyring = sealing_key_for_typmod(typmod);
+        if (keyring.key.key_version == locked)
+            break;
+    }
+    last_sealing = SealingMemo{true,      typmod,      GetUserId(), MyProc->lxid, GetCurrentSubTransactionId(),
+                               key_epoch, grants_epoch, keyring};
+    return keyring;
+}
+
 // Transit values and search values hold the session's own input, sealed
 // under a transit key: no keyring's grant is needed to open them.
 bool is_session_value(const core::Envelope &envelope) {
@@ -71,23 +128,33 @@ core::Envelope sealed_part(const core::Envelope &envelope) {
     return cpp_guard([&] { return core::search_value_payload(envelope); });
 }
 
-// Decrypt a parsed envelope into out (sealed_part(envelope).ciphertext_size bytes).
-// Decryptions of keyring values count in colcrypt.stats, and so do those
-// that fail authentication (a tampered value, or one moved between columns).
-void open_into(core::ValueType type, const core::Envelope &envelope, char *out) {
-    core::Envelope sealed = sealed_part(envelope);
+// Decrypt sealed, the part of a parsed envelope that decrypts
+// (sealed_part), into out (sealed.ciphertext_size bytes).  Decryptions of
+// keyring values (counted: not session values) count in colcrypt.stats
+// under the envelope's keyring, and so do those that fail authentication
+// (a tampered value, or one moved between columns).
+void open_sealed_into(core::ValueType type, std::uint32_t keyring_id, const core::Envelope &sealed, bool counted,
+                      char *out) {
     core::AesGcm &aead = data_key(sealed.keyring_id, sealed.key_version);
-    bool counted = !is_session_value(envelope);
     std::optional<CaughtError> failed = cpp_try({core::Errc::authentication_failed}, [&] {
         core::open(aead, type, sealed, reinterpret_cast<std::uint8_t *>(out));
     });
     if (failed) {
         if (counted)
-            count_usage(envelope.keyring_id, UsageEvent::failure);
+            count_usage(keyring_id, UsageEvent::failure);
         raise_caught_error(*failed);
     }
     if (counted)
-        count_usage(envelope.keyring_id, UsageEvent::decryption);
+        count_usage(keyring_id, UsageEvent::decryption);
+}
+
+// Decrypt a parsed envelope into out (sealed_part(envelope).ciphertext_size bytes).
+void open_into(core::ValueType type, const core::Envelope &envelope, char *out) {
+    bool session = is_session_value(envelope);
+    if (!session)
+        open_sealed_into(type, envelope.keyring_id, envelope, true, out);
+    else
+        open_sealed_into(type, envelope.keyring_id, sealed_part(envelope), false, out);
 }
 
 // The plaintext size of a parsed envelope.
@@ -153,18 +220,7 @@ struct varlena *seal_value(core::ValueType type, const char *plaintext, std::siz
         // own input) is kept for the transaction instead.
         cache_plaintext(type, sealed, plaintext, size);
     } else {
-        // The version's write lock first, so that it cannot be retired
-        // while this transaction may still store values under it; after
-        // waiting for it, the keyring is looked up again (a rotation or a
-        // retirement may have committed meanwhile).
-        SealingKeyring keyring = sealing_key_for_typmod(typmod);
-        require_encrypt_privilege(keyring.key.keyring_id);
-        while (lock_version_for_writing(keyring.key.keyring_id, keyring.key.key_version)) {
-            std::uint32_t locked = keyring.key.key_version;
-            keyring = sealing_key_for_typmod(typmod);
-            if (keyring.key.key_version == locked)
-                break;
-        }
+        SealingKeyring keyring = keyring_for_sealing(typmod);
         sealed = seal_with(keyring.key, keyring.keyring_name, type, plaintext, size);
     }
     return sealed;
@@ -200,9 +256,16 @@ char *decrypt_for_comparison(core::ValueType type, const core::Envelope &envelop
 // varlena holds nothing readable when the error is raised.
 struct varlena *decrypt_for_user_as_varlena(core::ValueType type, struct varlena *value) {
     core::Envelope envelope = parse_value(value);
-    require_user_may_open(envelope);
-    struct varlena *result = new_varlena(plaintext_size(envelope));
-    open_into(type, envelope, VARDATA(result));
+    if (!is_session_value(envelope)) {
+        // A stored value, the common case: its envelope is what decrypts.
+        require_decrypt_privilege(envelope.keyring_id);
+        struct varlena *result = new_varlena(envelope.ciphertext_size);
+        open_sealed_into(type, envelope.keyring_id, envelope, true, VARDATA(result));
+        return result;
+    }
+    core::Envelope sealed = sealed_part(envelope);
+    struct varlena *result = new_varlena(sealed.ciphertext_size);
+    open_sealed_into(type, envelope.keyring_id, sealed, false, VARDATA(result));
     return result;
 }
 

@@ -43,4 +43,11 @@ void require_encrypt_privilege(std::uint32_t keyring_id);
 // (callable by anyone) needs the grant like any other seal.
 void set_resealing_for_extension(bool on);
 
+// Changes whenever a decision may change (grants or role memberships
+// invalidated, grants read in parallel mode forgotten at the transaction's
+// end, set_resealing_for_extension): a decision for one user taken under
+// an epoch holds while the epoch does.  Read it before the check whose
+// answer is remembered.
+std::uint64_t privilege_epoch();
+
 }  // namespace colcrypt::pg

@@ -2,8 +2,10 @@
 // decryptions and decryptions that failed authentication, per (database,
 // keyring), since the slot's last reset.
 //
-// Cheap enough to count every value: one atomic add in shared memory, the
-// slot found through a per-backend cache.  Counts are not durable (a
+// Cheap enough to count every value: a backend counts its current keyring
+// locally and adds to shared memory at the end of each transaction (other
+// sessions see a transaction's counts once it has ended), the slot found
+// through a per-backend cache; failures are added at once.  Counts are not durable (a
 // restart starts them at zero, like pg_stat_statements' after a crash);
 // the durable count of encryptions is the nonce counter's
 // (state/nonce_counters.hpp).  The table has colcrypt.max_key_versions
