@@ -254,6 +254,59 @@ SELECT operation, keyring,
        replace(current_user_name, session_user, '<bootstrap superuser>') AS by_role
   FROM colcrypt.key_events WHERE keyring IN ('ac', 'ac_other') ORDER BY event_id;
 
+-- The encrypt privilege is checked for whoever seals each value: a role
+-- set in the middle of a load, a grant revoked by the transaction itself,
+-- and a subtransaction rolled back do not let the next value through on
+-- the previous decision.
+SELECT colcrypt.create_key('ac_seal') > 0 AS created;
+SELECT colcrypt.revoke_encrypt('ac_seal', 'public');
+SELECT colcrypt.grant_encrypt('ac_seal', 'regress_ac_reader');
+CREATE TABLE ac_sealed (n int, v colcrypt.encrypted_text('ac_seal'));
+GRANT INSERT ON ac_sealed TO regress_ac_reader, regress_ac_outsider;
+BEGIN;
+SET LOCAL ROLE regress_ac_reader;
+INSERT INTO ac_sealed VALUES (1, 'first');
+SET LOCAL ROLE regress_ac_outsider;
+INSERT INTO ac_sealed VALUES (2, 'second');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SET LOCAL ROLE regress_ac_reader;
+INSERT INTO ac_sealed VALUES (3, 'third');
+RESET ROLE;
+SELECT colcrypt.revoke_encrypt('ac_seal', 'regress_ac_reader');
+SET LOCAL ROLE regress_ac_reader;
+INSERT INTO ac_sealed VALUES (4, 'fourth');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- A savepoint rolled back releases the version lock its first value took:
+-- the next value takes it again.
+BEGIN;
+SET LOCAL ROLE regress_ac_reader;
+SAVEPOINT first_value;
+INSERT INTO ac_sealed VALUES (5, 'fifth');
+ROLLBACK TO first_value;
+INSERT INTO ac_sealed VALUES (6, 'sixth');
+RESET ROLE;
+SELECT n FROM ac_sealed ORDER BY n;
+SELECT count(*) AS version_locks_held FROM pg_locks
+ WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND mode = 'ShareLock' AND granted;
+ROLLBACK;
+SELECT count(*) AS rows_after_rollback FROM ac_sealed;
+-- A rotation in the middle of a transaction's load: the values after it are
+-- sealed under the new version.
+BEGIN;
+SET LOCAL ROLE regress_ac_reader;
+INSERT INTO ac_sealed VALUES (7, 'seventh');
+RESET ROLE;
+SELECT colcrypt.rotate_key('ac_seal');
+SET LOCAL ROLE regress_ac_reader;
+INSERT INTO ac_sealed VALUES (8, 'eighth');
+RESET ROLE;
+SELECT n, (colcrypt.describe(v)).key_version FROM ac_sealed ORDER BY n;
+COMMIT;
+DROP TABLE ac_sealed;
+
 -- Clean up: grants name roles by OID, so revoke before dropping a role.
 SELECT colcrypt.revoke_decrypt('ac', 'regress_ac_owner');
 SELECT colcrypt.revoke_decrypt('ac', 'regress_ac_super');

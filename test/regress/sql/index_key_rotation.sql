@@ -182,3 +182,17 @@ SELECT bt_index_check('ikr_people_email_key', true), bt_index_check('ikr_visits_
 SELECT id FROM ikr_people WHERE email = 'user9@example.com';
 
 DROP TABLE ikr_people, ikr_visits;
+
+-- A search value compared before a rotation in the same transaction: its
+-- term is not reused for values whose terms are under the new index key.
+SELECT colcrypt.create_key('ikr_tx') > 0 AS created;
+CREATE TABLE ikr_tx (id int, v colcrypt.encrypted_text('ikr_tx'));
+INSERT INTO ikr_tx VALUES (1, 'same@example.com'), (2, 'other@example.com');
+BEGIN;
+SET LOCAL enable_indexscan = off;
+SELECT id FROM ikr_tx WHERE v = 'same@example.com'::text;
+SELECT colcrypt.rotate_index_key('ikr_tx') > 0 AS rotated;
+INSERT INTO ikr_tx VALUES (3, 'same@example.com');
+SELECT id FROM ikr_tx WHERE v = 'same@example.com'::text ORDER BY id;
+COMMIT;
+DROP TABLE ikr_tx;
