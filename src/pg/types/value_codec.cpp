@@ -133,9 +133,8 @@ core::Envelope sealed_part(const core::Envelope &envelope) {
 // keyring values (counted: not session values) count in colcrypt.stats
 // under the envelope's keyring, and so do those that fail authentication
 // (a tampered value, or one moved between columns).
-void open_sealed_into(core::ValueType type, std::uint32_t keyring_id, const core::Envelope &sealed, bool counted,
-                      char *out) {
-    core::AesGcm &aead = data_key(sealed.keyring_id, sealed.key_version);
+void open_sealed_with(core::ValueType type, std::uint32_t keyring_id, const core::Envelope &sealed,
+                      core::AesGcm &aead, bool counted, char *out) {
     std::optional<CaughtError> failed = cpp_try({core::Errc::authentication_failed}, [&] {
         core::open(aead, type, sealed, reinterpret_cast<std::uint8_t *>(out));
     });
@@ -146,6 +145,50 @@ void open_sealed_into(core::ValueType type, std::uint32_t keyring_id, const core
     }
     if (counted)
         count_usage(keyring_id, UsageEvent::decryption);
+}
+
+void open_sealed_into(core::ValueType type, std::uint32_t keyring_id, const core::Envelope &sealed, bool counted,
+                      char *out) {
+    open_sealed_with(type, keyring_id, sealed, data_key(sealed.keyring_id, sealed.key_version), counted, out);
+}
+
+// The last stored value's key version a user was allowed to decrypt, and
+// its key: a scan decrypts one keyring's values row after row.  The
+// decision holds for that user while the privilege epoch does; the key's
+// pointer while the key cache's epoch does (see SealingMemo).
+struct OpeningMemo {
+    bool valid = false;
+    std::uint32_t keyring_id;
+    std::uint32_t key_version;
+    Oid user;
+    std::uint64_t key_epoch;
+    std::uint64_t privilege_epoch;
+    core::AesGcm *aead;
+};
+OpeningMemo last_opening;
+
+// The key of a stored value (not a session value) when the memo answers
+// for it, else nullptr.
+core::AesGcm *remembered_key_for_user(const core::Envelope &envelope) {
+    const OpeningMemo &m = last_opening;
+    if (m.valid && m.keyring_id == envelope.keyring_id && m.key_version == envelope.key_version &&
+        m.key_epoch == key_cache_epoch() && m.privilege_epoch == privilege_epoch() && m.user == GetUserId())
+        return m.aead;
+    return nullptr;
+}
+
+// The decrypt privilege checked for a stored value, and its key.
+core::AesGcm &key_for_user(const core::Envelope &envelope) {
+    if (core::AesGcm *aead = remembered_key_for_user(envelope))
+        return *aead;
+    // Read before the checks: an invalidation processed during them leaves
+    // the memo stale.
+    std::uint64_t key_epoch = key_cache_epoch(), grants_epoch = privilege_epoch();
+    require_decrypt_privilege(envelope.keyring_id);
+    core::AesGcm &aead = data_key(envelope.keyring_id, envelope.key_version);
+    last_opening = OpeningMemo{true, envelope.keyring_id, envelope.key_version, GetUserId(), key_epoch, grants_epoch,
+                               &aead};
+    return aead;
 }
 
 // Decrypt a parsed envelope into out (sealed_part(envelope).ciphertext_size bytes).
@@ -238,10 +281,19 @@ char *decrypt_for_user(core::ValueType type, struct varlena *value, std::size_t 
 
 char *decrypt_for_output(core::ValueType type, struct varlena *value, std::size_t *size) {
     core::Envelope envelope = parse_value(value);
-    if (!is_session_value(envelope) && !may_decrypt(envelope.keyring_id)) {
-        if (describing_a_violation())
-            return nullptr;
-        require_decrypt_privilege(envelope.keyring_id);
+    if (!is_session_value(envelope)) {
+        // A stored value: its envelope is what decrypts.
+        core::AesGcm *aead = remembered_key_for_user(envelope);
+        if (aead == nullptr) {
+            if (!may_decrypt(envelope.keyring_id) && describing_a_violation())
+                return nullptr;
+            aead = &key_for_user(envelope);
+        }
+        *size = envelope.ciphertext_size;
+        char *plaintext = static_cast<char *>(palloc(*size + 1));
+        open_sealed_with(type, envelope.keyring_id, envelope, *aead, true, plaintext);
+        plaintext[*size] = '\0';
+        return plaintext;
     }
     *size = plaintext_size(envelope);
     return open_envelope(type, envelope);
@@ -258,9 +310,9 @@ struct varlena *decrypt_for_user_as_varlena(core::ValueType type, struct varlena
     core::Envelope envelope = parse_value(value);
     if (!is_session_value(envelope)) {
         // A stored value, the common case: its envelope is what decrypts.
-        require_decrypt_privilege(envelope.keyring_id);
+        core::AesGcm &aead = key_for_user(envelope);
         struct varlena *result = new_varlena(envelope.ciphertext_size);
-        open_sealed_into(type, envelope.keyring_id, envelope, true, VARDATA(result));
+        open_sealed_with(type, envelope.keyring_id, envelope, aead, true, VARDATA(result));
         return result;
     }
     core::Envelope sealed = sealed_part(envelope);
