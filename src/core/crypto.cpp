@@ -61,14 +61,9 @@ void set_iv_length(EVP_CIPHER_CTX *ctx, std::size_t &current, std::size_t nonce_
     current = nonce_size;
 }
 
-// Feed associated data (out == nullptr) or cipher data through EVP_CipherUpdate,
-// which dispatches on the context's direction.  Returns false on failure.
-bool cipher_update(EVP_CIPHER_CTX *ctx, std::uint8_t *out, const std::uint8_t *in,
-                   std::size_t size) {
-    if (size <= kUpdateChunk) {  // every stored value: one call, no loop
-        int written = 0;
-        return size == 0 || EVP_CipherUpdate(ctx, out, &written, in, static_cast<int>(size)) == 1;
-    }
+// cipher_update for inputs of more than kUpdateChunk bytes, in chunks.
+__attribute__((noinline)) bool cipher_update_in_chunks(EVP_CIPHER_CTX *ctx, std::uint8_t *out,
+                                                       const std::uint8_t *in, std::size_t size) {
     while (size > 0) {
         const std::size_t chunk = std::min(size, kUpdateChunk);
         int written = 0;
@@ -82,6 +77,17 @@ bool cipher_update(EVP_CIPHER_CTX *ctx, std::uint8_t *out, const std::uint8_t *i
         size -= chunk;
     }
     return true;
+}
+
+// Feed associated data (out == nullptr) or cipher data through EVP_CipherUpdate,
+// which dispatches on the context's direction.  Returns false on failure.
+// Inlined: every stored value takes the one-call branch.
+inline bool cipher_update(EVP_CIPHER_CTX *ctx, std::uint8_t *out, const std::uint8_t *in, std::size_t size) {
+    if (__builtin_expect(size > kUpdateChunk, 0)) {
+        return cipher_update_in_chunks(ctx, out, in, size);
+    }
+    int written = 0;
+    return size == 0 || EVP_CipherUpdate(ctx, out, &written, in, static_cast<int>(size)) == 1;
 }
 
 // A fresh cipher context keyed for one direction; throws on failure.

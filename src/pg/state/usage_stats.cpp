@@ -143,6 +143,26 @@ void add_pending_at_exit(int, Datum) {
     add_pending();
 }
 
+// count_usage for anything but one more event of the pending keyring.
+__attribute__((noinline)) void count_usage_slow(std::uint32_t keyring_id, UsageEvent event) {
+    if (shared == nullptr || !OidIsValid(MyDatabaseId))
+        return;
+    if (event == UsageEvent::failure) {
+        if (UsageSlot *slot = slot_for(MyDatabaseId, keyring_id))
+            pg_atomic_fetch_add_u64(&slot->counts[(int) event], 1);
+        return;
+    }
+    if (!flush_callbacks_registered) {
+        RegisterXactCallback(add_pending_at_transaction_end, nullptr);
+        before_shmem_exit(add_pending_at_exit, (Datum) 0);
+        flush_callbacks_registered = true;
+    }
+    add_pending();
+    pending.database = MyDatabaseId;
+    pending.keyring_id = keyring_id;
+    pending.counts[(int) event] = 1;
+}
+
 }  // namespace
 
 std::size_t usage_stats_shmem_size() {
@@ -167,27 +187,15 @@ void usage_stats_shmem_init(void *memory, bool found, LWLock *lock) {
     }
 }
 
+// Something is pending only in a database (pending.database is valid), so a
+// match means the current database, with shared memory.
 void count_usage(std::uint32_t keyring_id, UsageEvent event) {
-    if (shared == nullptr || !OidIsValid(MyDatabaseId))
-        return;
-    if (event == UsageEvent::failure) {
-        if (UsageSlot *slot = slot_for(MyDatabaseId, keyring_id))
-            pg_atomic_fetch_add_u64(&slot->counts[(int) event], 1);
-        return;
-    }
-    if (likely(pending.keyring_id == keyring_id && pending.database == MyDatabaseId)) {
+    if (likely(event != UsageEvent::failure && pending.keyring_id == keyring_id &&
+               pending.database == MyDatabaseId && pending.database != InvalidOid)) {
         pending.counts[(int) event]++;
         return;
     }
-    if (!flush_callbacks_registered) {
-        RegisterXactCallback(add_pending_at_transaction_end, nullptr);
-        before_shmem_exit(add_pending_at_exit, (Datum) 0);
-        flush_callbacks_registered = true;
-    }
-    add_pending();
-    pending.database = MyDatabaseId;
-    pending.keyring_id = keyring_id;
-    pending.counts[(int) event] = 1;
+    count_usage_slow(keyring_id, event);
 }
 
 UsageRow *usage_rows(int *count) {
