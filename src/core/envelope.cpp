@@ -91,27 +91,35 @@ std::size_t build_aad(ValueType type, const std::uint8_t *prefix, std::size_t si
 // Bytes too short for any envelope are malformed; after that, checks go in
 // byte order, so the first defect found is the one reported, and a future
 // format version is reported as unsupported rather than malformed.
+// parse_envelope's errors, out of line: every value read is parsed, and
+// the exceptions' construction kept the parser's own frame large.
+namespace {
+[[noreturn]] __attribute__((noinline, cold)) void reject_envelope(Errc code, const char *message) {
+    throw Error(code, message);
+}
+}  // namespace
+
 Envelope parse_envelope(const std::uint8_t *data, std::size_t size) {
     // Size first: bytes too short to be any envelope are damaged, whatever
     // their first byte claims.
     if (size < kMinEnvelopeSize) {
-        throw Error(Errc::malformed_value, "envelope is truncated");
+        reject_envelope(Errc::malformed_value, "envelope is truncated");
     }
-    Envelope env{};
+    Envelope env;  // every field is set below
     env.format_version = data[0] >> 4;
     env.algorithm = data[0] & 0x0f;
     if (env.format_version != kFormatVersion) {
-        throw Error(Errc::unsupported_format, "unsupported envelope format version");
+        reject_envelope(Errc::unsupported_format, "unsupported envelope format version");
     }
     if (env.algorithm != kAlgorithmAes256Gcm) {
-        throw Error(Errc::unsupported_format, "unsupported envelope algorithm");
+        reject_envelope(Errc::unsupported_format, "unsupported envelope algorithm");
     }
     if ((data[1] & kReservedTermBits) != 0) {
-        throw Error(Errc::malformed_value, "envelope has reserved bits set");
+        reject_envelope(Errc::malformed_value, "envelope has reserved bits set");
     }
     env.term_size = data[1] & kTermSizeMask;
     if (env.term_size > kMaxTermSize) {
-        throw Error(Errc::malformed_value, "envelope term size is too large");
+        reject_envelope(Errc::malformed_value, "envelope term size is too large");
     }
 
     const std::uint8_t *const end = data + size;
@@ -129,7 +137,7 @@ Envelope parse_envelope(const std::uint8_t *data, std::size_t size) {
     }
     const std::size_t after_varints = static_cast<std::size_t>(p - data);
     if (size - after_varints < kNonceSize + env.term_size + kTagSize) {
-        throw Error(Errc::malformed_value, "envelope is truncated");
+        reject_envelope(Errc::malformed_value, "envelope is truncated");
     }
 
     env.start = data;
