@@ -20,7 +20,7 @@ NOTES=$REPO/bench/notes.md
 # Targets (SPEC.md, "Non-functional targets").
 LOAD_MAX=1.5
 READ_MAX=3
-LOOKUP_MIN=0.9
+LOOKUP_MIN=0.95
 CORE_MAX=2
 # Issue 15: loads and the read against their crypto floor.
 FLOOR_MAX=1.2
@@ -498,7 +498,7 @@ EOF
         r=$(ratio "$(get "$DB" "$m" colcrypt_wide)" "$(get "$DB" "$m" plain)")
         [ -n "$r" ] && echo "| the same on a keyring with 128-bit terms (not the default; for information) | ${r}x | $(verdict "$r" $LOOKUP_MIN min) |"
         r=$(ratio "$(get "$DB" "$m" colcrypt_untyped)" "$(get "$DB" "$m" plain)")
-        [ -n "$r" ] && echo "| the same with an untyped parameter (not a SPEC shape; for information) | ${r}x | $(verdict "$r" $LOOKUP_MIN min) |"
+        [ -n "$r" ] && echo "| the same with an untyped parameter (SPEC and issue 15: text and untyped parameters) | ${r}x | $(verdict "$r" $LOOKUP_MIN min) |"
         r=$(ratio "$(get "$DB" "$m" colcrypt_term)" "$(get "$DB" "$m" plain)")
         [ -n "$r" ] && echo "| the same through an index over colcrypt.term(email), text parameter (issue 15) | ${r}x | $(verdict "$r" $LOOKUP_MIN min) |"
         r=$(ratio "$(get "$DB" "$m" colcrypt_term_untyped)" "$(get "$DB" "$m" plain)")
