@@ -86,19 +86,17 @@ std::size_t build_aad(ValueType type, const std::uint8_t *prefix, std::size_t si
     return 1 + size;
 }
 
+// parse_envelope's errors, out of line: every value read is parsed, and
+// the exceptions' construction kept the parser's own frame large.
+[[noreturn]] __attribute__((noinline, cold)) void reject_envelope(Errc code, const char *message) {
+    throw Error(code, message);
+}
+
 }  // namespace
 
 // Bytes too short for any envelope are malformed; after that, checks go in
 // byte order, so the first defect found is the one reported, and a future
 // format version is reported as unsupported rather than malformed.
-// parse_envelope's errors, out of line: every value read is parsed, and
-// the exceptions' construction kept the parser's own frame large.
-namespace {
-[[noreturn]] __attribute__((noinline, cold)) void reject_envelope(Errc code, const char *message) {
-    throw Error(code, message);
-}
-}  // namespace
-
 Envelope parse_envelope(const std::uint8_t *data, std::size_t size) {
     // Size first: bytes too short to be any envelope are damaged, whatever
     // their first byte claims.
