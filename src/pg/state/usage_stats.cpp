@@ -5,7 +5,6 @@ extern "C" {
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
-#include "storage/ipc.h"
 #include "utils/timestamp.h"
 }
 
@@ -111,7 +110,7 @@ UsageSlot *slot_for(Oid database, std::uint32_t keyring_id) {
 // the shared table: a load or a scan counts one keyring row after row, and
 // an atomic add per value on a cache line every backend writes is what
 // counting would otherwise cost.  Added at the end of every transaction
-// (and before this backend reads or resets the counts, and at exit), so
+// (and before this backend reads or resets the counts), so
 // other sessions see a transaction's counts once it has ended, as with
 // PostgreSQL's own statistics.  Failures are added at once.
 struct PendingCounts {
@@ -120,7 +119,7 @@ struct PendingCounts {
     std::uint64_t counts[2] = {0, 0};  // UsageEvent::encryption, ::decryption
 };
 PendingCounts pending;
-bool flush_callbacks_registered = false;
+bool flush_callback_registered = false;
 
 void add_pending() {
     if (pending.database == InvalidOid)
@@ -139,10 +138,6 @@ void add_pending_at_transaction_end(XactEvent event, void *) {
         add_pending();
 }
 
-void add_pending_at_exit(int, Datum) {
-    add_pending();
-}
-
 // count_usage for anything but one more event of the pending keyring.
 __attribute__((noinline)) void count_usage_slow(std::uint32_t keyring_id, UsageEvent event) {
     if (shared == nullptr || !OidIsValid(MyDatabaseId))
@@ -152,10 +147,14 @@ __attribute__((noinline)) void count_usage_slow(std::uint32_t keyring_id, UsageE
             pg_atomic_fetch_add_u64(&slot->counts[(int) event], 1);
         return;
     }
-    if (!flush_callbacks_registered) {
+    // Counting happens inside transactions, and a process that exits ends
+    // its transaction first (ShutdownPostgres aborts it), so the end of the
+    // transaction is the last moment counts can arrive.  No exit callback:
+    // one registered lazily could land inside a PG_ENSURE_ERROR_CLEANUP
+    // block, whose cancel_before_shmem_exit then fails.
+    if (!flush_callback_registered) {
         RegisterXactCallback(add_pending_at_transaction_end, nullptr);
-        before_shmem_exit(add_pending_at_exit, (Datum) 0);
-        flush_callbacks_registered = true;
+        flush_callback_registered = true;
     }
     add_pending();
     pending.database = MyDatabaseId;
