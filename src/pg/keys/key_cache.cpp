@@ -59,6 +59,11 @@ bool cache_stale = false;
 // Counts the times the cache was marked stale (key_cache_epoch).
 std::uint64_t stale_marks = 0;
 
+void mark_stale() {
+    cache_stale = true;
+    stale_marks++;
+}
+
 // Keyrings dropped from the cache while the transaction runs.  A caller may
 // still hold a key of one (a comparison holds both operands' keys while the
 // second lookup finds the cache stale), so they are destroyed, and their
@@ -90,12 +95,10 @@ void on_relcache_invalidation(Datum, Oid relid) {
     // Key operations invalidate colcrypt.keyrings (invalidate_key_caches);
     // InvalidOid means "everything", e.g. after a sinval queue overflow.
     if (relid == InvalidOid) {
-        cache_stale = true;
-        stale_marks++;
+        mark_stale();
         forget_key_tables();
     } else if (relid == keyrings_relid_if_known()) {
-        cache_stale = true;
-        stale_marks++;
+        mark_stale();
     }
 }
 
@@ -140,8 +143,7 @@ void at_transaction_end(XactEvent event, void *) {
         cpp_guard([] { retired_keyrings->clear(); });
     if (empty_at_transaction_end) {
         empty_at_transaction_end = false;
-        cache_stale = true;
-        stale_marks++;
+        mark_stale();
     }
 }
 

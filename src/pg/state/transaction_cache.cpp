@@ -40,17 +40,22 @@ constexpr int kBindings = 4;
 // compute its term again per row.
 constexpr int kTerms = 16;
 
-Entry plaintexts[kPlaintexts];
-Entry bindings[kBindings];
-Entry terms[kTerms];
-Entry transit_terms[kTerms];
+// One cache: its slots, and how many leading slots were filled in this
+// transaction (the end wipes those, not every slot).
+template <int N>
+struct Table {
+    Entry slots[N];
+    int used = 0;
+};
+
+Table<kPlaintexts> plaintexts;
+Table<kBindings> bindings;
+Table<kTerms> terms;
+Table<kTerms> transit_terms;
 std::uint64_t use_clock = 0;
 // Bumped whenever an entry's copies are freed (replaced, or the
 // transaction's end): transaction_cache_generation.
 std::uint64_t generation = 1;
-// How many leading slots of each array were ever filled in this
-// transaction: the end wipes those, not every slot.
-int used_plaintexts = 0, used_bindings = 0, used_terms = 0, used_transit_terms = 0;
 MemoryContext cache_context = nullptr;  // under TopTransactionContext
 
 void wipe_entry(Entry &e) {
@@ -62,28 +67,20 @@ void wipe_entry(Entry &e) {
 }
 
 template <int N>
-void wipe_used(Entry (&entries)[N], int &used) {
-    for (int i = 0; i < used; i++)
-        wipe_entry(entries[i]);
-    used = 0;
+void wipe_used(Table<N> &table) {
+    for (int i = 0; i < table.used; i++)
+        wipe_entry(table.slots[i]);
+    table.used = 0;
 }
 
 // The transaction's end deletes the context: wipe, then forget everything.
 void wipe_all(void *) {
-    wipe_used(plaintexts, used_plaintexts);
-    wipe_used(bindings, used_bindings);
-    wipe_used(terms, used_terms);
-    wipe_used(transit_terms, used_transit_terms);
+    wipe_used(plaintexts);
+    wipe_used(bindings);
+    wipe_used(terms);
+    wipe_used(transit_terms);
     generation++;
     cache_context = nullptr;
-}
-
-int &used_count(const Entry *entries) {
-    if (entries == plaintexts)
-        return used_plaintexts;
-    if (entries == bindings)
-        return used_bindings;
-    return entries == terms ? used_terms : used_transit_terms;
 }
 
 MemoryContext context_for_entries() {
@@ -104,11 +101,11 @@ MemoryContext context_for_entries() {
 // allocation hides the ones after it until it is filled again: misses,
 // never a wrong hit.)
 template <int N>
-Entry *find(Entry (&entries)[N], std::uint32_t kind, int32 typmod, Oid user, const void *key, std::size_t size,
+Entry *find(Table<N> &table, std::uint32_t kind, int32 typmod, Oid user, const void *key, std::size_t size,
             std::uint32_t index_version = 0) {
     if (cache_context == nullptr)
         return nullptr;
-    for (Entry &e : entries) {
+    for (Entry &e : table.slots) {
         if (e.key == nullptr)
             break;
         if (e.kind == kind && e.typmod == typmod && e.user == user && e.index_version == index_version &&
@@ -123,14 +120,14 @@ Entry *find(Entry (&entries)[N], std::uint32_t kind, int32 typmod, Oid user, con
 // Copy into the slot used longest ago (so the search value of a scan, used
 // by every comparison, stays), unless the key is there already.
 template <int N>
-void insert(Entry (&entries)[N], std::uint32_t kind, int32 typmod, Oid user, const void *key, std::size_t key_size,
+void insert(Table<N> &table, std::uint32_t kind, int32 typmod, Oid user, const void *key, std::size_t key_size,
             const void *value, std::size_t value_size, std::uint32_t index_version = 0) {
     if (key_size > kMaxCachedSize || value_size > kMaxCachedSize || TopTransactionContext == nullptr ||
-        find(entries, kind, typmod, user, key, key_size, index_version) != nullptr)
+        find(table, kind, typmod, user, key, key_size, index_version) != nullptr)
         return;
     MemoryContext context = context_for_entries();
-    Entry *slot = &entries[0];
-    for (Entry &e : entries) {
+    Entry *slot = &table.slots[0];
+    for (Entry &e : table.slots) {
         if (e.key == nullptr) {
             slot = &e;
             break;
@@ -145,8 +142,7 @@ void insert(Entry (&entries)[N], std::uint32_t kind, int32 typmod, Oid user, con
         pfree(old_value);
         generation++;
     }
-    int &used = used_count(entries);
-    used = Max(used, (int) (slot - entries) + 1);
+    table.used = Max(table.used, (int) (slot - table.slots) + 1);
     // Both copies are made before the slot is filled: an allocation failure
     // leaves it free, and anything copied is in the context, wiped or not
     // with it (a failed allocation ends the transaction anyway).

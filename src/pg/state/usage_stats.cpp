@@ -106,30 +106,38 @@ UsageSlot *slot_for(Oid database, std::uint32_t keyring_id) {
     return slot;
 }
 
-// Encryptions and decryptions of the last keyring counted, not yet added to
-// the shared table: a load or a scan counts one keyring row after row, and
-// an atomic add per value on a cache line every backend writes is what
-// counting would otherwise cost.  Added at the end of every transaction
-// (and before this backend reads or resets the counts), so
-// other sessions see a transaction's counts once it has ended, as with
-// PostgreSQL's own statistics.  Failures are added at once.
+// Encryptions and decryptions of the last keyrings counted, not yet added
+// to the shared table: a load or a scan counts a few keyrings row after row
+// (a row's columns may each have their own), and an atomic add per value on
+// a cache line every backend writes is what counting would otherwise cost.
+// Added at the end of every transaction (and before this backend reads or
+// resets the counts), so other sessions see a transaction's counts once it
+// has ended, as with PostgreSQL's own statistics.  Failures are added at
+// once.
 struct PendingCounts {
     Oid database = InvalidOid;  // InvalidOid: nothing pending
     std::uint32_t keyring_id = 0;
     std::uint64_t counts[2] = {0, 0};  // UsageEvent::encryption, ::decryption
 };
-PendingCounts pending;
+constexpr int kPending = 4;
+PendingCounts pending[kPending];
+int last_pending = 0;  // the entry count_usage checks first
 bool flush_callback_registered = false;
 
-void add_pending() {
-    if (pending.database == InvalidOid)
+void add_pending_entry(PendingCounts &entry) {
+    if (entry.database == InvalidOid)
         return;
-    PendingCounts adding = pending;
-    pending = PendingCounts{};
+    PendingCounts adding = entry;
+    entry = PendingCounts{};
     if (UsageSlot *slot = slot_for(adding.database, adding.keyring_id))
         for (int i = 0; i < 2; i++)
             if (adding.counts[i] != 0)
                 pg_atomic_fetch_add_u64(&slot->counts[i], adding.counts[i]);
+}
+
+void add_pending() {
+    for (PendingCounts &entry : pending)
+        add_pending_entry(entry);
 }
 
 void add_pending_at_transaction_end(XactEvent event, void *) {
@@ -138,7 +146,7 @@ void add_pending_at_transaction_end(XactEvent event, void *) {
         add_pending();
 }
 
-// count_usage for anything but one more event of the pending keyring.
+// count_usage for anything but one more event of the keyring counted last.
 __attribute__((noinline)) void count_usage_slow(std::uint32_t keyring_id, UsageEvent event) {
     if (shared == nullptr || !OidIsValid(MyDatabaseId))
         return;
@@ -156,10 +164,24 @@ __attribute__((noinline)) void count_usage_slow(std::uint32_t keyring_id, UsageE
         RegisterXactCallback(add_pending_at_transaction_end, nullptr);
         flush_callback_registered = true;
     }
-    add_pending();
-    pending.database = MyDatabaseId;
-    pending.keyring_id = keyring_id;
-    pending.counts[(int) event] = 1;
+    int at = -1;
+    for (int i = 0; i < kPending && at < 0; i++)
+        if (pending[i].database == MyDatabaseId && pending[i].keyring_id == keyring_id)
+            at = i;
+    for (int i = 0; i < kPending && at < 0; i++)
+        if (pending[i].database == InvalidOid)
+            at = i;
+    if (at < 0) {
+        // All taken by other keyrings: the one after the last used gives way.
+        at = (last_pending + 1) % kPending;
+        add_pending_entry(pending[at]);
+    }
+    if (pending[at].database == InvalidOid) {
+        pending[at].database = MyDatabaseId;
+        pending[at].keyring_id = keyring_id;
+    }
+    pending[at].counts[(int) event]++;
+    last_pending = at;
 }
 
 }  // namespace
@@ -186,12 +208,13 @@ void usage_stats_shmem_init(void *memory, bool found, LWLock *lock) {
     }
 }
 
-// Something is pending only in a database (pending.database is valid), so a
+// Something is pending only in a database (its database is valid), so a
 // match means the current database, with shared memory.
 void count_usage(std::uint32_t keyring_id, UsageEvent event) {
-    if (likely(event != UsageEvent::failure && pending.keyring_id == keyring_id &&
-               pending.database == MyDatabaseId && pending.database != InvalidOid)) {
-        pending.counts[(int) event]++;
+    PendingCounts &last = pending[last_pending];
+    if (likely(event != UsageEvent::failure && last.keyring_id == keyring_id && last.database == MyDatabaseId &&
+               last.database != InvalidOid)) {
+        last.counts[(int) event]++;
         return;
     }
     count_usage_slow(keyring_id, event);

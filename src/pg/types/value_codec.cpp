@@ -63,6 +63,20 @@ struct varlena *seal_with(const core::SealingKey &key, const char *keyring_name,
     return out;
 }
 
+// What a memo of keys and of the current user's privileges depends on:
+// read before the lookups it remembers (an invalidation processed during
+// them leaves the memo stale), compared with the present at every use.
+struct KeysAndGrants {
+    Oid user;
+    std::uint64_t key_epoch;
+    std::uint64_t grant_epoch;
+
+    static KeysAndGrants now() { return KeysAndGrants{GetUserId(), key_cache_epoch(), privilege_epoch()}; }
+    bool current() const {
+        return key_epoch == key_cache_epoch() && grant_epoch == privilege_epoch() && user == GetUserId();
+    }
+};
+
 // What sealing under a type modifier's keyring last needed: its active key,
 // the encrypt privilege of the user, and that version's write lock.  A load
 // seals row after row under one keyring; while nothing that decides these
@@ -74,19 +88,16 @@ struct varlena *seal_with(const core::SealingKey &key, const char *keyring_name,
 struct SealingMemo {
     bool valid = false;
     int32 typmod;
-    Oid user;
     LocalTransactionId lxid;
     SubTransactionId subxid;
-    std::uint64_t key_epoch;
-    std::uint64_t privilege_epoch;
+    KeysAndGrants state;
     SealingKeyring keyring;
 };
 SealingMemo last_sealing;
 
 bool last_sealing_holds(int32 typmod) {
     const SealingMemo &m = last_sealing;
-    return m.valid && m.typmod == typmod && m.lxid == MyProc->lxid && m.key_epoch == key_cache_epoch() &&
-           m.privilege_epoch == privilege_epoch() && m.user == GetUserId() &&
+    return m.valid && m.typmod == typmod && m.lxid == MyProc->lxid && m.state.current() &&
            m.subxid == GetCurrentSubTransactionId();
 }
 
@@ -98,9 +109,7 @@ bool last_sealing_holds(int32 typmod) {
 SealingKeyring keyring_for_sealing(int32 typmod) {
     if (last_sealing_holds(typmod))
         return last_sealing.keyring;
-    // Read before the lookups: an invalidation processed during them
-    // leaves the memo stale.
-    std::uint64_t key_epoch = key_cache_epoch(), grants_epoch = privilege_epoch();
+    KeysAndGrants state = KeysAndGrants::now();
     SealingKeyring keyring = sealing_key_for_typmod(typmod);
     require_encrypt_privilege(keyring.key.keyring_id);
     while (lock_version_for_writing(keyring.key.keyring_id, keyring.key.key_version)) {
@@ -109,8 +118,7 @@ SealingKeyring keyring_for_sealing(int32 typmod) {
         if (keyring.key.key_version == locked)
             break;
     }
-    last_sealing = SealingMemo{true,      typmod,      GetUserId(), MyProc->lxid, GetCurrentSubTransactionId(),
-                               key_epoch, grants_epoch, keyring};
+    last_sealing = SealingMemo{true, typmod, MyProc->lxid, GetCurrentSubTransactionId(), state, keyring};
     return keyring;
 }
 
@@ -160,9 +168,7 @@ struct OpeningMemo {
     bool valid = false;
     std::uint32_t keyring_id;
     std::uint32_t key_version;
-    Oid user;
-    std::uint64_t key_epoch;
-    std::uint64_t privilege_epoch;
+    KeysAndGrants state;
     core::AesGcm *aead;
 };
 OpeningMemo last_opening;
@@ -171,8 +177,7 @@ OpeningMemo last_opening;
 // for it, else nullptr.
 core::AesGcm *remembered_key_for_user(const core::Envelope &envelope) {
     const OpeningMemo &m = last_opening;
-    if (m.valid && m.keyring_id == envelope.keyring_id && m.key_version == envelope.key_version &&
-        m.key_epoch == key_cache_epoch() && m.privilege_epoch == privilege_epoch() && m.user == GetUserId())
+    if (m.valid && m.keyring_id == envelope.keyring_id && m.key_version == envelope.key_version && m.state.current())
         return m.aead;
     return nullptr;
 }
@@ -181,23 +186,19 @@ core::AesGcm *remembered_key_for_user(const core::Envelope &envelope) {
 core::AesGcm &key_for_user(const core::Envelope &envelope) {
     if (core::AesGcm *aead = remembered_key_for_user(envelope))
         return *aead;
-    // Read before the checks: an invalidation processed during them leaves
-    // the memo stale.
-    std::uint64_t key_epoch = key_cache_epoch(), grants_epoch = privilege_epoch();
+    KeysAndGrants state = KeysAndGrants::now();
     require_decrypt_privilege(envelope.keyring_id);
     core::AesGcm &aead = data_key(envelope.keyring_id, envelope.key_version);
-    last_opening = OpeningMemo{true, envelope.keyring_id, envelope.key_version, GetUserId(), key_epoch, grants_epoch,
-                               &aead};
+    last_opening = OpeningMemo{true, envelope.keyring_id, envelope.key_version, state, &aead};
     return aead;
 }
 
 // Decrypt a parsed envelope into out (sealed_part(envelope).ciphertext_size bytes).
 void open_into(core::ValueType type, const core::Envelope &envelope, char *out) {
-    bool session = is_session_value(envelope);
-    if (!session)
-        open_sealed_into(type, envelope.keyring_id, envelope, true, out);
-    else
+    if (is_session_value(envelope))
         open_sealed_into(type, envelope.keyring_id, sealed_part(envelope), false, out);
+    else
+        open_sealed_into(type, envelope.keyring_id, envelope, true, out);
 }
 
 // The plaintext size of a parsed envelope.

@@ -36,6 +36,19 @@ SELECT encryptions, decryptions, failures FROM colcrypt.stats WHERE keyring = 'o
 SELECT since <= now() AND since > now() - interval '1 hour' AS since_is_the_reset FROM colcrypt.stats WHERE keyring = 'obs';
 SELECT colcrypt.stats_reset() IS NOT NULL AS reset_again;
 SELECT encryptions, decryptions, failures FROM colcrypt.stats WHERE keyring = 'obs';
+-- A row whose columns are under six keyrings, loaded and read in one
+-- transaction: each keyring gets exactly its own counts (a backend keeps
+-- counts for a few keyrings at a time and adds the others' as it goes).
+SELECT count(colcrypt.create_key('obs_' || k)) AS keyrings FROM generate_series(1, 6) k;
+CREATE TABLE obs_wide (id int, a colcrypt.encrypted_text('obs_1'), b colcrypt.encrypted_text('obs_2'),
+    c colcrypt.encrypted_text('obs_3'), d colcrypt.encrypted_text('obs_4'), e colcrypt.encrypted_text('obs_5'),
+    f colcrypt.encrypted_text('obs_6'));
+BEGIN;
+INSERT INTO obs_wide SELECT g, 'a', 'b', 'c', 'd', 'e', 'f' FROM generate_series(1, 30) g;
+SELECT count(a::text || b::text || c::text || d::text || e::text || f::text) FROM obs_wide WHERE id <= 20;
+COMMIT;
+SELECT keyring, encryptions, decryptions, failures FROM colcrypt.stats WHERE keyring LIKE 'obs\__' ORDER BY keyring;
+DROP TABLE obs_wide;
 
 -- Health: every check ok on a server with its key, keys and launcher.
 SELECT "check", status, regexp_replace(regexp_replace(detail, '[0-9a-f]{16}', '<fingerprint>'), '^[0-9]+ keys', 'N keys') AS detail
