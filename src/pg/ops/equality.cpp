@@ -295,22 +295,22 @@ bool last_search_matches(ValueType type, TermOf of, const char *bytes, std::size
 // so that the twenty comparisons of an index descent and a scan's qual on
 // every row find it by a memcmp, without building an operand.  A transit
 // value is opened for it, usually from the plaintext cache (it was sealed
-// in this transaction).  False when the keyring's index key does not have
-// the stored term's size, or the stored term is not under the order key (a
-// blind-index key rotation): the general path decides then.
-bool search_term(ValueType type, TermOf of, struct varlena *search, const core::TermView &stored,
-                 std::uint8_t *scratch) {
+// in this transaction).  Returns the memo's own copy when it matches (the
+// caller compares it at once, before any other search term is found), else
+// scratch.  nullptr when the keyring's index key does not have the stored
+// term's size, or the stored term is not under the order key (a blind-index
+// key rotation): the general path decides then.
+const std::uint8_t *search_term(ValueType type, TermOf of, struct varlena *search, const core::TermView &stored,
+                                std::uint8_t *scratch) {
     const char *bytes = VARDATA_ANY(search);
     std::size_t size = VARSIZE_ANY_EXHDR(search);
-    if (last_search_matches(type, of, bytes, size, stored)) {
-        std::memcpy(scratch, last_search.term, stored.term_size);
-        return true;
-    }
+    if (last_search_matches(type, of, bytes, size, stored))
+        return last_search.term;
     std::uint64_t epoch = key_cache_epoch();
     IndexKey key = index_key_for_keyring(stored.keyring_id);
     if (key.index == nullptr || key.policy.stored_term_size() != stored.term_size ||
         !term_under_order_key(key, stored.key_version))
-        return false;
+        return nullptr;
     // Cached terms are keyed by keyring, index key and size.
     const char *cached_bytes = nullptr;
     if (!cached_term(of, type, stored.keyring_id, key.order_version, stored.term_size, bytes, size, scratch,
@@ -336,15 +336,15 @@ bool search_term(ValueType type, TermOf of, struct varlena *search, const core::
         last_search.size = size;
         std::memcpy(last_search.term, scratch, stored.term_size);
     }
-    return true;
+    return scratch;
 }
 
 // The stored terms of two encrypted values when they can be compared as
 // they are: same keyring, terms of the size the keyring stores, and the
 // common envelope shape (core::peek_term); or one such value and a transit
-// value (a search value that _bind left as it is), whose term under that
-// keyring goes into scratch.  Otherwise false, and the general path decides,
-// reporting any error.  Index scans compare their search value with about
+// value (a search value that _bind left as it is), with its term under that
+// keyring from search_term (the memo's copy or scratch).  Otherwise false,
+// and the general path decides, reporting any error.  Index scans compare their search value with about
 // twenty stored values per lookup, and a scan's qual with every row; this
 // spares each comparison a full parse of both.
 bool stored_terms(ValueType type, struct varlena *a, struct varlena *b, std::uint8_t *scratch,
@@ -361,14 +361,12 @@ bool stored_terms(ValueType type, struct varlena *a, struct varlena *b, std::uin
         *ta = va.term;
         *tb = vb.term;
     } else if (a_stored && is_transit_value(b)) {
-        if (!search_term(type, TermOf::transit_value, b, va, scratch))
+        if ((*tb = search_term(type, TermOf::transit_value, b, va, scratch)) == nullptr)
             return false;
         *ta = va.term;
-        *tb = scratch;
     } else if (b_stored && is_transit_value(a)) {
-        if (!search_term(type, TermOf::transit_value, a, vb, scratch))
+        if ((*ta = search_term(type, TermOf::transit_value, a, vb, scratch)) == nullptr)
             return false;
-        *ta = scratch;
         *tb = vb.term;
         va = vb;
     } else {
@@ -409,13 +407,17 @@ Datum apply_encrypted(ValueType type, Test test, struct varlena *a, struct varle
 }
 
 // The stored term of an encrypted value and the term of a plaintext under
-// the same keyring (into scratch, search_term), when the value has the term
-// its keyring stores; otherwise false, and the general path decides (and
-// reports any error).
+// the same keyring (search_term's: the memo's or scratch), when the value
+// has the term its keyring stores; otherwise false, and the general path
+// decides (and reports any error).
 bool stored_and_plaintext_terms(ValueType type, struct varlena *value, struct varlena *plaintext,
-                                std::uint8_t *scratch, const std::uint8_t **value_term, std::size_t *size) {
+                                std::uint8_t *scratch, const std::uint8_t **value_term,
+                                const std::uint8_t **plaintext_term, std::size_t *size) {
     core::TermView v;
-    if (!peek(value, &v) || !search_term(type, TermOf::plaintext, plaintext, v, scratch))
+    if (!peek(value, &v))
+        return false;
+    *plaintext_term = search_term(type, TermOf::plaintext, plaintext, v, scratch);
+    if (*plaintext_term == nullptr)
         return false;
     *value_term = v.term;
     *size = v.term_size;
@@ -425,11 +427,11 @@ bool stored_and_plaintext_terms(ValueType type, struct varlena *value, struct va
 // An encrypted value and a plaintext: terms settle = and <> as for two
 // encrypted values; anything else goes the general way.
 Datum apply_with_plaintext(ValueType type, Test test, struct varlena *value, struct varlena *plaintext) {
-    const std::uint8_t *tv;
-    std::uint8_t tt[core::kMaxTermSize];
+    const std::uint8_t *tv, *tt;
+    std::uint8_t scratch[core::kMaxTermSize];
     std::size_t size;
     Datum result;
-    if (stored_and_plaintext_terms(type, value, plaintext, tt, &tv, &size) &&
+    if (stored_and_plaintext_terms(type, value, plaintext, scratch, &tv, &tt, &size) &&
         settled_by_terms(test, tv, tt, size, &result))
         return result;
     return apply(test, encrypted_operand(type, value), plaintext_operand(type, plaintext));
@@ -458,10 +460,10 @@ int order_encrypted(ValueType type, struct varlena *va, struct varlena *vb) {
 // calls it through a new FmgrInfo for every descent: nothing may be
 // allocated per call site here.
 int order_with_plaintext(ValueType type, struct varlena *value, struct varlena *plaintext) {
-    const std::uint8_t *tv;
-    std::uint8_t tt[core::kMaxTermSize];
+    const std::uint8_t *tv, *tt;
+    std::uint8_t scratch[core::kMaxTermSize];
     std::size_t size;
-    if (stored_and_plaintext_terms(type, value, plaintext, tt, &tv, &size)) {
+    if (stored_and_plaintext_terms(type, value, plaintext, scratch, &tv, &tt, &size)) {
         core::TermOrder order = core::order_by_terms(tv, tt, size);
         if (order != core::TermOrder::undecided)
             return core::order_sign(order);
