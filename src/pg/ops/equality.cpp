@@ -344,9 +344,10 @@ const std::uint8_t *search_term(ValueType type, TermOf of, struct varlena *searc
 // common envelope shape (core::peek_term); or one such value and a transit
 // value (a search value that _bind left as it is), with its term under that
 // keyring from search_term (the memo's copy or scratch).  Otherwise false,
-// and the general path decides, reporting any error.  Index scans compare their search value with about
-// twenty stored values per lookup, and a scan's qual with every row; this
-// spares each comparison a full parse of both.
+// and the general path decides, reporting any error.  Index scans compare
+// their search value with about twenty stored values per lookup, and a
+// scan's qual with every row; this spares each comparison a full parse of
+// both.
 bool stored_terms(ValueType type, struct varlena *a, struct varlena *b, std::uint8_t *scratch,
                   const std::uint8_t **ta, const std::uint8_t **tb, std::size_t *size) {
     core::TermView va, vb;
