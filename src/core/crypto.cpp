@@ -178,71 +178,99 @@ bool AesGcm::decrypt(const std::uint8_t *nonce, std::size_t nonce_size, const st
 // ---------------------------------------------------------------------------
 // HmacSha256
 
-// The key is set once; EVP_MAC keeps the precomputed inner/outer pad state.
-HmacSha256::HmacSha256(const std::uint8_t *key, std::size_t key_size) : ctx_(nullptr) {
-    EVP_MAC *mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    if (mac == nullptr) {
-        throw_crypto_failure("HMAC: algorithm not available");
+namespace {
+
+constexpr std::size_t kSha256BlockSize = 64;
+
+bool digest_update(EVP_MD_CTX *ctx, const std::uint8_t *data, std::size_t size) {
+    return size == 0 || EVP_DigestUpdate(ctx, data, size) == 1;
+}
+
+}  // namespace
+
+// RFC 2104: H((K ^ opad) || H((K ^ ipad) || message)), K padded with zeros
+// to the block size after hashing it if it is longer.  The two pad blocks are
+// hashed here, once; the pads and the hashed key are wiped before returning.
+HmacSha256::HmacSha256(const std::uint8_t *key, std::size_t key_size)
+    : inner_(EVP_MD_CTX_new()), outer_(EVP_MD_CTX_new()), work_(EVP_MD_CTX_new()) {
+    EVP_MD *sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    std::uint8_t block[kSha256BlockSize] = {};
+    std::uint8_t pad[kSha256BlockSize];
+    bool ok = sha256 != nullptr && inner_ != nullptr && outer_ != nullptr && work_ != nullptr;
+    if (ok && key_size > kSha256BlockSize) {
+        unsigned int hashed = 0;
+        ok = EVP_DigestInit_ex2(work_, sha256, nullptr) == 1 &&
+             EVP_DigestUpdate(work_, key, key_size) == 1 &&
+             EVP_DigestFinal_ex(work_, block, &hashed) == 1 && hashed == kSha256Size;
+    } else if (ok && key_size != 0) {
+        std::memcpy(block, key, key_size);
     }
-    ctx_ = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac);  // the context holds its own reference
-    if (ctx_ == nullptr) {
-        throw_crypto_failure("HMAC: out of memory");
+    for (std::size_t i = 0; ok && i < kSha256BlockSize; ++i) {
+        pad[i] = block[i] ^ 0x36;
     }
-    char digest[] = "SHA256";
-    const OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end(),
-    };
-    // A null key pointer means "keep the current key" to EVP_MAC_init, so an
-    // empty key still needs a valid pointer.
-    static const std::uint8_t empty_key = 0;
-    if (EVP_MAC_init(ctx_, key_size == 0 ? &empty_key : key, key_size, params) != 1) {
-        EVP_MAC_CTX_free(ctx_);
+    ok = ok && EVP_DigestInit_ex2(inner_, sha256, nullptr) == 1 &&
+         EVP_DigestUpdate(inner_, pad, sizeof pad) == 1;
+    for (std::size_t i = 0; ok && i < kSha256BlockSize; ++i) {
+        pad[i] = block[i] ^ 0x5c;
+    }
+    ok = ok && EVP_DigestInit_ex2(outer_, sha256, nullptr) == 1 &&
+         EVP_DigestUpdate(outer_, pad, sizeof pad) == 1;
+    secure_wipe(block, sizeof block);
+    secure_wipe(pad, sizeof pad);
+    EVP_MD_free(sha256);  // the contexts hold their own references
+    if (!ok) {
+        release();
         throw_crypto_failure("HMAC: key setup failed");
     }
 }
 
-// EVP_MAC_CTX_free wipes OpenSSL's copy of the key.
-HmacSha256::~HmacSha256() { EVP_MAC_CTX_free(ctx_); }
+// EVP_MD_CTX_free wipes the digest states, which are key-derived.
+void HmacSha256::release() noexcept {
+    EVP_MD_CTX_free(work_);
+    EVP_MD_CTX_free(outer_);
+    EVP_MD_CTX_free(inner_);
+    work_ = outer_ = inner_ = nullptr;
+}
 
-// EVP_MAC_init without a key restarts from the keyed state: no re-hashing
-// of the key per message.
+HmacSha256::~HmacSha256() { release(); }
+
 void HmacSha256::begin() {
-    if (EVP_MAC_init(ctx_, nullptr, 0, nullptr) != 1) {
+    if (EVP_MD_CTX_copy_ex(work_, inner_) != 1) {
         throw_crypto_failure("HMAC: initialisation failed");
     }
 }
 
 void HmacSha256::update(const std::uint8_t *data, std::size_t size) {
-    if (size != 0 && EVP_MAC_update(ctx_, data, size) != 1) {
+    if (!digest_update(work_, data, size)) {
         throw_crypto_failure("HMAC: update failed");
     }
 }
 
+// The inner digest is key-dependent and message-dependent: wiped after use.
 void HmacSha256::finish(std::uint8_t out[kSha256Size]) {
-    std::size_t written = 0;
-    if (EVP_MAC_final(ctx_, out, &written, kSha256Size) != 1 || written != kSha256Size) {
+    std::uint8_t inner_digest[kSha256Size];
+    unsigned int written = 0;
+    bool ok = EVP_DigestFinal_ex(work_, inner_digest, &written) == 1 && written == kSha256Size &&
+              EVP_MD_CTX_copy_ex(work_, outer_) == 1 &&
+              EVP_DigestUpdate(work_, inner_digest, sizeof inner_digest) == 1 &&
+              EVP_DigestFinal_ex(work_, out, &written) == 1 && written == kSha256Size;
+    secure_wipe(inner_digest, sizeof inner_digest);
+    if (!ok) {
         throw_crypto_failure("HMAC: finalisation failed");
     }
 }
 
-// The per-value path (a term per stored value): the EVP calls of begin,
-// update and finish in one frame.
+// The per-value path (a term per stored value).
 void HmacSha256::compute(const std::uint8_t *part1, std::size_t size1,
                          const std::uint8_t *part2, std::size_t size2,
                          std::uint8_t out[kSha256Size]) {
-    if (EVP_MAC_init(ctx_, nullptr, 0, nullptr) != 1) {
+    if (EVP_MD_CTX_copy_ex(work_, inner_) != 1) {
         throw_crypto_failure("HMAC: initialisation failed");
     }
-    if ((size1 != 0 && EVP_MAC_update(ctx_, part1, size1) != 1) ||
-        (size2 != 0 && EVP_MAC_update(ctx_, part2, size2) != 1)) {
+    if (!digest_update(work_, part1, size1) || !digest_update(work_, part2, size2)) {
         throw_crypto_failure("HMAC: update failed");
     }
-    std::size_t written = 0;
-    if (EVP_MAC_final(ctx_, out, &written, kSha256Size) != 1 || written != kSha256Size) {
-        throw_crypto_failure("HMAC: finalisation failed");
-    }
+    finish(out);
 }
 
 // ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // AES-256-GCM, HMAC-SHA256, HKDF-SHA256 and the secure helpers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -193,6 +194,38 @@ TEST(HmacSha256, EmptyKeyAndEmptyMessageMatchKnownValue) {
     hmac.compute(nullptr, 0, mac);
     EXPECT_EQ(to_hex(mac, sizeof mac),
               "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
+// A key longer than the block is hashed first (RFC 2104); the pad blocks are
+// built from the digest.
+TEST(HmacSha256, MatchesRfc4231TestCase6KeyLongerThanBlock) {
+    const Bytes key(131, 0xaa);
+    const Bytes msg = from_string("Test Using Larger Than Block-Size Key - Hash Key First");
+    core::HmacSha256 hmac(key.data(), key.size());
+    std::uint8_t mac[core::kSha256Size];
+    hmac.compute(msg.data(), msg.size(), mac);
+    EXPECT_EQ(to_hex(mac, sizeof mac),
+              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+// begin/update/finish in pieces gives the one-call MAC, and either way of
+// computing leaves the keyed state for the next message.
+TEST(HmacSha256, PiecesEqualOneCallAndAlternate) {
+    core::HmacSha256 hmac(key_from(32));
+    const Bytes msg = from_string("what do ya want for nothing? and then some more bytes");
+    std::uint8_t whole[core::kSha256Size], pieces[core::kSha256Size];
+    hmac.compute(msg.data(), msg.size(), whole);
+    for (int round = 0; round < 2; ++round) {
+        hmac.begin();
+        for (std::size_t i = 0; i < msg.size(); i += 7) {
+            hmac.update(msg.data() + i, std::min<std::size_t>(7, msg.size() - i));
+        }
+        hmac.update(nullptr, 0);
+        hmac.finish(pieces);
+        EXPECT_EQ(to_hex(pieces, sizeof pieces), to_hex(whole, sizeof whole)) << round;
+        hmac.compute(msg.data(), msg.size(), whole);
+        EXPECT_EQ(to_hex(whole, sizeof whole), to_hex(pieces, sizeof pieces)) << round;
+    }
 }
 
 TEST(HkdfSha256, MatchesRfc5869TestCase1) {
