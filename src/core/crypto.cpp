@@ -264,9 +264,7 @@ void HmacSha256::finish(std::uint8_t out[kSha256Size]) {
 void HmacSha256::compute(const std::uint8_t *part1, std::size_t size1,
                          const std::uint8_t *part2, std::size_t size2,
                          std::uint8_t out[kSha256Size]) {
-    if (EVP_MD_CTX_copy_ex(work_, inner_) != 1) {
-        throw_crypto_failure("HMAC: initialisation failed");
-    }
+    begin();
     if (!digest_update(work_, part1, size1) || !digest_update(work_, part2, size2)) {
         throw_crypto_failure("HMAC: update failed");
     }
