@@ -289,23 +289,12 @@ bool last_search_matches(ValueType type, TermOf of, const char *bytes, std::size
            m.size == size && std::memcmp(m.bytes, bytes, size) == 0;
 }
 
-// The term of a search value (a plaintext, or a transit value) under the
-// keyring of a stored value (view), into scratch: from the memo above or
-// the transaction cache after its first computation (term_of caches it),
-// so that the twenty comparisons of an index descent and a scan's qual on
-// every row find it by a memcmp, without building an operand.  A transit
-// value is opened for it, usually from the plaintext cache (it was sealed
-// in this transaction).  Returns the memo's own copy when it matches (the
-// caller compares it at once, before any other search term is found), else
-// scratch.  nullptr when the keyring's index key does not have the stored
-// term's size, or the stored term is not under the order key (a blind-index
-// key rotation): the general path decides then.
-const std::uint8_t *search_term(ValueType type, TermOf of, struct varlena *search, const core::TermView &stored,
-                                std::uint8_t *scratch) {
+// search_term's work when the memo does not match: the term from the
+// transaction cache or computed, and the memo set to it.
+[[gnu::noinline]] const std::uint8_t *find_search_term(ValueType type, TermOf of, struct varlena *search,
+                                                      const core::TermView &stored, std::uint8_t *scratch) {
     const char *bytes = VARDATA_ANY(search);
     std::size_t size = VARSIZE_ANY_EXHDR(search);
-    if (last_search_matches(type, of, bytes, size, stored))
-        return last_search.term;
     std::uint64_t epoch = key_cache_epoch();
     IndexKey key = index_key_for_keyring(stored.keyring_id);
     if (key.index == nullptr || key.policy.stored_term_size() != stored.term_size ||
@@ -337,6 +326,28 @@ const std::uint8_t *search_term(ValueType type, TermOf of, struct varlena *searc
         std::memcpy(last_search.term, scratch, stored.term_size);
     }
     return scratch;
+}
+
+// The term of a search value (a plaintext, or a transit value) under the
+// keyring of a stored value (view), into scratch: from the memo above or
+// the transaction cache after its first computation (term_of caches it),
+// so that the twenty comparisons of an index descent and a scan's qual on
+// every row find it by a memcmp, without building an operand.  A transit
+// value is opened for it, usually from the plaintext cache (it was sealed
+// in this transaction).  Returns the memo's own copy when it matches (the
+// caller compares it at once, before any other search term is found), else
+// scratch.  nullptr when the keyring's index key does not have the stored
+// term's size, or the stored term is not under the order key (a blind-index
+// key rotation): the general path decides then.
+//
+// The memo's check, which nearly every comparison ends with, is inlined into
+// the comparison; only a miss calls find_search_term (about 45 instructions
+// less per comparison, 20 comparisons a lookup: bench/lookup_instructions.sh).
+inline const std::uint8_t *search_term(ValueType type, TermOf of, struct varlena *search,
+                                       const core::TermView &stored, std::uint8_t *scratch) {
+    if (last_search_matches(type, of, VARDATA_ANY(search), VARSIZE_ANY_EXHDR(search), stored))
+        return last_search.term;
+    return find_search_term(type, of, search, stored, scratch);
 }
 
 // The stored terms of two encrypted values when they can be compared as
