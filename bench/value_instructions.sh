@@ -28,6 +28,13 @@
 # Last, a prepared INSERT ... VALUES with a text and with an untyped
 # parameter (what drivers that send no types cost).
 #
+# With VALUE_EVENT=I1mr (first-level instruction-cache misses), D1m
+# (first-level data-cache misses) or LLm (last-level misses), it counts
+# that event of valgrind's cache simulation (--cache-sim=yes: a model of
+# this CPU's caches, without prefetching) instead of instructions, per 100
+# rows or operations: where time and instructions disagree, the misses
+# show whether colcrypt's code and OpenSSL's evict PostgreSQL's.
+#
 # With VALUE_PROFILE_DIR set, the callgrind files of the full runs are
 # kept there (callgrind_annotate them).  Needs valgrind and
 # build/bench/evp_floor (cmake --build build/bench --target evp_floor); as
@@ -42,6 +49,16 @@ OPS=2000
 BINDIR=$("$PG_CONFIG" --bindir)
 EVP_FLOOR=$REPO/build/bench/evp_floor
 PROFILE_DIR=${VALUE_PROFILE_DIR:-}
+EVENT=${VALUE_EVENT:-Ir}
+case $EVENT in
+Ir) CACHE_SIM=() SCALE=1 ;;
+I1mr | D1m | LLm) CACHE_SIM=(--cache-sim=yes) SCALE=100 ;;
+*) echo "value_instructions: VALUE_EVENT is Ir, I1mr, D1m or LLm, not $EVENT" >&2; exit 1 ;;
+esac
+# What a figure counts: "instructions per row", "simulated I1mr misses per 100 rows".
+unit() {  # thing
+    if [ "$EVENT" = Ir ]; then echo "instructions per $1"; else echo "simulated $EVENT misses per 100 ${1}s"; fi
+}
 command -v valgrind >/dev/null || { echo "value_instructions: valgrind is not installed" >&2; exit 1; }
 [ -x "$EVP_FLOOR" ] || { echo "value_instructions: build $EVP_FLOOR first" >&2; exit 1; }
 
@@ -120,14 +137,23 @@ E=$(psql_ -c "SELECT round(avg(octet_length(email))) FROM r_plain")
 N=$(psql_ -c "SELECT round(avg(octet_length(note))) FROM r_plain")
 as_cluster_user "$BINDIR/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null
 
-# Instructions callgrind collects for a script run in single-user mode
-# (and, with a profile name, its callgrind file kept).
+# The event's total from callgrind's summary line, whose events are "Ir",
+# or with the cache simulation "Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw".
+collected() {
+    awk -v ev="$EVENT" '/ Collected : / {
+        if (ev == "Ir") print $4
+        else if (ev == "I1mr") print $7
+        else if (ev == "D1m") print $8 + $9
+        else print $10 + $11 + $12
+    }'
+}
+# The event callgrind collects for a script run in single-user mode (and,
+# with a profile name, its callgrind file kept).
 instructions() {  # script [profile name]
     local out=/dev/null
     [ -n "${2:-}" ] && [ -n "$PROFILE_DIR" ] && out=$PROFILE_DIR/$2.callgrind
-    as_cluster_user valgrind --tool=callgrind --callgrind-out-file="$out" \
-        "$BINDIR/postgres" --single -D "$DIR/data" postgres <"$1" 2>&1 >/dev/null |
-        sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+    as_cluster_user valgrind --tool=callgrind "${CACHE_SIM[@]}" --callgrind-out-file="$out" \
+        "$BINDIR/postgres" --single -D "$DIR/data" postgres <"$1" 2>&1 >/dev/null | collected
 }
 WARM="SELECT length('warm'::colcrypt.encrypted_text('bench')::text), length('warm'::colcrypt.encrypted_text('bench_noidx')::text);"
 
@@ -177,23 +203,23 @@ per_row() {  # measurement variant
     local total base
     total=$(instructions "$DIR/all.sql" "$profile")
     base=$(instructions "$DIR/warm.sql")
-    echo $(((total - base) / ROWS))
+    echo $(((total - base) * SCALE / ROWS))
 }
-# The EVP loop's instructions per operation.
+# The EVP loop's instructions (or misses) per operation.
 evp() {  # operation bytes aad
     local one two
-    one=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$EVP_FLOOR" "$1" "$2" "$3" 0 "$OPS" 2>&1 |
-        sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
-    two=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$EVP_FLOOR" "$1" "$2" "$3" 0 $((2 * OPS)) 2>&1 |
-        sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
-    echo $(((two - one) / OPS))
+    one=$(valgrind --tool=callgrind "${CACHE_SIM[@]}" --callgrind-out-file=/dev/null \
+        "$EVP_FLOOR" "$1" "$2" "$3" 0 "$OPS" 2>&1 | collected)
+    two=$(valgrind --tool=callgrind "${CACHE_SIM[@]}" --callgrind-out-file=/dev/null \
+        "$EVP_FLOOR" "$1" "$2" "$3" 0 $((2 * OPS)) 2>&1 | collected)
+    echo $(((two - one) * SCALE / OPS))
 }
 SEAL_TERM_E=$(evp seal_term "$E" "$AAD_IDX"); SEAL_TERM_N=$(evp seal_term "$N" "$AAD_IDX")
 SEAL_E=$(evp seal "$E" "$AAD_NOIDX"); SEAL_N=$(evp seal "$N" "$AAD_NOIDX")
 OPEN_E=$(evp open "$E" "$AAD_IDX"); OPEN_N=$(evp open "$N" "$AAD_IDX")
 OPEN_E0=$(evp open "$E" "$AAD_NOIDX"); OPEN_N0=$(evp open "$N" "$AAD_NOIDX")
-echo "# bench/value_instructions.sh: callgrind, $ROWS rows, instructions per row (per value for 'above floor')"
-echo "# EVP loop, instructions per operation: seal_term $E B $SEAL_TERM_E, $N B $SEAL_TERM_N;" \
+echo "# bench/value_instructions.sh: callgrind, $ROWS rows, $(unit row) (per value for 'above floor')"
+echo "# EVP loop, $(unit operation): seal_term $E B $SEAL_TERM_E, $N B $SEAL_TERM_N;" \
     "seal $E B $SEAL_E, $N B $SEAL_N; open $E B $OPEN_E, $N B $OPEN_N (without terms: $OPEN_E0, $OPEN_N0)"
 printf '%-14s %-16s %9s %9s %9s %9s %12s\n' measurement variant plain sized floor colcrypt "above floor"
 for m in insert_select copy full_read; do
@@ -245,7 +271,7 @@ params_statements() {  # table text|untyped first count
     fi
     for ((i = $3; i < $3 + $4; i++)); do echo "EXECUTE q($i, 'user$i@example.com');"; done
 }
-echo "# prepared INSERT INTO <table> VALUES (\$1, \$2), instructions per execution ($OPS executions)"
+echo "# prepared INSERT INTO <table> VALUES (\$1, \$2), $(unit execution) ($OPS executions)"
 printf '%-14s %-16s %9s %9s\n' measurement variant text untyped
 for v in narrow_plain narrow_colcrypt; do
     line=''
@@ -255,7 +281,7 @@ for v in narrow_plain narrow_colcrypt; do
         chmod 0644 "$DIR"/*.sql
         total=$(instructions "$DIR/all.sql" "insert_params-$v-$kind")
         base=$(instructions "$DIR/warm.sql")
-        line+=$(printf ' %9d' $(((total - base) / OPS)))
+        line+=$(printf ' %9d' $(((total - base) * SCALE / OPS)))
     done
     printf '%-14s %-16s%s\n' insert_params "$v" "$line"
 done
