@@ -1,8 +1,10 @@
 // AES-256-GCM, HMAC-SHA256, HKDF-SHA256 and the nonce source, on OpenSSL 3 EVP.
 //
 // Hot paths (AesGcm::encrypt/decrypt, HmacSha256::compute, NonceSource::next)
-// allocate nothing: the OpenSSL contexts are built once per key and only
-// re-initialised with a new nonce / message per call.
+// allocate nothing of their own: the OpenSSL contexts are built once per key
+// and only re-initialised with a new nonce / message per call.  (OpenSSL 3.0's
+// EVP_MD_CTX_copy_ex, two per HMAC, frees and re-allocates the digest state
+// inside OpenSSL; see HmacSha256::begin.)
 
 #include "colcrypt/core/crypto.hpp"
 
@@ -252,6 +254,9 @@ void HmacSha256::release() noexcept {
 
 HmacSha256::~HmacSha256() { release(); }
 
+// A copy of the keyed inner state.  Re-initialising work_ and hashing the
+// stored ipad block again instead, which allocates nothing, measured slower:
+// a 16-byte HMAC 214 -> 336 ns (bench/core_ab.sh, one run, 2026-12-03).
 void HmacSha256::begin() {
     if (EVP_MD_CTX_copy_ex(work_, inner_) != 1) {
         throw_crypto_failure("HMAC: initialisation failed");
