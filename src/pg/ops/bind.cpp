@@ -24,12 +24,12 @@ namespace {
 // Above zero while the planner runs.
 int planning_depth = 0;
 
-// The value type of what a _bind call returns (an encrypted type, or an
-// array of one).
-core::ValueType result_value_type(FunctionCallInfo fcinfo) {
+// The value type of what a _bind call returns: an encrypted type, or an
+// array of one.  Only the arrays' is looked up in the catalog: the single
+// value's runs at every execution of a generic plan.
+core::ValueType result_value_type(FunctionCallInfo fcinfo, bool returns_array) {
     Oid result = get_fn_expr_rettype(fcinfo->flinfo);
-    Oid element = get_element_type(result);
-    const EncryptedType *type = encrypted_type_of(OidIsValid(element) ? element : result);
+    const EncryptedType *type = encrypted_type_of(returns_array ? get_element_type(result) : result);
     if (type == nullptr)
         elog(ERROR, "colcrypt._bind called for a type that is not encrypted");
     return type->value_type;
@@ -37,7 +37,7 @@ core::ValueType result_value_type(FunctionCallInfo fcinfo) {
 
 using BindCompute = Datum (*)(FunctionCallInfo fcinfo, core::ValueType type, Datum input, int32 typmod);
 
-Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
+Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute, bool returns_array) {
     struct varlena *input = PG_GETARG_VARLENA_PP(0);
     int32 typmod = PG_GETARG_INT32(1);
     const char *bytes = VARDATA_ANY(input);
@@ -57,7 +57,7 @@ Datum memoized_bind(FunctionCallInfo fcinfo, BindCompute compute) {
     if (struct varlena *known = cached_binding(function, typmod, index_version, bytes, size)) {
         result = PointerGetDatum(known);
     } else {
-        result = compute(fcinfo, result_value_type(fcinfo), PointerGetDatum(input), typmod);
+        result = compute(fcinfo, result_value_type(fcinfo, returns_array), PointerGetDatum(input), typmod);
         if (planning_depth > 0)
             cache_binding(function, typmod, index_version, bytes, size, (struct varlena *) DatumGetPointer(result));
     }
@@ -136,9 +136,9 @@ PG_FUNCTION_INFO_V1(colcrypt_bind_array);
 }
 
 extern "C" Datum colcrypt_bind_value(PG_FUNCTION_ARGS) {
-    return memoized_bind(fcinfo, bind_single_value);
+    return memoized_bind(fcinfo, bind_single_value, false);
 }
 
 extern "C" Datum colcrypt_bind_array(PG_FUNCTION_ARGS) {
-    return memoized_bind(fcinfo, bind_array);
+    return memoized_bind(fcinfo, bind_array, true);
 }
