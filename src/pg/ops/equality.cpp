@@ -350,6 +350,10 @@ inline const std::uint8_t *search_term(ValueType type, TermOf of, struct varlena
     return find_search_term(type, of, search, stored, scratch);
 }
 
+// The transit value stored_terms last found a term for, as its second
+// operand: where the next comparison's is likely to be.
+const struct varlena *last_transit_operand = nullptr;
+
 // The stored terms of two encrypted values when they can be compared as
 // they are: same keyring, terms of the size the keyring stores, and the
 // common envelope shape (core::peek_term); or one such value and a transit
@@ -359,10 +363,6 @@ inline const std::uint8_t *search_term(ValueType type, TermOf of, struct varlena
 // their search value with about twenty stored values per lookup, and a
 // scan's qual with every row; this spares each comparison a full parse of
 // both.
-// The transit value stored_terms last found a term for, as its second
-// operand: where the next comparison's is likely to be.
-const struct varlena *last_transit_operand = nullptr;
-
 bool stored_terms(ValueType type, struct varlena *a, struct varlena *b, std::uint8_t *scratch,
                   const std::uint8_t **ta, const std::uint8_t **tb, std::size_t *size) {
     core::TermView va, vb;
